@@ -2,12 +2,7 @@
 
 /** Why GetSecretValue failed; only `throttled` and `unavailable` are worth retrying. */
 export type AwsReason =
-  | 'not-found'
-  | 'access-denied'
-  | 'decryption-failure'
-  | 'throttled'
-  | 'unavailable'
-  | 'rejected';
+  'not-found' | 'access-denied' | 'decryption-failure' | 'throttled' | 'unavailable' | 'rejected';
 export type SecretsErrorReason = AwsReason | 'malformed' | 'not-configured' | 'unreadable';
 
 export interface SecretsErrorOptions extends ErrorOptions {

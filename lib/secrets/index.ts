@@ -20,8 +20,7 @@ export {
 } from './secrets-manager.ts';
 
 export interface SecretsSourceOptions
-  extends Omit<SecretsManagerSourceOptions, 'secretId'>,
-    EnvSourceOptions {
+  extends Omit<SecretsManagerSourceOptions, 'secretId'>, EnvSourceOptions {
   /** SECRET_ID; blank counts as unset. */
   secretId?: string | undefined;
   /** Whether this runs inside AWS Lambda; the caller derives it from AWS_LAMBDA_FUNCTION_NAME. */
