@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_WOMPI_REFERENCE_PATTERN } from './sources/payments/wompi.ts';
+import type { ObligationRules } from './translate/obligation.ts';
 import { resolveWolkvoxServer } from './wolkvox/host.ts';
 
 /**
@@ -8,6 +10,14 @@ import { resolveWolkvoxServer } from './wolkvox/host.ts';
 const blankIsUnset = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 const text = () => z.preprocess(blankIsUnset, z.string().trim().optional());
+const flag = (fallback: boolean) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+  );
 const integer = (fallback: number, min: number, max: number) =>
   z.preprocess(blankIsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
 
@@ -32,7 +42,57 @@ const schema = z.object({
     z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   ),
   AWS_LAMBDA_FUNCTION_NAME: text(),
+  /** SQS FIFO queue the ingress functions send commands to (DISPATCH=queue). */
+  QUEUE_URL: text(),
+  /** SQS FIFO queue where parked and dead-lettered events wait for an operator (the DLQ). */
+  PARKED_QUEUE_URL: text(),
+  WOLKVOX_TIMEZONE: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone such as America/Bogota')
+      .default('America/Bogota'),
+  ),
+  WOLKVOX_DATE_FORMAT: z.preprocess(
+    blankIsUnset,
+    z.enum(['DD-MM-YYYY', 'MM-DD-YYYY', 'YYYY-MM-DD']).default('DD-MM-YYYY'),
+  ),
+  WOLKVOX_CURRENCY: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as COP')
+      .default('COP'),
+  ),
+  OBLIGATION_REDUCE_BALANCE: flag(true),
+  OBLIGATION_CLEAR_DELAY_WHEN_PAID: flag(true),
+  STRIPE_TOLERANCE_SECONDS: integer(300, 1, 3_600),
+  WOMPI_REFERENCE_PATTERN: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .refine(hasTargetGroups, 'must be a regular expression with named groups wolkvox_id and obligation')
+      .default(DEFAULT_WOMPI_REFERENCE_PATTERN),
+  ),
 });
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hasTargetGroups(value: string): boolean {
+  try {
+    const source = new RegExp(value).source;
+    return source.includes('?<wolkvox_id>') && source.includes('?<obligation>');
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   wolkvox: {
@@ -43,6 +103,10 @@ export interface Config {
   };
   secrets: { secretId: string | undefined; ttlMs: number };
   dispatch: 'queue' | 'direct';
+  queue: { url: string | undefined; parkedUrl: string | undefined };
+  obligations: ObligationRules;
+  stripe: { toleranceSeconds: number };
+  wompi: { referencePattern: RegExp };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   inLambda: boolean;
 }
@@ -71,11 +135,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const server = typeof serverValue === 'string' ? resolveWolkvoxServer(serverValue) : undefined;
   if (server && !server.ok) problems.push(`WOLKVOX_SERVER: ${server.problem}`);
 
-  const inLambda = Boolean(blankIsUnset(env.AWS_LAMBDA_FUNCTION_NAME));
+  // `osls invoke local` imitates Lambda's environment (AWS_LAMBDA_FUNCTION_NAME) but also sets
+  // IS_LOCAL=true: that run is local (secrets from the environment unless SECRET_ID is set).
+  const isLocal = env.IS_LOCAL?.trim().toLowerCase() === 'true';
+  const inLambda = Boolean(blankIsUnset(env.AWS_LAMBDA_FUNCTION_NAME)) && !isLocal;
   if (inLambda && !blankIsUnset(env.SECRET_ID)) {
     problems.push(
       'SECRET_ID: is required inside AWS Lambda (the Secrets Manager secret holding WOLKVOX_TOKEN)',
     );
+  }
+  const dispatch = value?.DISPATCH ?? (inLambda ? 'queue' : 'direct');
+  if (value && dispatch === 'queue') {
+    if (!value.QUEUE_URL) problems.push('QUEUE_URL: is required when DISPATCH=queue');
+    if (!value.PARKED_QUEUE_URL) problems.push('PARKED_QUEUE_URL: is required when DISPATCH=queue');
   }
   if (problems.length > 0 || !value || !server?.ok) throw new ConfigError(problems);
 
@@ -88,7 +160,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     secrets: { secretId: value.SECRET_ID, ttlMs: value.SECRETS_TTL_SECONDS * 1000 },
     // Deployments queue (the 2-per-token limit needs one drain); local runs apply directly.
-    dispatch: value.DISPATCH ?? (inLambda ? 'queue' : 'direct'),
+    dispatch,
+    queue: { url: value.QUEUE_URL, parkedUrl: value.PARKED_QUEUE_URL },
+    obligations: {
+      timeZone: value.WOLKVOX_TIMEZONE,
+      dateFormat: value.WOLKVOX_DATE_FORMAT,
+      currency: value.WOLKVOX_CURRENCY,
+      reduceBalance: value.OBLIGATION_REDUCE_BALANCE,
+      clearDelayWhenPaidOff: value.OBLIGATION_CLEAR_DELAY_WHEN_PAID,
+    },
+    stripe: { toleranceSeconds: value.STRIPE_TOLERANCE_SECONDS },
+    wompi: { referencePattern: new RegExp(value.WOMPI_REFERENCE_PATTERN) },
     logLevel: value.LOG_LEVEL,
     inLambda,
   };

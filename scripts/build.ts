@@ -23,6 +23,8 @@ export async function buildFunctions(names?: string[]): Promise<Record<string, n
       format: 'esm',
       minify: true,
       sourcemap: 'linked',
+      // Stack traces need only the mappings; embedding sources would ship them in every zip.
+      sourcesContent: false,
       metafile: true,
       legalComments: 'none',
       // Some CommonJS dependencies call require() on Node built-ins; give the ESM bundle one.

@@ -24,18 +24,79 @@ describe('loadConfig', () => {
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',
+      queue: { url: undefined, parkedUrl: undefined },
+      obligations: {
+        timeZone: 'America/Bogota',
+        dateFormat: 'DD-MM-YYYY',
+        currency: 'COP',
+        reduceBalance: true,
+        clearDelayWhenPaidOff: true,
+      },
+      stripe: { toleranceSeconds: 300 },
+      wompi: { referencePattern: /^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$/ },
       logLevel: 'INFO',
       inLambda: false,
     });
   });
 
   it('defaults to queue dispatch inside Lambda', () => {
-    const config = loadConfig({ ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'fn', SECRET_ID: 'wolkvox/prod' });
+    const config = loadConfig({
+      ...minimal,
+      AWS_LAMBDA_FUNCTION_NAME: 'fn',
+      SECRET_ID: 'wolkvox/prod',
+      QUEUE_URL: 'https://sqs/q.fifo',
+      PARKED_QUEUE_URL: 'https://sqs/dlq.fifo',
+    });
     expect(config).toMatchObject({
       dispatch: 'queue',
       inLambda: true,
       secrets: { secretId: 'wolkvox/prod' },
     });
+  });
+
+  it('treats osls invoke local (AWS_LAMBDA_FUNCTION_NAME plus IS_LOCAL=true) as not in Lambda', () => {
+    const invokeLocal = { ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'wolkvox-webhooks-local-paymentReceived' };
+    expect(loadConfig({ ...invokeLocal, IS_LOCAL: 'true' })).toMatchObject({
+      inLambda: false,
+      dispatch: 'direct',
+      secrets: { secretId: undefined },
+    });
+    expect(problemsOf({ ...invokeLocal, IS_LOCAL: 'false' })).toContainEqual(
+      expect.stringMatching(/^SECRET_ID: is required inside AWS Lambda/),
+    );
+  });
+
+  it('queue dispatch needs both queues', () => {
+    expect(problemsOf({ ...minimal, DISPATCH: 'queue' })).toEqual([
+      'QUEUE_URL: is required when DISPATCH=queue',
+      'PARKED_QUEUE_URL: is required when DISPATCH=queue',
+    ]);
+  });
+
+  it('validates the obligation and provider settings', () => {
+    const problems = problemsOf({
+      ...minimal,
+      WOLKVOX_TIMEZONE: 'Mars/Olympus',
+      WOLKVOX_DATE_FORMAT: 'DD/MM/YYYY',
+      WOLKVOX_CURRENCY: 'pesos',
+      OBLIGATION_REDUCE_BALANCE: 'maybe',
+      STRIPE_TOLERANCE_SECONDS: '0',
+      WOMPI_REFERENCE_PATTERN: '^(?<id>.+)$',
+    });
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'WOLKVOX_TIMEZONE',
+      'WOLKVOX_DATE_FORMAT',
+      'WOLKVOX_CURRENCY',
+      'OBLIGATION_REDUCE_BALANCE',
+      'STRIPE_TOLERANCE_SECONDS',
+      'WOMPI_REFERENCE_PATTERN',
+    ]);
+    const tuned = loadConfig({
+      ...minimal,
+      OBLIGATION_REDUCE_BALANCE: 'false',
+      WOLKVOX_DATE_FORMAT: 'YYYY-MM-DD',
+    });
+    expect(tuned.obligations).toMatchObject({ reduceBalance: false, dateFormat: 'YYYY-MM-DD' });
   });
 
   it('reports every problem at once', () => {

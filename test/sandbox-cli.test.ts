@@ -45,6 +45,8 @@ describe('node lib/sandbox/main.ts', () => {
   it('prints its URL, answers, logs each request and exits 0 on SIGTERM', async () => {
     const cli = run({ SANDBOX_PORT: '0', SANDBOX_TOKEN: 'cli-token' });
     const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    // The banner may arrive in several chunks: wait for its last line before reading it.
+    await cli.waitFor(/try: curl .*\n/);
     expect(cli.output().stdout).toContain('cli-token');
     expect(cli.output().stdout).toContain(`curl -s -X POST ${url}${API_PREFIX}${ENDPOINTS.queryObligation}`);
 

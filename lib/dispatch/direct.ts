@@ -1,0 +1,50 @@
+import { UnavailableError } from '#lib/http/errors.ts';
+import type { WolkvoxCommand } from '#lib/events.ts';
+import { type ApplyDeps, applyCommand, failureKind, failureReason } from '#lib/worker/apply.ts';
+import type { Dispatcher, ParkedEvent } from './types.ts';
+
+export interface DirectDispatcher extends Dispatcher {
+  /** Events parked in this process (local runs: the demo and `npm start` list them). */
+  parked(): readonly ParkedEvent[];
+}
+
+/**
+ * Local runs: the worker's code applied in the same process. A transient wolkvox failure answers
+ * 503 so the provider retries; a permanent one is parked with its reason and answered 2xx.
+ */
+export function directDispatcher(
+  deps: ApplyDeps & { now?: () => Date; onPark?: (e: ParkedEvent) => void },
+): DirectDispatcher {
+  const parked: ParkedEvent[] = [];
+  const now = deps.now ?? (() => new Date());
+  const dispatcher: DirectDispatcher = {
+    mode: 'direct',
+    parked: () => parked,
+
+    async submit(command: WolkvoxCommand, meta, signal) {
+      try {
+        return { status: 'applied', applied: await applyCommand(command, deps, { signal }) };
+      } catch (error) {
+        if (failureKind(error) !== 'permanent') {
+          throw new UnavailableError(`wolkvox unavailable: ${failureReason(error)}`, { cause: error });
+        }
+        const reason = failureReason(error);
+        await dispatcher.park({
+          provider: meta.provider,
+          eventId: meta.eventId,
+          reason,
+          command,
+          summary: { identity: command.identity },
+          parkedAt: now().toISOString(),
+        });
+        return { status: 'parked', reason };
+      }
+    },
+
+    async park(event: ParkedEvent) {
+      parked.push(event);
+      deps.onPark?.(event);
+    },
+  };
+  return dispatcher;
+}

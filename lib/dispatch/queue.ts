@@ -1,0 +1,62 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { UnavailableError } from '#lib/http/errors.ts';
+import type { WolkvoxCommand } from '#lib/events.ts';
+import { deduplicationId, messageGroupId, type QueuedMessage } from './message.ts';
+import type { Dispatcher, ParkedEvent } from './types.ts';
+
+export interface QueueDispatcherOptions {
+  queueUrl: string;
+  parkedQueueUrl: string;
+  /** Created on first use when not given. */
+  client?: SQSClient;
+  now?: () => Date;
+}
+
+/** Deployments: ingress enqueues to the SQS FIFO queue that wolkvoxSync drains 2 at a time. */
+export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
+  const now = options.now ?? (() => new Date());
+  // Created on first use: a cold start that fails verification never pays for it.
+  let client = options.client;
+  const sqs = (): SQSClient =>
+    (client ??= new SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }));
+
+  async function send(input: ConstructorParameters<typeof SendMessageCommand>[0], signal?: AbortSignal) {
+    try {
+      return await sqs().send(new SendMessageCommand(input), { abortSignal: signal });
+    } catch (cause) {
+      // The provider retries on a 503: nothing was taken in, so nothing is lost.
+      throw new UnavailableError('queue unavailable, retry later', { cause });
+    }
+  }
+
+  return {
+    mode: 'queue',
+
+    async submit(command: WolkvoxCommand, meta, signal) {
+      const body: QueuedMessage = { command, meta: { ...meta, receivedAt: now().toISOString() } };
+      const sent = await send(
+        {
+          QueueUrl: options.queueUrl,
+          MessageBody: JSON.stringify(body),
+          MessageGroupId: messageGroupId(command),
+          MessageDeduplicationId: deduplicationId(command.identity),
+        },
+        signal,
+      );
+      return { status: 'queued', messageId: sent.MessageId ?? '' };
+    },
+
+    async park(event: ParkedEvent) {
+      await send({
+        QueueUrl: options.parkedQueueUrl,
+        MessageBody: JSON.stringify(event),
+        MessageGroupId: `parked-${event.provider}`,
+        MessageDeduplicationId: deduplicationId(`parked:${event.provider}:${event.eventId}:${event.reason}`),
+        MessageAttributes: {
+          disposition: { DataType: 'String', StringValue: 'parked' },
+          reason: { DataType: 'String', StringValue: event.reason.slice(0, 256) },
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import type { WolkvoxCommand } from '#lib/events.ts';
+import type { Applied } from '#lib/worker/apply.ts';
+
+/** An event an operator must look at: what it was, and why it was not applied. */
+export interface ParkedEvent {
+  provider: string;
+  eventId: string;
+  reason: string;
+  /** The command, when there was one (a permanent wolkvox failure), so it can be redriven. */
+  command?: WolkvoxCommand;
+  /** Ids and amounts only: enough to find the payment, no personal data. */
+  summary: Record<string, string | number | boolean | null>;
+  parkedAt: string;
+}
+
+export type Submitted =
+  | { status: 'queued'; messageId: string }
+  | { status: 'applied'; applied: Applied }
+  | { status: 'parked'; reason: string };
+
+/** Where ingress hands commands: an SQS FIFO queue (deployments) or the worker in-process (local runs). */
+export interface Dispatcher {
+  readonly mode: 'queue' | 'direct';
+  submit(
+    command: WolkvoxCommand,
+    meta: { provider: string; eventId: string },
+    signal?: AbortSignal,
+  ): Promise<Submitted>;
+  park(event: ParkedEvent): Promise<void>;
+}

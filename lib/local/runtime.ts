@@ -1,0 +1,94 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { loadConfig } from '#lib/config.ts';
+import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
+import type { ParkedEvent } from '#lib/dispatch/types.ts';
+import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
+import { createEnvSource } from '#lib/secrets/index.ts';
+import type { CallRecord } from '#lib/wolkvox/client.ts';
+import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
+import { LOCAL_OPERATION, localEnvironment } from './defaults.ts';
+
+export type Ingress = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface LocalRuntime {
+  handlers: { paymentReceived: Ingress; ticketResolved: Ingress };
+  /** The in-process sandbox, unless WOLKVOX_SERVER pointed elsewhere. */
+  sandbox: Sandbox | undefined;
+  wolkvoxServer: string;
+  parked(): readonly ParkedEvent[];
+  /** wolkvox calls made since the last call of this function. */
+  takeCalls(): CallRecord[];
+  close(): Promise<void>;
+}
+
+export interface LocalOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Start a sandbox even when WOLKVOX_SERVER is set (the demo always uses a fresh one). */
+  freshSandbox?: boolean;
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  onPark?: (event: ParkedEvent) => void;
+}
+
+/**
+ * The real handlers wired for a developer's machine: direct dispatch, secrets from the built-in
+ * local values, .env and the environment, and the wolkvox sandbox unless WOLKVOX_SERVER is set.
+ * Verification stays on: local tools sign their events (lib/local/sign.ts).
+ */
+export async function startLocal(options: LocalOptions = {}): Promise<LocalRuntime> {
+  const env = await localEnvironment(options.env ?? process.env);
+  const external = options.freshSandbox ? undefined : env.WOLKVOX_SERVER;
+  const sandbox = external
+    ? undefined
+    : await startSandbox({ operation: LOCAL_OPERATION, tokens: [env.WOLKVOX_TOKEN ?? ''] });
+  const wolkvoxServer = external ?? sandbox?.url ?? '';
+  const config = loadConfig({
+    ...env,
+    WOLKVOX_SERVER: wolkvoxServer,
+    WOLKVOX_OPERATION: external ? env.WOLKVOX_OPERATION : LOCAL_OPERATION,
+    DISPATCH: 'direct',
+    SECRET_ID: '',
+    AWS_LAMBDA_FUNCTION_NAME: '',
+  });
+  const calls: CallRecord[] = [];
+  const runtime = createRuntime(config, {
+    secrets: createEnvSource({ env }),
+    logLevel: options.logLevel ?? 'WARN',
+    onCall: (call) => calls.push(call),
+    onPark: options.onPark,
+  });
+  return {
+    handlers: {
+      paymentReceived: paymentReceivedHandler(runtime) as Ingress,
+      ticketResolved: ticketResolvedHandler(runtime) as Ingress,
+    },
+    sandbox,
+    wolkvoxServer,
+    parked: () => (runtime.dispatcher as DirectDispatcher).parked(),
+    takeCalls: () => calls.splice(0),
+    close: async () => {
+      await sandbox?.close();
+    },
+  };
+}
+
+/** A Lambda context for local invocations, with a deadline like the deployed function's. */
+export function localContext(functionName: string, timeoutMs = 10_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

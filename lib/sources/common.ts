@@ -1,0 +1,63 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { z } from 'zod';
+import type { PaymentReceived } from '#lib/events.ts';
+import { describeIssues, MalformedError, SignatureError } from '#lib/http/errors.ts';
+
+/** Timing-safe equality of two strings, after the length check timingSafeEqual needs (by bytes). */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Several secrets may be active at once during a rotation: `a,b` in one variable. */
+export function secretList(value: string | undefined, name: string): string[] {
+  const secrets = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (secrets.length === 0) throw new SignatureError(`${name} is not configured`);
+  return secrets;
+}
+
+/** Parses a JSON body; a body that is not JSON is a 400 that says so. */
+export function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new MalformedError([`(body): not valid JSON (${(error as Error).message.slice(0, 80)})`]);
+  }
+}
+
+/** Validates `value`; a mismatch is a 400 listing each failing path under `prefix`. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new MalformedError(
+      describeIssues(result.error.issues).map((line) => (prefix ? `${prefix}.${line}` : line)),
+    );
+  }
+  return result.data;
+}
+
+/**
+ * The obligation a payment names, or why it names none (then it is parked). A payment for
+ * another operation is not ours to apply: its token and records live elsewhere.
+ */
+export function obligationTarget(
+  named: { operation?: string | undefined; wolkvoxId?: string | undefined; obligation?: string | undefined },
+  servedOperation: string,
+  missing: string,
+): Pick<PaymentReceived, 'target' | 'targetProblem'> {
+  const wolkvoxId = named.wolkvoxId?.trim();
+  const obligation = named.obligation?.trim();
+  const operation = named.operation?.trim() || servedOperation;
+  if (!wolkvoxId || !obligation) return { target: null, targetProblem: missing };
+  if (operation !== servedOperation) {
+    return {
+      target: null,
+      targetProblem: `the payment names operation "${operation}"; this deployment serves "${servedOperation}"`,
+    };
+  }
+  return { target: { operation, wolkvoxId, obligation } };
+}

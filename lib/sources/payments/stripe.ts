@@ -1,0 +1,182 @@
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import type { PaymentReceived } from '#lib/events.ts';
+import { SignatureError } from '#lib/http/errors.ts';
+import type { PaymentSource, RawRequest, SourceContext } from '../types.ts';
+import { obligationTarget, parseJson, parseWith, safeEqual, secretList } from '../common.ts';
+
+/**
+ * Stripe (payment-gateways.md §2). Signature: `Stripe-Signature: t=<unix s>,v1=<hex>[,v1=…]`,
+ * HMAC-SHA256 over `<t>.<raw body>` keyed by the endpoint secret as-is (`whsec_…`, not decoded).
+ * Any v1 may match (rotation); the timestamp must be within the tolerance in both directions,
+ * where stripe-node only checks age.
+ */
+export interface StripeSettings {
+  operation: string;
+  toleranceSeconds: number;
+}
+
+// https://docs.stripe.com/currencies: amounts in these are whole units; three-decimal ones ×1000.
+const ZERO_DECIMAL = new Set('BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' '));
+const THREE_DECIMAL = new Set('BHD JOD KWD OMR TND'.split(' '));
+
+export function stripeExponent(currency: string): number {
+  if (ZERO_DECIMAL.has(currency)) return 0;
+  return THREE_DECIMAL.has(currency) ? 3 : 2;
+}
+
+const metadata = z.record(z.string(), z.string()).nullish();
+const amount = z.number().int().nonnegative();
+const currency = z.string().regex(/^[a-zA-Z]{3}$/);
+const idOf = z.union([z.string(), z.object({ id: z.string() })]).nullish();
+
+const envelope = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  created: z.number().int().positive(),
+  livemode: z.boolean(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+const paymentIntent = z.object({ id: z.string().min(1), amount_received: amount, currency, metadata });
+const checkoutSession = z.object({
+  id: z.string().min(1),
+  payment_status: z.string(),
+  amount_total: amount,
+  currency,
+  metadata,
+  payment_intent: idOf,
+});
+const invoice = z.object({
+  id: z.string().min(1),
+  amount_paid: amount,
+  currency,
+  metadata,
+  payment_intent: idOf,
+  status_transitions: z.object({ paid_at: z.number().int().positive().nullish() }).nullish(),
+  // API versions since 2025-03-31 moved the PaymentIntent here (when the list is included).
+  payments: z
+    .object({ data: z.array(z.object({ payment: z.object({ payment_intent: idOf }).nullish() })) })
+    .nullish(),
+});
+
+type Paid = {
+  paymentId: string;
+  minor: number;
+  currency: string;
+  metadata: Record<string, string>;
+  paidAt?: number;
+};
+
+const refId = (value: z.infer<typeof idOf>) => (typeof value === 'string' ? value : value?.id);
+
+/** The events that mean "paid", each read the way its object carries the money (§2). */
+const PAID_EVENTS: Record<string, (object: unknown) => Paid | string> = {
+  'payment_intent.succeeded': (object) => {
+    const pi = parseWith(paymentIntent, object, 'data.object');
+    return {
+      paymentId: pi.id,
+      minor: pi.amount_received,
+      currency: pi.currency,
+      metadata: pi.metadata ?? {},
+    };
+  },
+  'checkout.session.completed': (object) => {
+    const session = parseWith(checkoutSession, object, 'data.object');
+    // Delayed methods complete "unpaid" and pay later in async_payment_succeeded.
+    if (session.payment_status !== 'paid')
+      return `checkout session payment_status is ${session.payment_status}`;
+    return fromSession(session);
+  },
+  'checkout.session.async_payment_succeeded': (object) =>
+    fromSession(parseWith(checkoutSession, object, 'data.object')),
+  'invoice.paid': (object) => {
+    const paid = parseWith(invoice, object, 'data.object');
+    return {
+      // The PaymentIntent id, when present, makes a PI event and its invoice one payment.
+      paymentId:
+        refId(paid.payment_intent) ?? refId(paid.payments?.data[0]?.payment?.payment_intent) ?? paid.id,
+      minor: paid.amount_paid,
+      currency: paid.currency,
+      metadata: paid.metadata ?? {},
+      paidAt: paid.status_transitions?.paid_at ?? undefined,
+    };
+  },
+};
+
+function fromSession(session: z.infer<typeof checkoutSession>): Paid {
+  return {
+    paymentId: refId(session.payment_intent) ?? session.id,
+    minor: session.amount_total,
+    currency: session.currency,
+    metadata: session.metadata ?? {},
+  };
+}
+
+function parseHeader(header: string): { timestamp: number; signatures: string[] } {
+  let timestamp = Number.NaN;
+  const signatures: string[] = [];
+  for (const item of header.split(',')) {
+    const [key, value] = item.split('=', 2).map((part) => part.trim());
+    if (key === 't' && value && /^\d+$/.test(value)) timestamp = Number(value);
+    if (key === 'v1' && value) signatures.push(value);
+  }
+  return { timestamp, signatures };
+}
+
+export function stripeSource(settings: StripeSettings): PaymentSource {
+  return {
+    slug: 'stripe',
+
+    verify(request: RawRequest, { secrets, now }: SourceContext) {
+      const header = request.headers['stripe-signature'];
+      if (!header) throw new SignatureError('no Stripe-Signature header');
+      const { timestamp, signatures } = parseHeader(header);
+      if (!Number.isFinite(timestamp) || signatures.length === 0) {
+        throw new SignatureError('Stripe-Signature lacks t or v1');
+      }
+      const signed = Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), request.body]);
+      const expected = secretList(secrets.STRIPE_WEBHOOK_SECRET, 'STRIPE_WEBHOOK_SECRET').map((secret) =>
+        createHmac('sha256', secret).update(signed).digest('hex'),
+      );
+      if (!signatures.some((signature) => expected.some((value) => safeEqual(signature, value)))) {
+        throw new SignatureError('no v1 signature matches');
+      }
+      if (Math.abs(now().getTime() / 1000 - timestamp) > settings.toleranceSeconds) {
+        throw new SignatureError('timestamp outside the tolerance');
+      }
+    },
+
+    normalize(request: RawRequest) {
+      const event = parseWith(envelope, parseJson(request.body));
+      const read = PAID_EVENTS[event.type];
+      if (!read) return { action: 'ignore', reason: `event type ${event.type} is not a payment we apply` };
+      const paid = read(event.data.object);
+      if (typeof paid === 'string') return { action: 'ignore', reason: paid };
+
+      const code = paid.currency.toUpperCase();
+      const received: PaymentReceived = {
+        kind: 'payment',
+        eventId: event.id,
+        eventType: event.type,
+        livemode: event.livemode,
+        payment: {
+          provider: 'stripe',
+          paymentId: paid.paymentId,
+          amount: { minor: paid.minor, currency: code, exponent: stripeExponent(code) },
+          paidAt: new Date((paid.paidAt ?? event.created) * 1000).toISOString(),
+        },
+        ...obligationTarget(
+          {
+            operation: paid.metadata.wolkvox_operation,
+            wolkvoxId: paid.metadata.wolkvox_id,
+            obligation: paid.metadata.wolkvox_obligation,
+          },
+          settings.operation,
+          'metadata wolkvox_id and wolkvox_obligation are not both set',
+        ),
+      };
+      return { action: 'accept', event: received };
+    },
+  };
+}

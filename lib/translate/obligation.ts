@@ -1,0 +1,114 @@
+import type { ApplyPaymentCommand, Money, Payment, PaymentReceived } from '#lib/events.ts';
+import type { Obligation } from '#lib/wolkvox/types.ts';
+
+/** The rules a tenant may want differently; each is a documented setting (README, lib/config.ts). */
+export interface ObligationRules {
+  /** The operation's calendar: a payment at 03:00 UTC is the previous day in Bogotá. */
+  timeZone: string;
+  /** How wolkvox reads obligation dates; the docs' only example ("06-06-2023") is ambiguous (A11). */
+  dateFormat: 'DD-MM-YYYY' | 'MM-DD-YYYY' | 'YYYY-MM-DD';
+  /** The currency obligations are kept in; a payment in another one is parked, never converted. */
+  currency: string;
+  /** Reduce total_balance by each payment (unless the provider states the balance after it). */
+  reduceBalance: boolean;
+  /** Set days_delay to 0 once the balance reaches 0. */
+  clearDelayWhenPaidOff: boolean;
+}
+
+export type Translation = { command: ApplyPaymentCommand } | { park: string };
+
+/** A payment event → the command for the worker, or why it cannot be applied (parked). */
+export function paymentCommand(event: PaymentReceived, rules: ObligationRules): Translation {
+  if (!event.target) return { park: event.targetProblem ?? 'no wolkvox obligation named' };
+  const { currency } = event.payment.amount;
+  if (currency !== rules.currency) {
+    return { park: `payment currency ${currency} does not match the obligations' ${rules.currency}` };
+  }
+  return {
+    command: {
+      kind: 'applyPayment',
+      identity: `${event.payment.provider}:${event.payment.paymentId}`,
+      target: event.target,
+      payment: event.payment,
+    },
+  };
+}
+
+export interface ObligationChange {
+  before: Pick<Obligation, 'total_balance' | 'last_pay' | 'last_pay_date' | 'days_delay'>;
+  after: Pick<Obligation, 'total_balance' | 'last_pay' | 'last_pay_date' | 'days_delay'>;
+}
+
+/**
+ * The read-modify-write step: the complete obligation to send back after `payment`.
+ * Throws a RangeError when the stored balance is not a plain decimal we can subtract from
+ * (the worker parks it: a human must look).
+ */
+export function applyPayment(current: Obligation, payment: Payment, rules: ObligationRules): Obligation {
+  const next: Obligation = { ...current, form: current.form.map((field) => ({ ...field })) };
+  const exponent = payment.amount.exponent;
+  next.last_pay = formatMajor(payment.amount);
+  next.last_pay_date = calendarDate(new Date(payment.paidAt), rules);
+
+  if (payment.balanceAfter) {
+    next.total_balance = formatMajor(payment.balanceAfter);
+  } else if (rules.reduceBalance && current.total_balance.trim() !== '') {
+    const balance = parseMajor(current.total_balance, exponent);
+    const remaining = Math.max(0, balance - payment.amount.minor);
+    next.total_balance = formatMajor({ minor: remaining, currency: payment.amount.currency, exponent });
+  }
+  if (
+    rules.clearDelayWhenPaidOff &&
+    next.total_balance !== '' &&
+    parseMajor(next.total_balance, exponent) === 0
+  ) {
+    next.days_delay = '0';
+  }
+  return next;
+}
+
+export function describeChange(before: Obligation, after: Obligation): ObligationChange {
+  const pick = ({ total_balance, last_pay, last_pay_date, days_delay }: Obligation) => ({
+    total_balance,
+    last_pay,
+    last_pay_date,
+    days_delay,
+  });
+  return { before: pick(before), after: pick(after) };
+}
+
+/** Minor units → a plain major-unit decimal, no separators; whole amounts without decimals. */
+export function formatMajor({ minor, exponent }: Money): string {
+  const digits = String(minor).padStart(exponent + 1, '0');
+  const whole = digits.slice(0, digits.length - exponent) || '0';
+  const fraction = exponent > 0 ? digits.slice(-exponent) : '';
+  return /^0*$/.test(fraction) ? whole : `${whole}.${fraction}`;
+}
+
+/** A plain decimal string ("1250000", "1250000.5") → minor units at `exponent`, with no float step. */
+export function parseMajor(value: string, exponent: number): number {
+  const match = /^\s*(\d+)(?:\.(\d+))?\s*$/.exec(value);
+  if (!match) throw new RangeError(`"${value.slice(0, 40)}" is not a plain decimal amount`);
+  const [, whole = '0', fraction = ''] = match;
+  if (fraction.replace(/0+$/, '').length > exponent) {
+    throw new RangeError(`"${value.slice(0, 40)}" has more decimals than the currency allows`);
+  }
+  const minor = Number(whole + fraction.padEnd(exponent, '0').slice(0, exponent));
+  if (!Number.isSafeInteger(minor)) throw new RangeError(`"${value.slice(0, 40)}" is too large`);
+  return minor;
+}
+
+/** The calendar day of `instant` in the operation's time zone, in wolkvox's date format. */
+export function calendarDate(instant: Date, rules: Pick<ObligationRules, 'timeZone' | 'dateFormat'>): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: rules.timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(instant);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const [day, month, year] = [part('day'), part('month'), part('year')];
+  if (rules.dateFormat === 'MM-DD-YYYY') return `${month}-${day}-${year}`;
+  if (rules.dateFormat === 'YYYY-MM-DD') return `${year}-${month}-${day}`;
+  return `${day}-${month}-${year}`;
+}

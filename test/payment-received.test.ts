@@ -1,0 +1,332 @@
+import { readFile } from 'node:fs/promises';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '#lib/config.ts';
+import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
+import { localContext } from '#lib/local/runtime.ts';
+import { apiGatewayEvent, signPayment } from '#lib/local/sign.ts';
+import { type Sandbox, SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
+import { createEnvSource } from '#lib/secrets/index.ts';
+import {
+  createRuntime,
+  paymentReceivedHandler,
+  type RuntimeOverrides,
+  ticketResolvedHandler,
+} from '#lib/wiring.ts';
+import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
+import { type FakeSqs, startFakeSqs } from './support/fake-sqs.ts';
+
+let sandbox: Sandbox;
+let sqs: FakeSqs;
+beforeAll(async () => {
+  sandbox = await startSandbox({ tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
+  sqs = await startFakeSqs();
+});
+afterAll(async () => {
+  await sandbox.close();
+  await sqs.close();
+});
+afterEach(() => {
+  sandbox.reset();
+  sqs.sent.length = 0;
+  vi.restoreAllMocks();
+});
+
+const secrets = () => createEnvSource({ env: { ...LOCAL_SECRETS }, cwd: '/nonexistent' });
+
+function runtime(env: Record<string, string> = {}, overrides: RuntimeOverrides = {}) {
+  const config = loadConfig({
+    WOLKVOX_SERVER: sandbox.url,
+    WOLKVOX_OPERATION: 'demo',
+    DISPATCH: 'direct',
+    ...env,
+  });
+  return createRuntime(config, { secrets: secrets(), logLevel: 'SILENT', ...overrides });
+}
+
+async function invoke(event: APIGatewayProxyEventV2, env: Record<string, string> = {}) {
+  const rt = runtime(env);
+  const answer = await paymentReceivedHandler(rt)(event, localContext('paymentReceived'));
+  return { answer, body: JSON.parse(answer.body ?? '{}') as Record<string, unknown>, runtime: rt };
+}
+
+const sample = (file: string) => readFile(`events/${file}`, 'utf8');
+
+async function signed(
+  provider: 'stripe' | 'wompi',
+  body: string,
+  options: { now?: Date; base64?: boolean } = {},
+) {
+  const request = signPayment(provider, body, LOCAL_SECRETS, options.now);
+  return apiGatewayEvent({
+    family: 'payments',
+    provider,
+    body: request.body,
+    headers: request.headers,
+    base64: options.base64,
+  });
+}
+
+const carlos = () =>
+  sandbox
+    .state()
+    .records.find((r) => r.wolkvox_id === SEED_RECORD_IDS.carlosRamirez)
+    ?.obligations.find((o) => o.id === SEED_OBLIGATION_IDS.carlosLibreInversion);
+
+describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
+  it('applies a signed Stripe payment to the obligation and answers 200', async () => {
+    const { answer, body } = await invoke(
+      await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
+    );
+    expect(answer.statusCode).toBe(200);
+    expect(body).toEqual({ status: 'applied', identity: expect.stringMatching(/^stripe:pi_/) });
+    expect(carlos()).toMatchObject({ total_balance: '1100000', last_pay: '150000' });
+    expect(sandbox.requests().map((r) => r.endpoint)).toEqual([
+      'collections/queryObligation.php',
+      'collections/updateObligation.php',
+    ]);
+  });
+
+  it('reads a base64-encoded body (how HTTP APIs deliver non-text content types)', async () => {
+    const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'), {
+      base64: true,
+    });
+    expect(event.isBase64Encoded).toBe(true);
+    expect((await invoke(event)).answer.statusCode).toBe(200);
+  });
+
+  it('answers Wompi exactly 200, also when it parks', async () => {
+    const approved = await invoke(
+      await signed('wompi', await sample('wompi/transaction.updated.approved.json')),
+    );
+    expect(approved.answer.statusCode).toBe(200);
+    expect(approved.body.status).toBe('applied');
+    const parked = await invoke(
+      await signed('wompi', await sample('wompi/transaction.updated.unknown-reference.json')),
+    );
+    expect(parked.answer.statusCode).toBe(200);
+    expect(parked.body.status).toBe('parked');
+  });
+
+  it('ignores irrelevant events with 200 and a reason, without calling wolkvox', async () => {
+    const { answer, body } = await invoke(
+      await signed('stripe', await sample('stripe/checkout.session.completed.unpaid.json')),
+    );
+    expect([answer.statusCode, body]).toEqual([
+      200,
+      { status: 'ignored', reason: 'checkout session payment_status is unpaid' },
+    ]);
+    expect(sandbox.requests()).toEqual([]);
+  });
+
+  it('parks a payment without a wolkvox target with 202 and its reason, where an operator sees it', async () => {
+    const { answer, body, runtime } = await invoke(
+      await signed('stripe', await sample('stripe/payment_intent.succeeded.no-metadata.json')),
+    );
+    expect(answer.statusCode).toBe(202);
+    expect(body).toEqual({
+      status: 'parked',
+      reason: 'metadata wolkvox_id and wolkvox_obligation are not both set',
+    });
+    const parked = (runtime.dispatcher as DirectDispatcher).parked();
+    expect(parked).toEqual([
+      expect.objectContaining({
+        provider: 'stripe',
+        reason: body.reason,
+        summary: expect.objectContaining({ amount: expect.any(String), currency: 'COP' }),
+      }),
+    ]);
+    expect(sandbox.requests()).toEqual([]);
+  });
+
+  it.each([
+    [
+      'forged (wrong secret)',
+      async () => {
+        const request = signPayment('stripe', await sample('stripe/payment_intent.succeeded.json'), {
+          ...LOCAL_SECRETS,
+          STRIPE_WEBHOOK_SECRET: 'whsec_attacker',
+        });
+        return apiGatewayEvent({
+          family: 'payments',
+          provider: 'stripe',
+          body: request.body,
+          headers: request.headers,
+        });
+      },
+    ],
+    [
+      'tampered after signing',
+      async () => {
+        const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
+        return { ...event, body: (event.body ?? '').replace('15000000', '99900000') };
+      },
+    ],
+    [
+      'stale (10 minutes old)',
+      async () =>
+        signed('stripe', await sample('stripe/payment_intent.succeeded.json'), {
+          now: new Date(Date.now() - 600_000),
+        }),
+    ],
+    [
+      'missing its signature',
+      async () => {
+        const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
+        const { 'stripe-signature': _, ...headers } = event.headers;
+        return { ...event, headers };
+      },
+    ],
+    [
+      'a Wompi event with a forged checksum',
+      async () => {
+        const event = await signed('wompi', await sample('wompi/transaction.updated.approved.json'));
+        return {
+          ...event,
+          body: (event.body ?? '').replace(/"checksum":"\w+"/, `"checksum":"${'A'.repeat(64)}"`),
+        };
+      },
+    ],
+  ])('answers 401 to a request %s, says nothing more, and calls no one', async (_name, make) => {
+    const { answer, body, runtime } = await invoke(await make());
+    expect([answer.statusCode, body]).toEqual([401, { error: 'invalid signature' }]);
+    expect(sandbox.requests()).toEqual([]);
+    expect((runtime.dispatcher as DirectDispatcher).parked()).toEqual([]);
+  });
+
+  it('answers 400 naming the failing paths of a signed but malformed body', async () => {
+    const bad = (await sample('stripe/payment_intent.succeeded.json')).replace(
+      '"amount_received": 15000000',
+      '"amount_received": "15000000"',
+    );
+    const { answer, body } = await invoke(await signed('stripe', bad));
+    expect(answer.statusCode).toBe(400);
+    expect(body).toEqual({
+      error: 'malformed body',
+      problems: [expect.stringMatching(/^data\.object\.amount_received: /)],
+    });
+    const notJson = await invoke(await signed('stripe', '{"id": "evt_1", '));
+    expect(notJson.answer.statusCode).toBe(400);
+    expect(sandbox.requests()).toEqual([]);
+  });
+
+  it('answers 404 to an unknown provider and 413 to a body over 256 KiB', async () => {
+    const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
+    const unknown = await invoke({ ...event, pathParameters: { provider: 'paypal-ish' } });
+    expect(unknown.answer.statusCode).toBe(404);
+    const huge = await invoke({ ...event, body: `{"pad":"${'x'.repeat(256 * 1024)}"}` });
+    expect([huge.answer.statusCode, huge.body]).toEqual([413, { error: 'body over 256 KiB' }]);
+    expect(sandbox.requests()).toEqual([]);
+  });
+
+  it('answers 503 when wolkvox fails transiently, so the provider retries, and changes nothing', async () => {
+    sandbox.failNext('error500');
+    const { answer } = await invoke(
+      await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
+    );
+    expect(answer.statusCode).toBe(503);
+    expect(carlos()).toMatchObject({ total_balance: '1250000' });
+  });
+
+  it('parks with 202 when wolkvox refuses for good (an obligation it does not have)', async () => {
+    const missing = (await sample('stripe/payment_intent.succeeded.json')).replace(
+      '6669999 API',
+      'NO-SUCH-OBLIGATION',
+    );
+    const { answer, body } = await invoke(await signed('stripe', missing));
+    expect(answer.statusCode).toBe(202);
+    expect(body).toEqual({ status: 'parked', reason: expect.stringContaining('NO-SUCH-OBLIGATION') });
+  });
+
+  it('logs decisions without secrets, signatures or bodies', async () => {
+    const lines: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    }
+    const rt = runtime({}, { logLevel: 'DEBUG' });
+    const handler = paymentReceivedHandler(rt);
+    const good = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
+    const forged = { ...good, body: (good.body ?? '').replace('15000000', '1') };
+    await handler(good, localContext('paymentReceived'));
+    await handler(forged, localContext('paymentReceived'));
+    vi.restoreAllMocks();
+    const output = lines.join('');
+    expect(output).toContain('applied');
+    expect(output).toContain('rejected: signature');
+    for (const secret of Object.values(LOCAL_SECRETS)) expect(output).not.toContain(secret);
+    expect(output).not.toContain(good.headers['stripe-signature'] ?? 'never');
+    expect(output).not.toContain('Carlos');
+  });
+});
+
+describe('queue dispatch', () => {
+  const queueEnv = () => ({
+    DISPATCH: 'queue',
+    QUEUE_URL: `${sqs.endpoint}/000000000000/wolkvox-commands.fifo`,
+    PARKED_QUEUE_URL: `${sqs.endpoint}/000000000000/wolkvox-parked.fifo`,
+  });
+
+  async function invokeQueued(event: APIGatewayProxyEventV2) {
+    const rt = runtime(queueEnv(), { sqs: sqs.client });
+    const answer = await paymentReceivedHandler(rt)(event, localContext('paymentReceived'));
+    return { answer, body: JSON.parse(answer.body ?? '{}') as Record<string, unknown> };
+  }
+
+  it('enqueues one command per record group, deduplicated by the payment identity', async () => {
+    const { answer, body } = await invokeQueued(
+      await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
+    );
+    expect([answer.statusCode, body.status]).toEqual([200, 'queued']);
+    expect(sandbox.requests()).toEqual([]);
+    const [message] = sqs.sent;
+    expect(message?.QueueUrl).toBe(queueEnv().QUEUE_URL);
+    expect(message?.MessageGroupId).toBe(`demo%3A${SEED_RECORD_IDS.carlosRamirez}%3A6669999%20API`);
+    expect(message?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(message?.MessageBody ?? '{}')).toMatchObject({
+      command: { kind: 'applyPayment', identity: body.identity, target: { obligation: '6669999 API' } },
+      meta: { provider: 'stripe', eventId: expect.stringMatching(/^evt_/) },
+    });
+  });
+
+  it('sends parked events to the parked queue with their reason', async () => {
+    const { answer } = await invokeQueued(
+      await signed('stripe', await sample('stripe/payment_intent.succeeded.usd.json')),
+    );
+    expect(answer.statusCode).toBe(202);
+    expect(sqs.sent).toEqual([
+      expect.objectContaining({
+        QueueUrl: queueEnv().PARKED_QUEUE_URL,
+        MessageAttributes: {
+          disposition: { DataType: 'String', StringValue: 'parked' },
+          reason: {
+            DataType: 'String',
+            StringValue: "payment currency USD does not match the obligations' COP",
+          },
+        },
+      }),
+    ]);
+  });
+
+  it('answers 503 when the queue is unavailable: nothing was taken in', async () => {
+    sqs.failNext();
+    const { answer } = await invokeQueued(
+      await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
+    );
+    expect(answer.statusCode).toBe(503);
+  });
+});
+
+describe('POST /webhooks/tickets/{provider}', () => {
+  it('answers 404 for every provider until the helpdesks land', async () => {
+    const rt = runtime();
+    const event = await signed('stripe', '{}');
+    const answer = await ticketResolvedHandler(rt)(
+      { ...event, pathParameters: { provider: 'zendesk' } },
+      localContext('t'),
+    );
+    expect(answer.statusCode).toBe(404);
+  });
+});

@@ -1,0 +1,307 @@
+// serverless.yml, checked through what osls generates: one offline `osls package` (no AWS
+// credentials), then assertions on the CloudFormation template and the zips; and one
+// `osls invoke local --stage local` against an in-process sandbox, as the README documents it.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '#lib/config.ts';
+import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
+import { startSandbox } from '#lib/sandbox/index.ts';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..');
+const OSLS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+const STAGE = 'ci';
+const PREFIX = `wolkvox-webhooks-${STAGE}`;
+
+/** osls function name → bundle (functions/<bundle>.ts). Function names are a contract. */
+const FUNCTIONS = {
+  paymentReceived: 'payment-received',
+  ticketResolved: 'ticket-resolved',
+  wolkvoxSync: 'wolkvox-sync',
+} as const;
+type FunctionName = keyof typeof FUNCTIONS;
+const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+let dir: string;
+let resources: Record<string, Resource>;
+
+/** No AWS credentials, profile or metadata endpoint, no telemetry: osls must not need any. */
+function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(AWS_|SLS_|SERVERLESS_)/.test(key)) env[key] = value;
+  }
+  return {
+    ...env,
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    ...extra,
+  };
+}
+
+function osls(args: string[], env: NodeJS.ProcessEnv) {
+  return run(process.execPath, [OSLS, ...args], { cwd: ROOT, env, timeout: 90_000, maxBuffer: 16 << 20 });
+}
+
+/** File names and sizes from a zip's central directory (no unzip binary needed). */
+async function zipEntries(file: string): Promise<Map<string, number>> {
+  const zip = await readFile(file);
+  let end = zip.length - 22;
+  while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end -= 1;
+  if (end < 0) throw new Error(`${file}: not a zip`);
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const entries = new Map<string, number>();
+  for (let i = 0; i < count; i += 1) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
+    const size = zip.readUInt32LE(at + 24);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const skip = nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    entries.set(zip.toString('utf8', at + 46, at + 46 + nameLength), size);
+    at += 46 + skip;
+  }
+  return entries;
+}
+
+const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+function lambda(name: FunctionName): { id: string; props: Record<string, unknown> } {
+  const found = ofType('AWS::Lambda::Function').find(
+    ([, r]) => r.Properties.FunctionName === `${PREFIX}-${name}`,
+  );
+  if (!found) throw new Error(`no Lambda function ${name} in the template`);
+  return { id: found[0], props: found[1].Properties };
+}
+
+function resource(id: string): Resource {
+  const found = resources[id];
+  if (!found) throw new Error(`no resource ${id} in the template`);
+  return found;
+}
+
+/** The function's role as action → resources, from every inline policy statement. */
+function permissions(name: FunctionName): Record<string, unknown[]> {
+  const role = lambda(name).props.Role as { 'Fn::GetAtt': [string, string] };
+  const { Properties } = resource(role['Fn::GetAtt'][0]);
+  expect(Properties.ManagedPolicyArns).toBeUndefined();
+  const granted: Record<string, unknown[]> = {};
+  for (const policy of Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]) {
+    for (const statement of policy.PolicyDocument.Statement) {
+      expect(Object.keys(statement).sort()).toEqual(['Action', 'Effect', 'Resource']);
+      expect(statement.Effect).toBe('Allow');
+      for (const action of [statement.Action].flat()) {
+        (granted[action] ??= []).push(...[statement.Resource].flat());
+      }
+    }
+  }
+  return granted;
+}
+
+function logGroupArn(name: FunctionName) {
+  return {
+    'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${PREFIX}-${name}:*`,
+  };
+}
+const SECRET_ARN = {
+  'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:wolkvox-webhooks/${STAGE}-??????`,
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wolkvox-osls-'));
+  await osls(['package', '--stage', STAGE, '--package', join(dir, 'package')], offlineEnv());
+  const template = JSON.parse(
+    await readFile(join(dir, 'package', 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as { Resources: Record<string, Resource> };
+  resources = template.Resources;
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('osls package (offline, no AWS credentials)', () => {
+  it.each(FUNCTION_NAMES)('%s runs the Node 24 arm64 bundle', (name) => {
+    expect(lambda(name).props).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: `.esbuild/${FUNCTIONS[name]}/index.handler`,
+    });
+  });
+
+  it('answers providers fast and gives the worker room', () => {
+    expect(lambda('paymentReceived').props.Timeout).toBeLessThanOrEqual(10);
+    expect(lambda('ticketResolved').props.Timeout).toBeLessThanOrEqual(10);
+    expect(lambda('wolkvoxSync').props.Timeout).toBeGreaterThanOrEqual(30);
+  });
+
+  it('routes the two webhook paths to the ingress functions', () => {
+    const routes = Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Route').map(([, route]) => {
+        const target = route.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+        const integration = resource(target['Fn::Join'][1][1].Ref).Properties;
+        const uri = integration.IntegrationUri as { 'Fn::GetAtt': [string, string] };
+        expect(integration.PayloadFormatVersion).toBe('2.0');
+        return [route.Properties.RouteKey, uri['Fn::GetAtt'][0]];
+      }),
+    );
+    expect(routes).toEqual({
+      'POST /webhooks/payments/{provider}': lambda('paymentReceived').id,
+      'POST /webhooks/tickets/{provider}': lambda('ticketResolved').id,
+    });
+  });
+
+  it('drains the FIFO queue with at most 2 concurrent workers, reporting partial failures', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const [[, mapping]] = mappings as [[string, Resource]];
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: getAtt('WorkQueue'),
+      FunctionName: getAtt(lambda('wolkvoxSync').id),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    expect(mapping.Properties.BatchSize).toBeGreaterThanOrEqual(1);
+    expect(mapping.Properties.BatchSize).toBeLessThanOrEqual(10);
+  });
+
+  it('keeps commands in an encrypted FIFO queue that dead-letters into a FIFO parking queue', () => {
+    const work = resource('WorkQueue').Properties;
+    const parked = resource('ParkedQueue').Properties;
+    expect(work).toMatchObject({
+      QueueName: `${PREFIX}.fifo`,
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: getAtt('ParkedQueue') },
+    });
+    const { maxReceiveCount } = work.RedrivePolicy as { maxReceiveCount: number };
+    expect(maxReceiveCount).toBeGreaterThanOrEqual(3);
+    expect(work.VisibilityTimeout).toBeGreaterThanOrEqual(6 * Number(lambda('wolkvoxSync').props.Timeout));
+    expect(parked).toMatchObject({
+      QueueName: `${PREFIX}-parked.fifo`,
+      FifoQueue: true,
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+  });
+
+  it.each(FUNCTION_NAMES)('%s gets the deployment configuration', (name) => {
+    const variables = (lambda(name).props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      WOLKVOX_SERVER: expect.any(String),
+      WOLKVOX_OPERATION: expect.any(String),
+      SECRET_ID: `wolkvox-webhooks/${STAGE}`,
+      DISPATCH: 'queue',
+      QUEUE_URL: { Ref: 'WorkQueue' },
+      PARKED_QUEUE_URL: { Ref: 'ParkedQueue' },
+      LOG_LEVEL: expect.any(String),
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    // What Lambda will see (queue URLs resolved) passes the functions' own cold-start validation.
+    const lambdaEnv = Object.fromEntries(
+      Object.entries(variables).map(([key, value]) => [
+        key,
+        typeof value === 'string' ? value : `https://sqs.us-east-1.amazonaws.com/123456789012/${key}.fifo`,
+      ]),
+    );
+    expect(loadConfig({ ...lambdaEnv, AWS_LAMBDA_FUNCTION_NAME: `${PREFIX}-${name}` })).toMatchObject({
+      inLambda: true,
+      dispatch: 'queue',
+    });
+  });
+
+  it('gives each function its own least-privilege role and no shared one', () => {
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+    const roles = new Set(FUNCTION_NAMES.map((name) => JSON.stringify(lambda(name).props.Role)));
+    expect(roles.size).toBe(3);
+    const ingress = (name: FunctionName) => ({
+      'logs:CreateLogStream': [logGroupArn(name)],
+      'logs:PutLogEvents': [logGroupArn(name)],
+      'secretsmanager:GetSecretValue': [SECRET_ARN],
+      'sqs:SendMessage': [getAtt('WorkQueue'), getAtt('ParkedQueue')],
+    });
+    expect(permissions('paymentReceived')).toEqual(ingress('paymentReceived'));
+    expect(permissions('ticketResolved')).toEqual(ingress('ticketResolved'));
+    expect(permissions('wolkvoxSync')).toEqual({
+      'logs:CreateLogStream': [logGroupArn('wolkvoxSync')],
+      'logs:PutLogEvents': [logGroupArn('wolkvoxSync')],
+      'secretsmanager:GetSecretValue': [SECRET_ARN],
+      'sqs:ReceiveMessage': [getAtt('WorkQueue')],
+      'sqs:DeleteMessage': [getAtt('WorkQueue')],
+      'sqs:GetQueueAttributes': [getAtt('WorkQueue')],
+      'sqs:ChangeMessageVisibility': [getAtt('WorkQueue')],
+      'sqs:SendMessage': [getAtt('ParkedQueue')],
+    });
+  });
+
+  it.each(FUNCTION_NAMES)("%s's log group is the one its role may write to", (name) => {
+    const group = ofType('AWS::Logs::LogGroup').find(
+      ([, r]) => r.Properties.LogGroupName === `/aws/lambda/${PREFIX}-${name}`,
+    );
+    expect(group?.[1].Properties.RetentionInDays).toEqual(expect.any(Number));
+  });
+
+  it.each(FUNCTION_NAMES)('%s.zip holds its own bundle and nothing else', async (name) => {
+    const code = lambda(name).props.Code as { S3Key: string };
+    expect(code.S3Key.endsWith(`/${name}.zip`)).toBe(true);
+    const entries = await zipEntries(join(dir, 'package', `${name}.zip`));
+    const bundle = `.esbuild/${FUNCTIONS[name]}/`;
+    expect([...entries.keys()].sort()).toEqual([`${bundle}index.mjs`, `${bundle}index.mjs.map`]);
+    expect(entries.get(`${bundle}index.mjs`)).toBeGreaterThan(10_000);
+  });
+});
+
+describe('osls invoke local --stage local', () => {
+  it(
+    'verifies a freshly signed Stripe event and applies it to the sandbox',
+    { timeout: 60_000 },
+    async () => {
+      const sandbox = await startSandbox();
+      try {
+        // Secrets for both sides explicitly, so a developer's .env cannot make them disagree.
+        const secrets = {
+          WOLKVOX_TOKEN: LOCAL_SECRETS.WOLKVOX_TOKEN,
+          STRIPE_WEBHOOK_SECRET: LOCAL_SECRETS.STRIPE_WEBHOOK_SECRET,
+        };
+        const signed = await run(
+          process.execPath,
+          ['scripts/sign.ts', 'stripe', 'events/stripe/payment_intent.succeeded.json'],
+          { cwd: ROOT, env: offlineEnv(secrets) },
+        );
+        const eventFile = join(dir, 'event.json');
+        await writeFile(eventFile, signed.stdout);
+
+        const args = ['invoke', 'local', '--stage', 'local', '-f', 'paymentReceived', '-p', eventFile];
+        const { stdout } = await osls([...args, '-e', `WOLKVOX_SERVER=${sandbox.url}`], offlineEnv(secrets));
+        const result = JSON.parse(stdout.slice(stdout.lastIndexOf('\n{\n') + 1)) as {
+          statusCode: number;
+          body: unknown;
+        };
+        expect(result.statusCode).toBe(200);
+        const body: unknown = typeof result.body === 'string' ? JSON.parse(result.body) : result.body;
+        expect(body).toMatchObject({ status: 'applied' });
+        expect(sandbox.requests().map((r) => r.endpoint)).toContain('collections/updateObligation.php');
+      } finally {
+        await sandbox.close();
+      }
+    },
+  );
+});

@@ -1,0 +1,158 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '#lib/config.ts';
+import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
+import type { ApplyPaymentCommand } from '#lib/events.ts';
+import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
+import { localContext } from '#lib/local/runtime.ts';
+import { type Sandbox, SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
+import { createEnvSource } from '#lib/secrets/index.ts';
+import { createRuntime, wolkvoxSyncFromRuntime } from '#lib/wiring.ts';
+import { type FakeSqs, startFakeSqs } from './support/fake-sqs.ts';
+
+let sandbox: Sandbox;
+let sqs: FakeSqs;
+beforeAll(async () => {
+  sandbox = await startSandbox({ tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
+  sqs = await startFakeSqs();
+});
+afterAll(async () => {
+  await sandbox.close();
+  await sqs.close();
+});
+afterEach(() => {
+  sandbox.reset();
+  sqs.sent.length = 0;
+});
+
+const PARKED_QUEUE_URL = 'http://127.0.0.1/000000000000/parked.fifo';
+
+function worker() {
+  const config = loadConfig({
+    WOLKVOX_SERVER: sandbox.url,
+    WOLKVOX_OPERATION: 'demo',
+    DISPATCH: 'queue',
+    QUEUE_URL: 'http://127.0.0.1/000000000000/commands.fifo',
+    PARKED_QUEUE_URL,
+  });
+  const secrets = createEnvSource({ env: { ...LOCAL_SECRETS }, cwd: '/nonexistent' });
+  return wolkvoxSyncFromRuntime(createRuntime(config, { secrets, sqs: sqs.client, logLevel: 'SILENT' }));
+}
+
+function command(
+  paymentId: string,
+  wolkvoxId: string,
+  obligation: string,
+  minor: number,
+): ApplyPaymentCommand {
+  return {
+    kind: 'applyPayment',
+    identity: `wompi:${paymentId}`,
+    target: { operation: 'demo', wolkvoxId, obligation },
+    payment: {
+      provider: 'wompi',
+      paymentId,
+      amount: { minor, currency: 'COP', exponent: 2 },
+      paidAt: '2026-11-20T15:00:00.000Z',
+    },
+  };
+}
+
+let sequence = 0;
+function record(body: QueuedMessage | string): SQSRecord {
+  sequence++;
+  const group = typeof body === 'string' ? 'garbage' : messageGroupId(body.command);
+  return {
+    messageId: `m-${sequence}`,
+    receiptHandle: `rh-${sequence}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1763900000000',
+      SenderId: 'AROA',
+      ApproximateFirstReceiveTimestamp: '1763900000000',
+      MessageGroupId: group,
+      MessageDeduplicationId: typeof body === 'string' ? 'x' : deduplicationId(body.command.identity),
+      SequenceNumber: String(sequence),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:commands.fifo',
+    awsRegion: 'us-east-1',
+  };
+}
+
+const message = (cmd: ApplyPaymentCommand): QueuedMessage => ({
+  command: cmd,
+  meta: {
+    provider: 'wompi',
+    eventId: `${cmd.payment.paymentId}:APPROVED:1`,
+    receivedAt: '2026-11-20T15:00:01.000Z',
+  },
+});
+
+const balance = (wolkvoxId: string, obligation: string) =>
+  sandbox
+    .state()
+    .records.find((r) => r.wolkvox_id === wolkvoxId)
+    ?.obligations.find((o) => o.id === obligation)?.total_balance;
+
+const { carlosRamirez: carlos, mariaLopez: maria } = SEED_RECORD_IDS;
+const { carlosLibreInversion: carlosLoan, carlosPagare, mariaTarjeta } = SEED_OBLIGATION_IDS;
+
+describe('wolkvoxSync', () => {
+  it('applies every command of a batch and reports no failures', async () => {
+    const event: SQSEvent = {
+      Records: [
+        record(message(command('tx-1', carlos, carlosLoan, 10_000_00))),
+        record(message(command('tx-2', maria, mariaTarjeta, 5_000_00))),
+      ],
+    };
+    expect(await worker()(event, localContext('wolkvoxSync'))).toEqual({ batchItemFailures: [] });
+    expect(balance(carlos, carlosLoan)).toBe('1240000');
+    expect(balance(maria, mariaTarjeta)).toBe('2370900');
+  });
+
+  it('a transient failure fails the rest of its group in the batch, while other groups go on', async () => {
+    const a1 = record(message(command('tx-a1', carlos, carlosLoan, 10_000_00)));
+    const a2 = record(message(command('tx-a2', carlos, carlosLoan, 20_000_00)));
+    const b1 = record(message(command('tx-b1', maria, mariaTarjeta, 5_000_00)));
+    sandbox.failNext('error500');
+    const result = await worker()({ Records: [a1, a2, b1] }, localContext('wolkvoxSync'));
+    expect(result.batchItemFailures).toEqual([
+      { itemIdentifier: a1.messageId },
+      { itemIdentifier: a2.messageId },
+    ]);
+    expect(balance(carlos, carlosLoan)).toBe('1250000');
+    expect(balance(maria, mariaTarjeta)).toBe('2370900');
+  });
+
+  it('quota and auth failures are retried later, not parked', async () => {
+    const r = record(message(command('tx-q', carlos, carlosPagare, 1_00)));
+    sandbox.failNext('tokenLimit');
+    expect((await worker()({ Records: [r] }, localContext('wolkvoxSync'))).batchItemFailures).toHaveLength(1);
+    sandbox.setTokens(['rotated-elsewhere']);
+    expect((await worker()({ Records: [r] }, localContext('wolkvoxSync'))).batchItemFailures).toHaveLength(1);
+    expect(sqs.sent).toEqual([]);
+  });
+
+  it('parks a permanent failure with its reason and acknowledges it', async () => {
+    const r = record(message(command('tx-p', carlos, 'NO-SUCH', 1_00)));
+    expect(await worker()({ Records: [r] }, localContext('wolkvoxSync'))).toEqual({ batchItemFailures: [] });
+    expect(sqs.sent).toHaveLength(1);
+    const parked = JSON.parse(sqs.sent[0]?.MessageBody ?? '{}');
+    expect(sqs.sent[0]?.QueueUrl).toBe(PARKED_QUEUE_URL);
+    expect(parked).toMatchObject({
+      provider: 'wompi',
+      reason: expect.stringContaining('NO-SUCH'),
+      command: { identity: 'wompi:tx-p' },
+    });
+  });
+
+  it('parks a message that is not a command instead of retrying it forever', async () => {
+    const result = await worker()({ Records: [record('{"hello":')] }, localContext('wolkvoxSync'));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sqs.sent[0]?.MessageAttributes?.reason?.StringValue).toMatch(/unreadable/);
+  });
+});
