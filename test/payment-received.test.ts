@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signPayment } from '#lib/local/sign.ts';
-import { type Sandbox, SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
-import { createEnvSource } from '#lib/secrets/index.ts';
+import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import {
   createRuntime,
   paymentReceivedHandler,
@@ -14,29 +13,15 @@ import {
   ticketResolvedHandler,
 } from '#lib/wiring.ts';
 import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
-import { type FakeSqs, startFakeSqs } from './support/fake-sqs.ts';
+import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
 
-let sandbox: Sandbox;
-let sqs: FakeSqs;
-beforeAll(async () => {
-  sandbox = await startSandbox({ tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
-  sqs = await startFakeSqs();
-});
-afterAll(async () => {
-  await sandbox.close();
-  await sqs.close();
-});
-afterEach(() => {
-  sandbox.reset();
-  sqs.sent.length = 0;
-  vi.restoreAllMocks();
-});
+const harness = useSandboxAndSqs();
 
-const secrets = () => createEnvSource({ env: { ...LOCAL_SECRETS }, cwd: '/nonexistent' });
+const secrets = () => localSecretsSource();
 
 function runtime(env: Record<string, string> = {}, overrides: RuntimeOverrides = {}) {
   const config = loadConfig({
-    WOLKVOX_SERVER: sandbox.url,
+    WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
     DISPATCH: 'direct',
     ...env,
@@ -68,7 +53,7 @@ async function signed(
 }
 
 const carlos = () =>
-  sandbox
+  harness.sandbox
     .state()
     .records.find((r) => r.wolkvox_id === SEED_RECORD_IDS.carlosRamirez)
     ?.obligations.find((o) => o.id === SEED_OBLIGATION_IDS.carlosLibreInversion);
@@ -81,7 +66,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
     expect(answer.statusCode).toBe(200);
     expect(body).toEqual({ status: 'applied', identity: expect.stringMatching(/^stripe:pi_/) });
     expect(carlos()).toMatchObject({ total_balance: '1100000', last_pay: '150000' });
-    expect(sandbox.requests().map((r) => r.endpoint)).toEqual([
+    expect(harness.sandbox.requests().map((r) => r.endpoint)).toEqual([
       'collections/queryObligation.php',
       'collections/updateObligation.php',
     ]);
@@ -116,7 +101,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
       200,
       { status: 'ignored', reason: 'checkout session payment_status is unpaid' },
     ]);
-    expect(sandbox.requests()).toEqual([]);
+    expect(harness.sandbox.requests()).toEqual([]);
   });
 
   it('parks a payment without a wolkvox target with 202 and its reason, where an operator sees it', async () => {
@@ -136,7 +121,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
         summary: expect.objectContaining({ amount: expect.any(String), currency: 'COP' }),
       }),
     ]);
-    expect(sandbox.requests()).toEqual([]);
+    expect(harness.sandbox.requests()).toEqual([]);
   });
 
   it.each([
@@ -190,7 +175,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
   ])('answers 401 to a request %s, says nothing more, and calls no one', async (_name, make) => {
     const { answer, body, runtime } = await invoke(await make());
     expect([answer.statusCode, body]).toEqual([401, { error: 'invalid signature' }]);
-    expect(sandbox.requests()).toEqual([]);
+    expect(harness.sandbox.requests()).toEqual([]);
     expect((runtime.dispatcher as DirectDispatcher).parked()).toEqual([]);
   });
 
@@ -207,7 +192,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
     });
     const notJson = await invoke(await signed('stripe', '{"id": "evt_1", '));
     expect(notJson.answer.statusCode).toBe(400);
-    expect(sandbox.requests()).toEqual([]);
+    expect(harness.sandbox.requests()).toEqual([]);
   });
 
   it('answers 404 to an unknown provider and 413 to a body over 256 KiB', async () => {
@@ -216,11 +201,11 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
     expect(unknown.answer.statusCode).toBe(404);
     const huge = await invoke({ ...event, body: `{"pad":"${'x'.repeat(256 * 1024)}"}` });
     expect([huge.answer.statusCode, huge.body]).toEqual([413, { error: 'body over 256 KiB' }]);
-    expect(sandbox.requests()).toEqual([]);
+    expect(harness.sandbox.requests()).toEqual([]);
   });
 
   it('answers 503 when wolkvox fails transiently, so the provider retries, and changes nothing', async () => {
-    sandbox.failNext('error500');
+    harness.sandbox.failNext('error500');
     const { answer } = await invoke(
       await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
     );
@@ -265,12 +250,12 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
 describe('queue dispatch', () => {
   const queueEnv = () => ({
     DISPATCH: 'queue',
-    QUEUE_URL: `${sqs.endpoint}/000000000000/wolkvox-commands.fifo`,
-    PARKED_QUEUE_URL: `${sqs.endpoint}/000000000000/wolkvox-parked.fifo`,
+    QUEUE_URL: `${harness.sqs.endpoint}/000000000000/wolkvox-commands.fifo`,
+    PARKED_QUEUE_URL: `${harness.sqs.endpoint}/000000000000/wolkvox-parked.fifo`,
   });
 
   async function invokeQueued(event: APIGatewayProxyEventV2) {
-    const rt = runtime(queueEnv(), { sqs: sqs.client });
+    const rt = runtime(queueEnv(), { sqs: harness.sqs.client });
     const answer = await paymentReceivedHandler(rt)(event, localContext('paymentReceived'));
     return { answer, body: JSON.parse(answer.body ?? '{}') as Record<string, unknown> };
   }
@@ -280,8 +265,8 @@ describe('queue dispatch', () => {
       await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
     );
     expect([answer.statusCode, body.status]).toEqual([200, 'queued']);
-    expect(sandbox.requests()).toEqual([]);
-    const [message] = sqs.sent;
+    expect(harness.sandbox.requests()).toEqual([]);
+    const [message] = harness.sqs.sent;
     expect(message?.QueueUrl).toBe(queueEnv().QUEUE_URL);
     expect(message?.MessageGroupId).toBe(`demo%3A${SEED_RECORD_IDS.carlosRamirez}%3A6669999%20API`);
     expect(message?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
@@ -296,7 +281,7 @@ describe('queue dispatch', () => {
       await signed('stripe', await sample('stripe/payment_intent.succeeded.usd.json')),
     );
     expect(answer.statusCode).toBe(202);
-    expect(sqs.sent).toEqual([
+    expect(harness.sqs.sent).toEqual([
       expect.objectContaining({
         QueueUrl: queueEnv().PARKED_QUEUE_URL,
         MessageAttributes: {
@@ -311,7 +296,7 @@ describe('queue dispatch', () => {
   });
 
   it('answers 503 when the queue is unavailable: nothing was taken in', async () => {
-    sqs.failNext();
+    harness.sqs.failNext();
     const { answer } = await invokeQueued(
       await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
     );

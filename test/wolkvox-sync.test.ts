@@ -1,42 +1,29 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ApplyPaymentCommand } from '#lib/events.ts';
-import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
-import { type Sandbox, SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
-import { createEnvSource } from '#lib/secrets/index.ts';
+import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, wolkvoxSyncFromRuntime } from '#lib/wiring.ts';
-import { type FakeSqs, startFakeSqs } from './support/fake-sqs.ts';
+import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
 
-let sandbox: Sandbox;
-let sqs: FakeSqs;
-beforeAll(async () => {
-  sandbox = await startSandbox({ tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
-  sqs = await startFakeSqs();
-});
-afterAll(async () => {
-  await sandbox.close();
-  await sqs.close();
-});
-afterEach(() => {
-  sandbox.reset();
-  sqs.sent.length = 0;
-});
+const harness = useSandboxAndSqs();
 
 const PARKED_QUEUE_URL = 'http://127.0.0.1/000000000000/parked.fifo';
 
 function worker() {
   const config = loadConfig({
-    WOLKVOX_SERVER: sandbox.url,
+    WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
     DISPATCH: 'queue',
     QUEUE_URL: 'http://127.0.0.1/000000000000/commands.fifo',
     PARKED_QUEUE_URL,
   });
-  const secrets = createEnvSource({ env: { ...LOCAL_SECRETS }, cwd: '/nonexistent' });
-  return wolkvoxSyncFromRuntime(createRuntime(config, { secrets, sqs: sqs.client, logLevel: 'SILENT' }));
+  const secrets = localSecretsSource();
+  return wolkvoxSyncFromRuntime(
+    createRuntime(config, { secrets, sqs: harness.sqs.client, logLevel: 'SILENT' }),
+  );
 }
 
 function command(
@@ -93,7 +80,7 @@ const message = (cmd: ApplyPaymentCommand): QueuedMessage => ({
 });
 
 const balance = (wolkvoxId: string, obligation: string) =>
-  sandbox
+  harness.sandbox
     .state()
     .records.find((r) => r.wolkvox_id === wolkvoxId)
     ?.obligations.find((o) => o.id === obligation)?.total_balance;
@@ -118,7 +105,7 @@ describe('wolkvoxSync', () => {
     const a1 = record(message(command('tx-a1', carlos, carlosLoan, 10_000_00)));
     const a2 = record(message(command('tx-a2', carlos, carlosLoan, 20_000_00)));
     const b1 = record(message(command('tx-b1', maria, mariaTarjeta, 5_000_00)));
-    sandbox.failNext('error500');
+    harness.sandbox.failNext('error500');
     const result = await worker()({ Records: [a1, a2, b1] }, localContext('wolkvoxSync'));
     expect(result.batchItemFailures).toEqual([
       { itemIdentifier: a1.messageId },
@@ -130,19 +117,19 @@ describe('wolkvoxSync', () => {
 
   it('quota and auth failures are retried later, not parked', async () => {
     const r = record(message(command('tx-q', carlos, carlosPagare, 1_00)));
-    sandbox.failNext('tokenLimit');
+    harness.sandbox.failNext('tokenLimit');
     expect((await worker()({ Records: [r] }, localContext('wolkvoxSync'))).batchItemFailures).toHaveLength(1);
-    sandbox.setTokens(['rotated-elsewhere']);
+    harness.sandbox.setTokens(['rotated-elsewhere']);
     expect((await worker()({ Records: [r] }, localContext('wolkvoxSync'))).batchItemFailures).toHaveLength(1);
-    expect(sqs.sent).toEqual([]);
+    expect(harness.sqs.sent).toEqual([]);
   });
 
   it('parks a permanent failure with its reason and acknowledges it', async () => {
     const r = record(message(command('tx-p', carlos, 'NO-SUCH', 1_00)));
     expect(await worker()({ Records: [r] }, localContext('wolkvoxSync'))).toEqual({ batchItemFailures: [] });
-    expect(sqs.sent).toHaveLength(1);
-    const parked = JSON.parse(sqs.sent[0]?.MessageBody ?? '{}');
-    expect(sqs.sent[0]?.QueueUrl).toBe(PARKED_QUEUE_URL);
+    expect(harness.sqs.sent).toHaveLength(1);
+    const parked = JSON.parse(harness.sqs.sent[0]?.MessageBody ?? '{}');
+    expect(harness.sqs.sent[0]?.QueueUrl).toBe(PARKED_QUEUE_URL);
     expect(parked).toMatchObject({
       provider: 'wompi',
       reason: expect.stringContaining('NO-SUCH'),
@@ -153,6 +140,6 @@ describe('wolkvoxSync', () => {
   it('parks a message that is not a command instead of retrying it forever', async () => {
     const result = await worker()({ Records: [record('{"hello":')] }, localContext('wolkvoxSync'));
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(sqs.sent[0]?.MessageAttributes?.reason?.StringValue).toMatch(/unreadable/);
+    expect(harness.sqs.sent[0]?.MessageAttributes?.reason?.StringValue).toMatch(/unreadable/);
   });
 });

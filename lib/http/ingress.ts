@@ -28,12 +28,12 @@ export function webhookIngress<E>(deps: IngressDeps<E>) {
     .use(verifyWebhook(deps.sources, deps.secrets, deps.now))
     .use(errorResponses(deps.logger))
     .handler(async (_event, context, { signal }) => {
-      const { source, raw } = verifiedOf<E>(context);
+      const { source, raw, secrets } = verifiedOf<E>(context);
       const answer = (status: number, body: Record<string, unknown>) =>
         json(source.onlyStatus ?? status, body);
       const provider = source.slug;
 
-      const decision = source.normalize(raw, { secrets: await deps.secrets.get(), now: deps.now });
+      const decision = source.normalize(raw, { secrets, now: deps.now });
       if (decision.action === 'ignore') {
         deps.logger.info('ignored', { provider, reason: decision.reason });
         return answer(200, { status: 'ignored', reason: decision.reason });

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Logger } from '#lib/log.ts';
-import { SecretsError, type SecretsSource } from '#lib/secrets/index.ts';
+import { type Secrets, SecretsError, type SecretsSource } from '#lib/secrets/index.ts';
 import type { RawRequest, Source } from '#lib/sources/types.ts';
 import { IngressError, SignatureError, UnknownProviderError } from './errors.ts';
 import { providerSlug, rawRequest } from './request.ts';
@@ -10,6 +10,7 @@ import { providerSlug, rawRequest } from './request.ts';
 export interface Verified<E> {
   source: Source<E>;
   raw: RawRequest;
+  secrets: Secrets;
 }
 
 export type WebhookContext = Context & { webhook?: Verified<unknown> };
@@ -40,8 +41,9 @@ export function verifyWebhook<E>(
       const source = Object.hasOwn(sources, slug) ? sources[slug] : undefined;
       if (!source) throw new UnknownProviderError(slug, Object.keys(sources));
       const raw = rawRequest(request.event);
-      source.verify(raw, { secrets: await secrets.get(), now });
-      request.context.webhook = { source, raw } as Verified<unknown>;
+      const values = await secrets.get();
+      source.verify(raw, { secrets: values, now });
+      request.context.webhook = { source, raw, secrets: values } as Verified<unknown>;
     },
   };
 }

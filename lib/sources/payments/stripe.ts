@@ -149,7 +149,7 @@ export function stripeSource(settings: StripeSettings): PaymentSource {
 
     normalize(request: RawRequest) {
       const event = parseWith(envelope, parseJson(request.body));
-      const read = PAID_EVENTS[event.type];
+      const read = Object.hasOwn(PAID_EVENTS, event.type) ? PAID_EVENTS[event.type] : undefined;
       if (!read) return { action: 'ignore', reason: `event type ${event.type} is not a payment we apply` };
       const paid = read(event.data.object);
       if (typeof paid === 'string') return { action: 'ignore', reason: paid };
