@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_WOMPI_REFERENCE_PATTERN } from './sources/payments/wompi.ts';
+import { type CaseRules, DEFAULT_PRIORITY_MAP } from './translate/case.ts';
 import type { ObligationRules } from './translate/obligation.ts';
 import { resolveWolkvoxServer } from './wolkvox/host.ts';
 
@@ -17,6 +18,26 @@ const flag = (fallback: boolean) =>
       .enum(['true', 'false', '1', '0'])
       .default(fallback ? 'true' : 'false')
       .transform((v) => v === 'true' || v === '1'),
+  );
+/** A JSON object of strings in one variable (mapping settings); keys that are e-mails are lower-cased. */
+const jsonMap = (fallback: Record<string, string>) =>
+  z.preprocess(
+    (value) => {
+      if (typeof value !== 'string' || value.trim() === '') return undefined;
+      try {
+        return JSON.parse(value);
+      } catch {
+        return value;
+      }
+    },
+    z
+      .record(z.string(), z.string(), { error: 'must be a JSON object of strings, e.g. {"high":"Alta"}' })
+      .default(fallback)
+      .transform((map) =>
+        Object.fromEntries(
+          Object.entries(map).map(([key, v]) => [key.includes('@') ? key.toLowerCase() : key, v]),
+        ),
+      ),
   );
 const integer = (fallback: number, min: number, max: number) =>
   z.preprocess(blankIsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
@@ -74,7 +95,54 @@ const schema = z.object({
       .refine(hasTargetGroups, 'must be a regular expression with named groups wolkvox_id and obligation')
       .default(DEFAULT_WOMPI_REFERENCE_PATTERN),
   ),
+  CASE_RESOLVED_STATUS: z.preprocess(blankIsUnset, z.string().trim().default('Resuelto')),
+  CASE_RESOLVED_STATUS_BY_TYPE: jsonMap({}),
+  CASE_TYPE: text(),
+  CASE_TYPE_MAP: jsonMap({}),
+  CASE_RESPONSIBLE_MAP: jsonMap({}),
+  CASE_PRIORITY_MAP: jsonMap(DEFAULT_PRIORITY_MAP),
+  CASE_FORM_MAP: jsonMap({}),
+  ZENDESK_TOLERANCE_SECONDS: integer(300, 1, 3_600),
+  /** Your Zendesk subdomain (acme for acme.zendesk.com): narrows where attachments may come from. */
+  ZENDESK_SUBDOMAIN: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^[a-z0-9-]+$/i, 'must be a subdomain such as acme')
+      .optional(),
+  ),
+  /** Your Jira site (acme.atlassian.net): narrows where attachments may come from. */
+  JIRA_SITE: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(
+        /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i,
+        'must be a host such as acme.atlassian.net',
+      )
+      .optional(),
+  ),
+  JIRA_CASE_ID_FIELD: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10050')
+      .optional(),
+  ),
+  JIRA_SOLUTION_FIELD: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10060')
+      .optional(),
+  ),
+  ATTACHMENT_MAX_FILE_BYTES: integer(10 * 1024 * 1024, 1, 50 * 1024 * 1024),
+  ATTACHMENT_MAX_CASE_BYTES: integer(20 * 1024 * 1024, 1, 200 * 1024 * 1024),
+  ATTACHMENT_TIMEOUT_MS: integer(15_000, 100, 120_000),
 });
+
+const lowerKeys = (map: Record<string, string>) =>
+  Object.fromEntries(Object.entries(map).map(([key, value]) => [key.toLowerCase(), value]));
 
 function isTimeZone(value: string): boolean {
   try {
@@ -107,6 +175,10 @@ export interface Config {
   obligations: ObligationRules;
   stripe: { toleranceSeconds: number };
   wompi: { referencePattern: RegExp };
+  cases: CaseRules;
+  zendesk: { toleranceSeconds: number; subdomain: string | undefined };
+  jira: { site: string | undefined; caseIdField: string | undefined; solutionField: string | undefined };
+  attachments: { maxFileBytes: number; maxCaseBytes: number; timeoutMs: number };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   inLambda: boolean;
 }
@@ -171,6 +243,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     stripe: { toleranceSeconds: value.STRIPE_TOLERANCE_SECONDS },
     wompi: { referencePattern: new RegExp(value.WOMPI_REFERENCE_PATTERN) },
+    cases: {
+      resolvedStatus: value.CASE_RESOLVED_STATUS,
+      resolvedStatusByType: value.CASE_RESOLVED_STATUS_BY_TYPE,
+      caseType: value.CASE_TYPE,
+      // Helpdesk labels are matched case-insensitively.
+      caseTypeMap: lowerKeys(value.CASE_TYPE_MAP),
+      responsibleMap: value.CASE_RESPONSIBLE_MAP,
+      priorityMap: lowerKeys(value.CASE_PRIORITY_MAP),
+      formMap: value.CASE_FORM_MAP,
+    },
+    zendesk: { toleranceSeconds: value.ZENDESK_TOLERANCE_SECONDS, subdomain: value.ZENDESK_SUBDOMAIN },
+    jira: {
+      site: value.JIRA_SITE,
+      caseIdField: value.JIRA_CASE_ID_FIELD,
+      solutionField: value.JIRA_SOLUTION_FIELD,
+    },
+    attachments: {
+      maxFileBytes: value.ATTACHMENT_MAX_FILE_BYTES,
+      maxCaseBytes: value.ATTACHMENT_MAX_CASE_BYTES,
+      timeoutMs: value.ATTACHMENT_TIMEOUT_MS,
+    },
     logLevel: value.LOG_LEVEL,
     inLambda,
   };

@@ -55,11 +55,69 @@ export const applyPaymentCommandSchema = z.object({
 });
 export type ApplyPaymentCommand = z.infer<typeof applyPaymentCommandSchema>;
 
-export const wolkvoxCommandSchema = z.discriminatedUnion('kind', [applyPaymentCommandSchema]);
+/** A file the worker downloads from the helpdesk and attaches to the case. */
+export const attachmentRefSchema = z.object({
+  filename: z.string().min(1),
+  url: z.string().url(),
+  contentType: z.string().optional(),
+  size: z.number().int().nonnegative().optional(),
+});
+export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
+
+/** Who resolved the ticket in the helpdesk: an e-mail, an id (Jira accountId), or both. */
+export const agentRefSchema = z.object({ email: z.string().optional(), id: z.string().optional() });
+export type AgentRef = z.infer<typeof agentRefSchema>;
+
+export interface TicketResolved {
+  kind: 'ticket';
+  provider: string;
+  /** The delivery's identity for logs. */
+  eventId: string;
+  ticketId: string;
+  /** When the ticket reached its resolved state (ISO 8601): orders events of one case. */
+  resolvedAt: string;
+  /** The wolkvox case id (24 hex), or null with targetProblem when the ticket names none. */
+  caseId: string | null;
+  targetProblem?: string;
+  /** The helpdesk's own labels, mapped by lib/translate/case.ts. */
+  priority: string | null;
+  caseType: string | null;
+  assignee: AgentRef | null;
+  /** The solution's candidates in DESIGN.md's order of preference; blank ones count as missing. */
+  solution: { resolution?: string; closingNote?: string; lastPublicReply?: string };
+  /** Helpdesk custom fields by the key the template or API gives them. */
+  customFields: Record<string, string>;
+  attachments: AttachmentRef[];
+}
+
+export const updateCaseCommandSchema = z.object({
+  kind: z.literal('updateCase'),
+  /** `<provider>:<ticketId>:<resolvedAt>`: one resolution of one ticket. */
+  identity: z.string().min(1),
+  provider: z.string().min(1),
+  resolvedAt: z.iso.datetime({ offset: true }),
+  target: z.object({ operation: z.string().min(1), wolkvoxId: z.string().min(1) }),
+  update: z.object({
+    status: z.string().min(1),
+    solution: z.string().min(1),
+    responsible: z.string().optional(),
+    priority: z.string().optional(),
+    caseType: z.string().optional(),
+    form: z.record(z.string(), z.string()).optional(),
+  }),
+  attachments: z.array(attachmentRefSchema),
+});
+export type UpdateCaseCommand = z.infer<typeof updateCaseCommandSchema>;
+
+export const wolkvoxCommandSchema = z.discriminatedUnion('kind', [
+  applyPaymentCommandSchema,
+  updateCaseCommandSchema,
+]);
 export type WolkvoxCommand = z.infer<typeof wolkvoxCommandSchema>;
 
 /** The wolkvox record a command changes: the FIFO message group, so one record's changes never race. */
 export function recordKey(command: WolkvoxCommand): string {
+  if (command.kind === 'updateCase') return `${command.target.operation}:case:${command.target.wolkvoxId}`;
   const { operation, wolkvoxId, obligation } = command.target;
   return `${operation}:${wolkvoxId}:${obligation}`;
 }

@@ -3,14 +3,18 @@ import type { Config } from './config.ts';
 import { directDispatcher } from './dispatch/direct.ts';
 import { queueDispatcher } from './dispatch/queue.ts';
 import type { Dispatcher, ParkedEvent } from './dispatch/types.ts';
-import type { PaymentReceived } from './events.ts';
+import type { Dispatcher as HttpDispatcher } from 'undici';
+import type { PaymentReceived, TicketResolved } from './events.ts';
 import { webhookIngress } from './http/ingress.ts';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
 import { createSecretsSource, type SecretsSource } from './secrets/index.ts';
 import { paymentSources } from './sources/payments/index.ts';
+import { ticketSources } from './sources/tickets/index.ts';
+import { caseCommand } from './translate/case.ts';
 import { formatMajor, paymentCommand } from './translate/obligation.ts';
 import { type CallRecord, createWolkvoxClient, type WolkvoxClient } from './wolkvox/client.ts';
 import { wolkvoxTokenFrom } from './wolkvox/token.ts';
+import type { AttachmentFetcher } from './worker/apply.ts';
 import { wolkvoxSyncHandler } from './worker/sync.ts';
 
 /** What the functions are built from; tests and local tools pass their own pieces. */
@@ -19,6 +23,7 @@ export interface Runtime {
   secrets: SecretsSource;
   client: WolkvoxClient;
   dispatcher: Dispatcher;
+  attachments: AttachmentFetcher;
   logger: Logger;
   now: () => Date;
 }
@@ -32,6 +37,8 @@ export interface RuntimeOverrides {
   onPark?: (event: ParkedEvent) => void;
   /** Observes every wolkvox call (local tools print them). */
   onCall?: (call: CallRecord) => void;
+  /** Local runs serve sample attachments from disk (lib/local/attachments.ts); tests use loopback. */
+  attachmentDispatcher?: HttpDispatcher;
 }
 
 /** Everything built once per container (cold start): cheap objects, no network until a request needs it. */
@@ -53,6 +60,19 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     obligationUpdateMethod: config.wolkvox.obligationUpdateMethod,
     onCall: overrides.onCall,
   });
+  const attachments: AttachmentFetcher = async (refs, provider, signal) => {
+    // Loaded on first use: only resolved tickets with files need the downloader.
+    const { attachmentHostsFor, authorizationFor, fetchAttachments } = await import('./attachments/index.ts');
+    const policy = {
+      ...config.attachments,
+      allowedHosts: attachmentHostsFor(provider, {
+        zendeskSubdomain: config.zendesk.subdomain,
+        jiraSite: config.jira.site,
+      }),
+      authorization: authorizationFor(provider, await secrets.get()),
+    };
+    return fetchAttachments(refs, policy, { signal, dispatcher: overrides.attachmentDispatcher });
+  };
   const dispatcher =
     config.dispatch === 'queue'
       ? queueDispatcher({
@@ -61,8 +81,8 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
           client: overrides.sqs,
           now,
         })
-      : directDispatcher({ client, rules: config.obligations, now, onPark: overrides.onPark });
-  return { config, secrets, client, dispatcher, logger, now };
+      : directDispatcher({ client, rules: config.obligations, attachments, now, onPark: overrides.onPark });
+  return { config, secrets, client, dispatcher, attachments, logger, now };
 }
 
 export function paymentReceivedHandler(runtime: Runtime) {
@@ -89,18 +109,29 @@ export function wolkvoxSyncFromRuntime(runtime: Runtime) {
   return wolkvoxSyncHandler({
     client: runtime.client,
     rules: runtime.config.obligations,
+    attachments: runtime.attachments,
     park: (event) => runtime.dispatcher.park(event),
     logger: runtime.logger,
     now: runtime.now,
   });
 }
 
-/** POST /webhooks/tickets/{provider}: no helpdesk is served yet, so every provider is a 404. */
+/** POST /webhooks/tickets/{provider}: Zendesk, Freshdesk, Jira. */
 export function ticketResolvedHandler(runtime: Runtime) {
-  return webhookIngress<never>({
+  const { config } = runtime;
+  const operation = config.wolkvox.operation;
+  return webhookIngress<TicketResolved>({
     ...runtime,
-    sources: {},
-    translate: () => ({ park: 'no helpdesk is served yet' }),
-    describe: () => ({ eventId: '', summary: {} }),
+    sources: ticketSources({ operation, zendesk: config.zendesk, jira: config.jira }),
+    translate: (event) => caseCommand(event, config.cases, operation),
+    describe: (event) => ({
+      eventId: event.eventId,
+      summary: {
+        ticketId: event.ticketId,
+        caseId: event.caseId,
+        resolvedAt: event.resolvedAt,
+        attachments: event.attachments.length,
+      },
+    }),
   });
 }

@@ -1,88 +1,104 @@
-// npm run demo: every payment sample through the real handlers against a fresh sandbox.
-// Prints event → answer → wolkvox change, the obligations before and after, and exits non-zero
-// on anything unexpected (the expectations live in events/catalog.json).
+// npm run demo: every sample (payments and tickets) through the real handlers against a fresh
+// sandbox. Prints event → answer → wolkvox change, the records before and after, and exits
+// non-zero on anything unexpected (the expectations live in events/catalog.json).
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { localContext, startLocal } from '../lib/local/runtime.ts';
-import { readCatalog, signedSample } from '../lib/local/samples.ts';
-import type { Obligation } from '../lib/wolkvox/types.ts';
-import type { SandboxState } from '../lib/sandbox/index.ts';
+import { type CatalogEntry, readCatalog, signedSample } from '../lib/local/samples.ts';
+import type { CallRecord } from '../lib/wolkvox/client.ts';
+import type { CaseRecord, Obligation, SandboxState } from '../lib/sandbox/index.ts';
 
 const local = await startLocal({ freshSandbox: true, logLevel: 'SILENT' });
 const sandbox = local.sandbox;
 if (!sandbox) throw new Error('the demo needs its own sandbox');
 const problems: string[] = [];
-const rows: string[][] = [];
+const money = (value: string | undefined) => (!value ? '—' : Number(value).toLocaleString('es-CO'));
 
 const obligationOf = (state: SandboxState, wolkvoxId: string, id: string): Obligation | undefined =>
   state.records.find((r) => r.wolkvox_id === wolkvoxId)?.obligations.find((o) => o.id === id);
-const money = (value: string) => (value === '' ? '—' : Number(value).toLocaleString('es-CO'));
+const caseOf = (state: SandboxState, id: string): CaseRecord | undefined =>
+  state.cases.find((c) => c.wolkvox_id === id);
 
-try {
-  const before = sandbox.state();
-  const catalog = (await readCatalog()).filter((entry) => entry.family === 'payments');
-  for (const entry of catalog) {
-    const prior =
-      entry.target && obligationOf(sandbox.state(), entry.target.wolkvoxId, entry.target.obligation);
-    const answer = await local.handlers.paymentReceived(
-      await signedSample(entry.file),
-      localContext('paymentReceived'),
+interface Outcome {
+  entry: CatalogEntry;
+  name: string;
+  answer: APIGatewayProxyStructuredResultV2;
+  status?: string;
+  reason?: string;
+  calls: CallRecord[];
+  before: SandboxState;
+}
+
+/** The payment's obligation changed by exactly the sample's amount (clamped at 0). */
+function paymentChange({ entry, name, before }: Outcome): string {
+  if (!entry.target || !('obligation' in entry.target)) return '';
+  const { wolkvoxId, obligation } = entry.target;
+  const prior = obligationOf(before, wolkvoxId, obligation);
+  const after = obligationOf(sandbox?.state() ?? before, wolkvoxId, obligation);
+  const expected = Math.max(0, Number(prior?.total_balance) - Number(entry.amount));
+  if (Number(after?.total_balance) !== expected || after?.last_pay !== entry.amount) {
+    problems.push(
+      `${name}: expected balance ${expected} and last_pay ${entry.amount}, got ${after?.total_balance}/${after?.last_pay}`,
     );
-    const body = JSON.parse(answer.body ?? '{}') as { status?: string; reason?: string };
-    const calls = local.takeCalls();
-    const name = entry.file.replace(/^events\//, '');
-    let change = body.reason ?? '';
-    if (body.status !== entry.expect)
-      problems.push(`${name}: expected ${entry.expect}, got HTTP ${answer.statusCode} ${answer.body}`);
-    if (entry.provider === 'wompi' && answer.statusCode !== 200)
-      problems.push(`${name}: Wompi must get exactly 200`);
-    if (entry.expect !== 'applied' && calls.some((c) => c.endpoint.includes('update')))
-      problems.push(`${name}: wrote to wolkvox`);
-    if (entry.expect === 'applied' && entry.target && prior) {
-      const after = obligationOf(sandbox.state(), entry.target.wolkvoxId, entry.target.obligation);
-      const expected = Math.max(0, Number(prior.total_balance) - Number(entry.amount));
-      change = `${entry.target.obligation}: balance ${money(prior.total_balance)} → ${money(after?.total_balance ?? '')}, last_pay ${money(after?.last_pay ?? '')} on ${after?.last_pay_date}`;
-      if (Number(after?.total_balance) !== expected || after?.last_pay !== entry.amount) {
-        problems.push(
-          `${name}: expected balance ${expected} and last_pay ${entry.amount}, got ${after?.total_balance} / ${after?.last_pay}`,
-        );
-      }
-    }
-    rows.push([name, `${answer.statusCode} ${body.status ?? ''}`, change]);
   }
+  return `${obligation}: balance ${money(prior?.total_balance)} → ${money(after?.total_balance)}, last_pay ${money(after?.last_pay)} on ${after?.last_pay_date}`;
+}
 
-  // Forged and stale requests: 401, and not one wolkvox call.
-  const forged = await signedSample('events/stripe/payment_intent.succeeded.json');
-  forged.body = (forged.body ?? '').replace('15000000', '99900000');
-  const stale = await signedSample('events/wompi/transaction.updated.approved.json');
-  stale.body = (stale.body ?? '').replace(/"checksum":"[0-9A-F]+"/i, `"checksum":"${'0'.repeat(64)}"`);
-  for (const [name, event] of [
-    ['stripe: amount tampered after signing', forged],
-    ['wompi: checksum forged', stale],
-  ] as const) {
-    const answer = await local.handlers.paymentReceived(event, localContext('paymentReceived'));
-    const calls = local.takeCalls();
-    if (answer.statusCode !== 401 || calls.length > 0)
-      problems.push(`${name}: expected 401 and no wolkvox call`);
-    rows.push([name, `${answer.statusCode} rejected`, `${calls.length} wolkvox calls`]);
+/** The ticket's case is closed with a solution, and its files were attached. */
+async function ticketChange({ entry, name, before }: Outcome): Promise<string> {
+  if (!entry.target || !('caseId' in entry.target)) return '';
+  const prior = caseOf(before, entry.target.caseId);
+  const after = caseOf(sandbox?.state() ?? before, entry.target.caseId);
+  const files = (
+    (
+      JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(entry.file, 'utf8'))) as {
+        attachments?: unknown[];
+      }
+    ).attachments ?? []
+  ).length;
+  const added = (after?.attachments.length ?? 0) - (prior?.attachments.length ?? 0);
+  if (after?.status !== 'Resuelto' || !after.solution)
+    problems.push(`${name}: case not closed with a solution`);
+  if (entry.provider === 'zendesk' && added !== files)
+    problems.push(`${name}: expected ${files} files attached, got ${added}`);
+  const moved = (label: string, from?: string, to?: string) =>
+    from === to ? '' : `, ${label} ${from || '—'} → ${to || '—'}`;
+  return `${after?.idPrefijo}: ${prior?.status} → ${after?.status}${moved('priority', prior?.priority, after?.priority)}${moved('responsible', prior?.responsible, after?.responsible)}${added ? `, +${added} files` : ''}`;
+}
+
+const rows: string[][] = [];
+try {
+  const initial = sandbox.state();
+  for (const entry of await readCatalog()) {
+    const before = sandbox.state();
+    const handler =
+      entry.family === 'payments' ? local.handlers.paymentReceived : local.handlers.ticketResolved;
+    const answer = await handler(await signedSample(entry.file), localContext(entry.family));
+    const body = JSON.parse(answer.body ?? '{}') as { status?: string; reason?: string };
+    const outcome: Outcome = {
+      entry,
+      name: entry.file.replace(/^events\//, ''),
+      answer,
+      ...body,
+      calls: local.takeCalls(),
+      before,
+    };
+    if (body.status !== entry.expect)
+      problems.push(
+        `${outcome.name}: expected ${entry.expect}, got HTTP ${answer.statusCode} ${answer.body}`,
+      );
+    if (entry.provider === 'wompi' && answer.statusCode !== 200)
+      problems.push(`${outcome.name}: Wompi must get exactly 200`);
+    const wrote = outcome.calls.some((c) => c.endpoint.includes('update'));
+    if (entry.expect !== 'applied' && wrote) problems.push(`${outcome.name}: wrote to wolkvox`);
+    let change = body.reason ?? '';
+    if (entry.expect === 'applied')
+      change = entry.family === 'payments' ? paymentChange(outcome) : await ticketChange(outcome);
+    rows.push([outcome.name, `${answer.statusCode} ${body.status ?? ''}`, change]);
   }
+  await rejectForgeries(rows);
 
   printTable(['event', 'answer', 'wolkvox change'], rows);
-  console.log('\nObligations touched (sandbox):');
-  const after = sandbox.state();
-  const touched = new Set(rows.map((r) => r[2]?.split(':')[0]));
-  const lines: string[][] = [];
-  for (const record of before.records) {
-    for (const obligation of record.obligations) {
-      if (!touched.has(obligation.id)) continue;
-      const now = obligationOf(after, record.wolkvox_id, obligation.id);
-      lines.push([
-        `${record.Name} / ${obligation.id}`,
-        `${money(obligation.total_balance)} → ${money(now?.total_balance ?? '')}`,
-        `${money(obligation.last_pay)} ${obligation.last_pay_date} → ${money(now?.last_pay ?? '')} ${now?.last_pay_date}`,
-        `${obligation.days_delay} → ${now?.days_delay}`,
-      ]);
-    }
-  }
-  printTable(['obligation', 'total_balance', 'last_pay / last_pay_date', 'days_delay'], lines);
+  printRecords(initial, sandbox.state());
   const parked = local.parked();
   console.log(`\nParked for an operator (${parked.length}):`);
   for (const event of parked) console.log(`  ${event.provider} ${event.eventId}: ${event.reason}`);
@@ -99,6 +115,58 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log('\nEvery sample behaved as expected.');
+
+/** Tampered and forged requests: 401, and not one wolkvox call. */
+async function rejectForgeries(into: string[][]): Promise<void> {
+  const tampered = await signedSample('events/stripe/payment_intent.succeeded.json');
+  tampered.body = (tampered.body ?? '').replace('15000000', '99900000');
+  const forged = await signedSample('events/wompi/transaction.updated.approved.json');
+  forged.body = (forged.body ?? '').replace(/"checksum":"[0-9A-F]+"/i, `"checksum":"${'0'.repeat(64)}"`);
+  const stale = await signedSample('events/zendesk/ticket.solved.json', new Date(Date.now() - 600_000));
+  const cases = [
+    ['stripe: amount tampered after signing', tampered, local.handlers.paymentReceived],
+    ['wompi: checksum forged', forged, local.handlers.paymentReceived],
+    ['zendesk: signed 10 minutes ago (replay)', stale, local.handlers.ticketResolved],
+  ] as const;
+  for (const [name, event, handler] of cases) {
+    const answer = await handler(event, localContext('forged'));
+    const calls = local.takeCalls();
+    if (answer.statusCode !== 401 || calls.length > 0)
+      problems.push(`${name}: expected 401 and no wolkvox call`);
+    into.push([name, `${answer.statusCode} rejected`, `${calls.length} wolkvox calls`]);
+  }
+}
+
+function printRecords(before: SandboxState, after: SandboxState): void {
+  console.log('\nObligations (sandbox), before → after:');
+  const obligations: string[][] = [];
+  for (const record of before.records) {
+    for (const obligation of record.obligations) {
+      const now = obligationOf(after, record.wolkvox_id, obligation.id);
+      if (JSON.stringify(now) === JSON.stringify(obligation)) continue;
+      obligations.push([
+        `${record.Name} / ${obligation.id}`,
+        `${money(obligation.total_balance)} → ${money(now?.total_balance)}`,
+        `${money(obligation.last_pay)} ${obligation.last_pay_date} → ${money(now?.last_pay)} ${now?.last_pay_date}`,
+        `${obligation.days_delay} → ${now?.days_delay}`,
+      ]);
+    }
+  }
+  printTable(['obligation', 'total_balance', 'last_pay / last_pay_date', 'days_delay'], obligations);
+  console.log('\nCases (sandbox), before → after:');
+  const cases = before.cases.map((prior) => {
+    const now = caseOf(after, prior.wolkvox_id);
+    return [
+      `${prior.idPrefijo} ${prior.type}`,
+      `${prior.status} → ${now?.status}`,
+      `${prior.priority} → ${now?.priority}`,
+      `${prior.responsible} → ${now?.responsible}`,
+      `${prior.attachments.length} → ${now?.attachments.length}`,
+      (now?.solution ?? '').replace(/\s+/g, ' ').slice(0, 48),
+    ];
+  });
+  printTable(['case', 'status', 'priority', 'responsible', 'files', 'solution'], cases);
+}
 
 function printTable(header: string[], body: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));

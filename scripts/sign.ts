@@ -1,34 +1,31 @@
 // Signs a sample event freshly and prints the API Gateway (HTTP API, payload v2) event for it:
 //   node scripts/sign.ts stripe events/stripe/payment_intent.succeeded.json > /tmp/event.json
 //   npx osls invoke local -f paymentReceived -p /tmp/event.json
+//   node scripts/sign.ts zendesk events/zendesk/ticket.solved.json   (→ -f ticketResolved)
 // Secrets: the built-in local ones, overridden by .env and then by the environment, the same order
 // the handler's local secrets source uses, so what is signed here verifies there.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { localEnvironment } from '../lib/local/defaults.ts';
-import {
-  apiGatewayEvent,
-  SIGNABLE_PROVIDERS,
-  type SignableProvider,
-  signPayment,
-} from '../lib/local/sign.ts';
+import { apiGatewayEvent, SAMPLE_PROVIDERS, type SampleProvider, signSample } from '../lib/local/sign.ts';
 
 const USAGE = `Usage: node scripts/sign.ts <provider> <sample.json> [--base64]
 
-  provider     ${SIGNABLE_PROVIDERS.join(' | ')}
+  provider     ${SAMPLE_PROVIDERS.join(' | ')}
   sample.json  a sample event, e.g. events/stripe/payment_intent.succeeded.json
   --base64     deliver the body base64-encoded (isBase64Encoded: true)
 
-Prints an API Gateway HTTP API (payload 2.0) event for POST /webhooks/payments/<provider>,
-signed now with the local secrets (.env and the environment override the built-in ones).`;
+Prints an API Gateway HTTP API (payload 2.0) event for POST /webhooks/payments/<provider>
+(helpdesks: /webhooks/tickets/<provider>), signed now with the local secrets (.env and the
+environment override the built-in ones).`;
 
 function usageError(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
   process.exit(2);
 }
 
-function isProvider(value: string): value is SignableProvider {
-  return (SIGNABLE_PROVIDERS as readonly string[]).includes(value);
+function isProvider(value: string): value is SampleProvider {
+  return (SAMPLE_PROVIDERS as readonly string[]).includes(value);
 }
 
 let parsed;
@@ -56,7 +53,7 @@ if (!isProvider(provider)) usageError(`Unknown provider '${provider}'.`);
 
 let body: string;
 try {
-  // Read as-is: Stripe signs the exact bytes, so the file content is the body.
+  // Read as-is: Stripe, Zendesk and Jira sign the exact bytes, so the file content is the body.
   body = await readFile(file, 'utf8');
 } catch (error) {
   usageError(`Cannot read ${file}: ${(error as { code?: string }).code ?? String(error)}`);
@@ -64,9 +61,9 @@ try {
 
 try {
   const secrets = await localEnvironment();
-  const signed = signPayment(provider, body, secrets);
+  const signed = signSample(provider, body, secrets);
   const event = apiGatewayEvent({
-    family: 'payments',
+    family: signed.family,
     provider,
     body: signed.body,
     headers: signed.headers,

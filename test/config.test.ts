@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '#lib/config.ts';
+import { DEFAULT_PRIORITY_MAP } from '#lib/translate/case.ts';
 
 const minimal = { WOLKVOX_SERVER: 'crm0001.wolkvox.com', WOLKVOX_OPERATION: 'cobranzas_bog' };
 
@@ -34,6 +35,18 @@ describe('loadConfig', () => {
       },
       stripe: { toleranceSeconds: 300 },
       wompi: { referencePattern: /^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$/ },
+      cases: {
+        resolvedStatus: 'Resuelto',
+        resolvedStatusByType: {},
+        caseType: undefined,
+        caseTypeMap: {},
+        responsibleMap: {},
+        priorityMap: DEFAULT_PRIORITY_MAP,
+        formMap: {},
+      },
+      zendesk: { toleranceSeconds: 300, subdomain: undefined },
+      jira: { site: undefined, caseIdField: undefined, solutionField: undefined },
+      attachments: { maxFileBytes: 10 * 1024 * 1024, maxCaseBytes: 20 * 1024 * 1024, timeoutMs: 15_000 },
       logLevel: 'INFO',
       inLambda: false,
     });
@@ -97,6 +110,27 @@ describe('loadConfig', () => {
       WOLKVOX_DATE_FORMAT: 'YYYY-MM-DD',
     });
     expect(tuned.obligations).toMatchObject({ reduceBalance: false, dateFormat: 'YYYY-MM-DD' });
+  });
+
+  it('reads the case mappings as JSON objects, e-mail keys and helpdesk labels case-insensitively', () => {
+    const config = loadConfig({
+      ...minimal,
+      CASE_RESPONSIBLE_MAP:
+        '{"Laura.Gomez@Acme.com":"agent_001@demo","5b10ac8d82e05b22cc7d4ef5":"agent_002@demo"}',
+      CASE_PRIORITY_MAP: '{"High":"Alta"}',
+    });
+    expect(config.cases.responsibleMap).toEqual({
+      'laura.gomez@acme.com': 'agent_001@demo',
+      '5b10ac8d82e05b22cc7d4ef5': 'agent_002@demo',
+    });
+    expect(config.cases.priorityMap).toEqual({ high: 'Alta' });
+    expect(
+      problemsOf({ ...minimal, CASE_FORM_MAP: '{"a":1}', CASE_TYPE_MAP: 'not json', JIRA_SITE: '.evil.' }),
+    ).toEqual([
+      expect.stringMatching(/^CASE_TYPE_MAP: must be a JSON object of strings/),
+      expect.stringMatching(/^CASE_FORM_MAP/),
+      expect.stringMatching(/^JIRA_SITE/),
+    ]);
   });
 
   it('reports every problem at once', () => {

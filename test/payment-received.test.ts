@@ -6,12 +6,7 @@ import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signPayment } from '#lib/local/sign.ts';
 import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
-import {
-  createRuntime,
-  paymentReceivedHandler,
-  type RuntimeOverrides,
-  ticketResolvedHandler,
-} from '#lib/wiring.ts';
+import { createRuntime, paymentReceivedHandler, type RuntimeOverrides } from '#lib/wiring.ts';
 import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
 import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
 
@@ -301,17 +296,5 @@ describe('queue dispatch', () => {
       await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
     );
     expect(answer.statusCode).toBe(503);
-  });
-});
-
-describe('POST /webhooks/tickets/{provider}', () => {
-  it('answers 404 for every provider until the helpdesks land', async () => {
-    const rt = runtime();
-    const event = await signed('stripe', '{}');
-    const answer = await ticketResolvedHandler(rt)(
-      { ...event, pathParameters: { provider: 'zendesk' } },
-      localContext('t'),
-    );
-    expect(answer.statusCode).toBe(404);
   });
 });

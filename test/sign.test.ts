@@ -5,8 +5,18 @@ import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_OPERATION, LOCAL_SECRETS, localSecrets } from '#lib/local/defaults.ts';
-import { apiGatewayEvent, signPayment, wompiChecksum } from '#lib/local/sign.ts';
+import {
+  apiGatewayEvent,
+  SIGNABLE_PROVIDERS,
+  signPayment,
+  signSample,
+  signTicket,
+  TICKET_PROVIDERS,
+  type TicketProvider,
+  wompiChecksum,
+} from '#lib/local/sign.ts';
 import { DEFAULT_OPERATION, seedState } from '#lib/sandbox/seed.ts';
+import { ticketSources } from '#lib/sources/tickets/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
@@ -139,7 +149,7 @@ describe('signPayment: wompi', () => {
 
   it('re-signs every stored sample with the local secret and the fresh time', () => {
     const now = new Date('2026-11-23T12:00:00.000Z');
-    for (const file of sampleFiles().filter((f) => f.startsWith('events/wompi/'))) {
+    for (const file of sampleFiles(['wompi'])) {
       const signed = signPayment('wompi', read(file), LOCAL_SECRETS, now);
       const event = JSON.parse(signed.body) as {
         data: Record<string, unknown>;
@@ -164,6 +174,75 @@ describe('signPayment: wompi', () => {
   it('refuses bodies that are not Wompi events', () => {
     expect(() => signPayment('wompi', '{"data":{}}', LOCAL_SECRETS)).toThrow(/Wompi/);
     expect(() => signPayment('wompi', '{}', {})).toThrow(/WOMPI_EVENTS_SECRET/);
+  });
+});
+
+describe('signTicket', () => {
+  const now = new Date('2026-11-23T12:00:00.500Z');
+  const sources = ticketSources({
+    operation: LOCAL_OPERATION,
+    zendesk: { toleranceSeconds: 300 },
+    jira: { caseIdField: 'customfield_10050', solutionField: 'customfield_10060' },
+  });
+  const verifyAt = (provider: TicketProvider, signed: { body: string; headers: Record<string, string> }) =>
+    sources[provider]?.verify(
+      { body: Buffer.from(signed.body), headers: signed.headers, query: {} },
+      { secrets: LOCAL_SECRETS, now: () => now },
+    );
+
+  it('signs every stored helpdesk sample so its source verifies it, leaving the bytes unchanged', () => {
+    for (const provider of TICKET_PROVIDERS) {
+      for (const file of sampleFiles([provider])) {
+        const signed = signTicket(provider, read(file), LOCAL_SECRETS, now);
+        expect(signed.body, file).toBe(read(file));
+        expect(signed.headers['content-type'], file).toMatch(/^application\/json/);
+        expect(() => verifyAt(provider, signed), file).not.toThrow();
+        const tampered = { ...signed, body: `${signed.body} ` };
+        // Freshdesk signs nothing: its token authenticates the sender, not the bytes.
+        if (provider !== 'freshdesk') expect(() => verifyAt(provider, tampered), file).toThrow();
+      }
+    }
+  });
+
+  it('gives Zendesk an ISO timestamp to the second and reproduces helpdesks.md §1.6', () => {
+    const signed = signTicket('zendesk', '{}', LOCAL_SECRETS, now);
+    expect(signed.headers['x-zendesk-webhook-signature-timestamp']).toBe('2026-11-23T12:00:00Z');
+    const vector = signTicket(
+      'zendesk',
+      '{"event":"ticket.updated","id":123}',
+      { ZENDESK_WEBHOOK_SECRET: 'dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==' },
+      new Date('2021-03-25T05:09:27Z'),
+    );
+    expect(vector.headers['x-zendesk-webhook-signature']).toBe(
+      'S/RDdU2ERmj7LHDDoWJ2onPYH+t7/f2+LTM4dL7UiLM=',
+    );
+  });
+
+  it('reproduces helpdesks.md §3.5 for Jira, with a fresh delivery id each time', () => {
+    const body = '{"webhookEvent":"jira:issue_updated","issue":{"key":"SD-1"}}';
+    const secrets = { JIRA_WEBHOOK_SECRET: 'It is a Secret to Everybody' };
+    const first = signTicket('jira', body, secrets);
+    expect(first.headers['x-hub-signature']).toBe(
+      'sha256=1bff11b483929efd514dd876189bde4a610ab31d71a769268e5aba7a2d10cfe9',
+    );
+    expect(first.headers['x-atlassian-webhook-identifier']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(signTicket('jira', body, secrets).headers['x-atlassian-webhook-identifier']).not.toBe(
+      first.headers['x-atlassian-webhook-identifier'],
+    );
+  });
+
+  it('uses the first of several comma-separated secrets, and refuses without one', () => {
+    const signed = signTicket('freshdesk', '{}', { FRESHDESK_WEBHOOK_TOKEN: ' fd_first , fd_second' });
+    expect(signed.headers['x-wolkvox-webhook-token']).toBe('fd_first');
+    expect(() => signTicket('zendesk', '{}', {})).toThrow(/ZENDESK_WEBHOOK_SECRET/);
+    expect(() => signTicket('freshdesk', '{}', {})).toThrow(/FRESHDESK_WEBHOOK_TOKEN/);
+    expect(() => signTicket('jira', '{}', { JIRA_WEBHOOK_SECRET: ' ' })).toThrow(/JIRA_WEBHOOK_SECRET/);
+    expect(() => signTicket('zendesk', '{}', LOCAL_SECRETS, new Date(Number.NaN))).toThrow(/signing time/);
+  });
+
+  it('signSample routes payments and helpdesks to their families', () => {
+    expect(signSample('stripe', read(STRIPE_SAMPLE), LOCAL_SECRETS).family).toBe('payments');
+    expect(signSample('jira', '{}', LOCAL_SECRETS).family).toBe('tickets');
   });
 });
 
@@ -234,10 +313,13 @@ interface CatalogEntry {
   note: string;
 }
 
-const catalog = JSON.parse(read('events/catalog.json')) as CatalogEntry[];
+const allEntries = JSON.parse(read('events/catalog.json')) as CatalogEntry[];
+/** The payment entries; helpdesk entries (family "tickets") are checked in sources-tickets.test.ts. */
+const catalog = allEntries.filter((entry) => entry.family === 'payments');
 
-function sampleFiles(): string[] {
-  return ['stripe', 'wompi'].flatMap((dir) =>
+/** Sample files under events/<provider>/ (events/attachments holds the files samples link to). */
+function sampleFiles(dirs: readonly string[] = [...SIGNABLE_PROVIDERS, ...TICKET_PROVIDERS]): string[] {
+  return dirs.flatMap((dir) =>
     readdirSync(new URL(`../events/${dir}/`, import.meta.url))
       .filter((name) => name.endsWith('.json'))
       .map((name) => `events/${dir}/${name}`),
@@ -272,13 +354,18 @@ describe('events/catalog.json', () => {
       ?.obligations.find((obligation) => obligation.id === target.obligation)?.total_balance;
 
   it('lists every sample file exactly once, and only existing JSON files', () => {
-    const listed = catalog.map((entry) => entry.file);
+    const listed = allEntries.map((entry) => entry.file);
     expect(new Set(listed).size).toBe(listed.length);
     expect([...listed].sort()).toEqual(sampleFiles().sort());
-    for (const entry of catalog) {
+    const directories = readdirSync(new URL('../events/', import.meta.url), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    expect(directories.sort()).toEqual([...SIGNABLE_PROVIDERS, ...TICKET_PROVIDERS, 'attachments'].sort());
+    for (const entry of allEntries) {
       expect(() => JSON.parse(read(entry.file)), entry.file).not.toThrow();
       expect(entry.file.startsWith(`events/${entry.provider}/`), entry.file).toBe(true);
-      expect(entry.family).toBe('payments');
+      const payment = (SIGNABLE_PROVIDERS as readonly string[]).includes(entry.provider);
+      expect(entry.family, entry.file).toBe(payment ? 'payments' : 'tickets');
       expect(['applied', 'ignored', 'parked']).toContain(entry.expect);
       expect(entry.note.length).toBeGreaterThan(10);
     }
@@ -317,7 +404,7 @@ describe('events/catalog.json', () => {
   });
 
   it('has stored Wompi checksums made with the local secret', () => {
-    for (const file of sampleFiles().filter((f) => f.startsWith('events/wompi/'))) {
+    for (const file of sampleFiles(['wompi'])) {
       const event = JSON.parse(read(file)) as {
         data: Record<string, unknown>;
         signature: { properties: string[]; checksum: string };
@@ -342,7 +429,11 @@ describe('node scripts/sign.ts', () => {
       cwd: ROOT,
       encoding: 'utf8',
       // A fixed secret, so a developer's .env or shell cannot change what the test verifies with.
-      env: { PATH: process.env.PATH ?? '', STRIPE_WEBHOOK_SECRET: 'whsec_cli_test' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        STRIPE_WEBHOOK_SECRET: 'whsec_cli_test',
+        ZENDESK_WEBHOOK_SECRET: 'zd_cli_test',
+      },
     });
   }
 
@@ -368,6 +459,28 @@ describe('node scripts/sign.ts', () => {
       signature: { checksum: string };
     };
     expect(event.headers['x-event-checksum']).toBe(decoded.signature.checksum);
+  });
+
+  it('signs a helpdesk sample for POST /webhooks/tickets/<provider>', () => {
+    const sample = 'events/zendesk/ticket.solved.json';
+    const result = run(['zendesk', sample]);
+    expect(result.status, result.stderr).toBe(0);
+    const event = JSON.parse(result.stdout) as ReturnType<typeof apiGatewayEvent>;
+    expect(event.routeKey).toBe('POST /webhooks/tickets/{provider}');
+    expect(event.rawPath).toBe('/webhooks/tickets/zendesk');
+    expect(event.body).toBe(read(sample));
+    const timestamp = event.headers['x-zendesk-webhook-signature-timestamp'] ?? '';
+    const source = ticketSources({
+      operation: 'demo',
+      zendesk: { toleranceSeconds: 300 },
+      jira: { caseIdField: 'customfield_10050' },
+    }).zendesk;
+    expect(() =>
+      source?.verify(
+        { body: Buffer.from(event.body ?? ''), headers: event.headers as Record<string, string>, query: {} },
+        { secrets: { ZENDESK_WEBHOOK_SECRET: 'zd_cli_test' }, now: () => new Date(timestamp) },
+      ),
+    ).not.toThrow();
   });
 
   it.each([

@@ -4,7 +4,7 @@ import { loadConfig } from '#lib/config.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ApplyPaymentCommand } from '#lib/events.ts';
 import { localContext } from '#lib/local/runtime.ts';
-import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
+import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, wolkvoxSyncFromRuntime } from '#lib/wiring.ts';
 import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
 
@@ -134,6 +134,32 @@ describe('wolkvoxSync', () => {
       provider: 'wompi',
       reason: expect.stringContaining('NO-SUCH'),
       command: { identity: 'wompi:tx-p' },
+    });
+  });
+
+  it('applies a case update from the queue, its case being its own FIFO group', async () => {
+    const update: QueuedMessage = {
+      command: {
+        kind: 'updateCase',
+        identity: 'zendesk:4821:2026-11-22T16:05:00.000Z',
+        provider: 'zendesk',
+        resolvedAt: '2026-11-22T16:05:00.000Z',
+        target: { operation: 'demo', wolkvoxId: SEED_CASE_IDS.acuerdoPago },
+        update: { status: 'Resuelto', solution: 'Acuerdo firmado', priority: 'Alta' },
+        attachments: [],
+      },
+      meta: { provider: 'zendesk', eventId: 'inv-1', receivedAt: '2026-11-22T16:05:01.000Z' },
+    };
+    expect(messageGroupId(update.command)).toBe(`demo%3Acase%3A${SEED_CASE_IDS.acuerdoPago}`);
+    expect(await worker()({ Records: [record(update)] }, localContext('wolkvoxSync'))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(
+      harness.sandbox.state().cases.find((c) => c.wolkvox_id === SEED_CASE_IDS.acuerdoPago),
+    ).toMatchObject({
+      status: 'Resuelto',
+      solution: 'Acuerdo firmado',
+      priority: 'Alta',
     });
   });
 

@@ -17,6 +17,9 @@ export const LOCAL_SECRETS = {
   WOLKVOX_TOKEN: 'sandbox-token',
   STRIPE_WEBHOOK_SECRET: 'whsec_local_demo_4f6b9c2d8e1a7350b2c4d6e8f0a1b3c5',
   WOMPI_EVENTS_SECRET: 'test_events_local_demo_Q7mZ2kP9xW4rT8vN3bL6cJ1h',
+  ZENDESK_WEBHOOK_SECRET: 'zd_local_demo_Vb3Nq8Lx2Rm7Tk5Wc9Py4Hd6',
+  FRESHDESK_WEBHOOK_TOKEN: 'fd_local_demo_Gk7Ws2Qn9Xb4Lm6Tr1Vc8Zp3',
+  JIRA_WEBHOOK_SECRET: 'jira_local_demo_Hm4Kx9Rb2Wq7Nc5Tv8Lp3Zd',
 } as const satisfies Record<string, string>;
 
 export type LocalSecretName = keyof typeof LOCAL_SECRETS;
@@ -48,3 +51,23 @@ export async function localEnvironment(
   }
   return localSecrets({ ...dotEnv, ...env });
 }
+
+/**
+ * Settings the sample tickets need (their helpdesk hosts, Jira fields and agents), for local runs
+ * only; the environment and .env override them. Deployments set their own (README, Configuration).
+ */
+export const LOCAL_SETTINGS = {
+  ZENDESK_SUBDOMAIN: 'acme',
+  JIRA_SITE: 'acme.atlassian.net',
+  JIRA_CASE_ID_FIELD: 'customfield_10050',
+  JIRA_SOLUTION_FIELD: 'customfield_10060',
+  CASE_RESPONSIBLE_MAP: JSON.stringify({
+    'laura.gomez@acme-cobranzas.com': 'agent_001@demo',
+    'camila.ortiz@acme-cobranzas.com': 'agent_001@demo',
+    'andres.rojas@acme-cobranzas.com': 'agent_002@demo',
+    'diana.castro@acme-cobranzas.com': 'agent_002@demo',
+    '5b10ac8d82e05b22cc7d4ef5': 'agent_002@demo',
+    '712020:3f1c9a7e-5d2b-4c8e-9a61-0b7d4e2f8c15': 'agent_002@demo',
+  }),
+  CASE_FORM_MAP: JSON.stringify({ ticket_id: 'Ticket del helpdesk', ticket_url: 'Enlace del ticket' }),
+} as const satisfies Record<string, string>;

@@ -6,7 +6,8 @@ import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
 import { createEnvSource } from '#lib/secrets/index.ts';
 import type { CallRecord } from '#lib/wolkvox/client.ts';
 import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
-import { LOCAL_OPERATION, localEnvironment } from './defaults.ts';
+import { localAttachmentDispatcher } from './attachments.ts';
+import { LOCAL_OPERATION, LOCAL_SETTINGS, localEnvironment } from './defaults.ts';
 
 export type Ingress = (
   event: APIGatewayProxyEventV2,
@@ -38,7 +39,10 @@ export interface LocalOptions {
  * Verification stays on: local tools sign their events (lib/local/sign.ts).
  */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRuntime> {
-  const env = await localEnvironment(options.env ?? process.env);
+  const env: Record<string, string> = {
+    ...LOCAL_SETTINGS,
+    ...(await localEnvironment(options.env ?? process.env)),
+  };
   const external = options.freshSandbox ? undefined : env.WOLKVOX_SERVER;
   const sandbox = external
     ? undefined
@@ -58,6 +62,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     logLevel: options.logLevel ?? 'WARN',
     onCall: (call) => calls.push(call),
     onPark: options.onPark,
+    // Sample tickets carry real-looking helpdesk URLs; serve their files from events/attachments/.
+    attachmentDispatcher: external ? undefined : localAttachmentDispatcher(),
   });
   return {
     handlers: {

@@ -2,14 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { localEnvironment } from './defaults.ts';
-import { apiGatewayEvent, SIGNABLE_PROVIDERS, type SignableProvider, signPayment } from './sign.ts';
+import { apiGatewayEvent, SAMPLE_PROVIDERS, type SampleProvider, signSample } from './sign.ts';
 
 export interface CatalogEntry {
   file: string;
   family: 'payments' | 'tickets';
   provider: string;
   expect: 'applied' | 'ignored' | 'parked';
-  target?: { wolkvoxId: string; obligation: string };
+  /** Payments name an obligation; tickets a case. */
+  target?: { wolkvoxId: string; obligation: string } | { caseId: string };
   amount?: string;
   note: string;
 }
@@ -28,12 +29,12 @@ export function providerOf(file: string): string {
 /** A sample file → an API Gateway v2 event carrying a fresh, valid signature for the local secrets. */
 export async function signedSample(file: string, now = new Date()): Promise<APIGatewayProxyEventV2> {
   const provider = providerOf(file);
-  if (!(SIGNABLE_PROVIDERS as readonly string[]).includes(provider)) {
+  if (!(SAMPLE_PROVIDERS as readonly string[]).includes(provider)) {
     throw new Error(
-      `no signer for provider "${provider}" (from ${file}); known: ${SIGNABLE_PROVIDERS.join(', ')}`,
+      `no signer for provider "${provider}" (from ${file}); known: ${SAMPLE_PROVIDERS.join(', ')}`,
     );
   }
   const body = await readFile(file, 'utf8');
-  const signed = signPayment(provider as SignableProvider, body, await localEnvironment(), now);
-  return apiGatewayEvent({ family: 'payments', provider, body: signed.body, headers: signed.headers });
+  const signed = signSample(provider as SampleProvider, body, await localEnvironment(), now);
+  return apiGatewayEvent({ family: signed.family, provider, body: signed.body, headers: signed.headers });
 }

@@ -2,7 +2,7 @@
  * Signs sample events the way the providers do, so local runs go through the same verification as
  * production instead of a bypass. Local and test use only: nothing here runs inside Lambda.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import Stripe from 'stripe';
 
@@ -119,6 +119,97 @@ export function signPayment(
 
 export type RouteFamily = 'payments' | 'tickets';
 
+export type TicketProvider = 'zendesk' | 'freshdesk' | 'jira';
+export const TICKET_PROVIDERS: readonly TicketProvider[] = ['zendesk', 'freshdesk', 'jira'];
+
+/** Every provider with sample events: payments and helpdesks. */
+export type SampleProvider = SignableProvider | TicketProvider;
+export const SAMPLE_PROVIDERS: readonly SampleProvider[] = [...SIGNABLE_PROVIDERS, ...TICKET_PROVIDERS];
+
+/** The first of a comma-separated list (a rotation in progress): what a provider signs with. */
+function firstSecret(secrets: Readonly<Record<string, string>>, name: string): string {
+  const [first = ''] = secretNamed(secrets, name).split(',');
+  const secret = first.trim();
+  if (!secret) throw new Error(`${name} has an empty first entry`);
+  return secret;
+}
+
+/** Zendesk: base64 HMAC-SHA256 over the timestamp header value followed by the body (helpdesks.md §1.4). */
+function signZendesk(body: string, secrets: Readonly<Record<string, string>>, now: Date): SignedRequest {
+  const secret = firstSecret(secrets, 'ZENDESK_WEBHOOK_SECRET');
+  if (!Number.isFinite(now.getTime())) throw new Error('Invalid signing time');
+  // Zendesk's format: ISO 8601 UTC to the second, e.g. 2021-03-25T05:09:27Z.
+  const timestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const signature = createHmac('sha256', secret)
+    .update(Buffer.concat([Buffer.from(timestamp, 'utf8'), Buffer.from(body, 'utf8')]))
+    .digest('base64');
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-zendesk-webhook-signature': signature,
+      'x-zendesk-webhook-signature-timestamp': timestamp,
+    },
+  };
+}
+
+/** Freshdesk signs nothing: the automation rule sends our shared token as a custom header. */
+function signFreshdesk(body: string, secrets: Readonly<Record<string, string>>): SignedRequest {
+  const token = firstSecret(secrets, 'FRESHDESK_WEBHOOK_TOKEN');
+  return { body, headers: { 'content-type': 'application/json', 'x-wolkvox-webhook-token': token } };
+}
+
+/** Jira admin webhooks: `X-Hub-Signature: sha256=<hex HMAC of the raw body>`, and a delivery id. */
+function signJira(body: string, secrets: Readonly<Record<string, string>>): SignedRequest {
+  const secret = firstSecret(secrets, 'JIRA_WEBHOOK_SECRET');
+  const signature = createHmac('sha256', secret).update(body, 'utf8').digest('hex');
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json; charset=UTF-8',
+      'x-hub-signature': `sha256=${signature}`,
+      // Unique per delivery (and reused by Jira's retries): a fresh signing is a fresh delivery.
+      'x-atlassian-webhook-identifier': randomUUID(),
+    },
+  };
+}
+
+/** Signs a helpdesk sample as the helpdesk would, at `now`; the body bytes are never changed. */
+export function signTicket(
+  provider: TicketProvider,
+  body: string,
+  secrets: Readonly<Record<string, string>>,
+  now: Date = new Date(),
+): SignedRequest {
+  switch (provider) {
+    case 'zendesk':
+      return signZendesk(body, secrets, now);
+    case 'freshdesk':
+      return signFreshdesk(body, secrets);
+    case 'jira':
+      return signJira(body, secrets);
+    default: {
+      const unknown: never = provider;
+      throw new Error(`Cannot sign for provider ${String(unknown)}`);
+    }
+  }
+}
+
+function isTicketProvider(provider: string): provider is TicketProvider {
+  return (TICKET_PROVIDERS as readonly string[]).includes(provider);
+}
+
+/** Any sample provider: the signed request plus the route family it is posted to. */
+export function signSample(
+  provider: SampleProvider,
+  body: string,
+  secrets: Readonly<Record<string, string>>,
+  now: Date = new Date(),
+): SignedRequest & { family: RouteFamily } {
+  if (isTicketProvider(provider)) return { family: 'tickets', ...signTicket(provider, body, secrets, now) };
+  return { family: 'payments', ...signPayment(provider, body, secrets, now) };
+}
+
 export interface ApiGatewayEventOptions {
   family: RouteFamily;
   provider: string;
@@ -131,11 +222,15 @@ export interface ApiGatewayEventOptions {
 
 /**
  * What each sender puts in User-Agent and where it connects from. Stripe's address is on its published
- * webhook list; Wompi publishes none, so a documentation-range address stands in.
+ * webhook list; the others' are documentation-range addresses standing in.
  */
 const SENDERS: Readonly<Record<string, { userAgent: string; sourceIp: string }>> = {
   stripe: { userAgent: 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', sourceIp: '3.18.12.63' },
   wompi: { userAgent: 'Wompi', sourceIp: '203.0.113.45' },
+  // The helpdesks' user agents are as commonly seen, not documented; the addresses are stand-ins.
+  zendesk: { userAgent: 'Zendesk Webhook', sourceIp: '203.0.113.61' },
+  freshdesk: { userAgent: 'Freshdesk', sourceIp: '203.0.113.72' },
+  jira: { userAgent: 'Atlassian Webhook HTTP Client', sourceIp: '203.0.113.83' },
 };
 const GENERIC_SENDER = { userAgent: 'webhook-sender/1.0', sourceIp: '198.51.100.24' };
 

@@ -1,5 +1,5 @@
 import type { Secrets } from '#lib/secrets/index.ts';
-import type { PaymentReceived } from '#lib/events.ts';
+import type { PaymentReceived, TicketResolved } from '#lib/events.ts';
 
 /** The request as the provider sent it: exact bytes, lower-cased header names. */
 export interface RawRequest {
@@ -27,3 +27,5 @@ export interface Source<E> {
 }
 
 export type PaymentSource = Source<PaymentReceived>;
+
+export type TicketSource = Source<TicketResolved>;

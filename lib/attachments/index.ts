@@ -1,0 +1,11 @@
+export {
+  ATTACHMENT_DEFAULTS,
+  type AttachmentFailure,
+  type AttachmentPolicy,
+  type FetchedAttachments,
+  type FetchOptions,
+  fetchAttachments,
+  safeFilename,
+} from './fetch.ts';
+export { type AttachmentHostSettings, attachmentHostsFor, authorizationFor, hostAllowed } from './policy.ts';
+export { createGuardedAgent, guardedLookup, isRestrictedAddress, RestrictedAddressError } from './address.ts';

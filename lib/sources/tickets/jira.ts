@@ -1,0 +1,198 @@
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
+import { MalformedError, SignatureError } from '#lib/http/errors.ts';
+import type { RawRequest, TicketSource } from '../types.ts';
+import { parseJson, parseWith, safeEqual, secretList } from '../common.ts';
+import { caseTarget, nonBlank, optional, parseInstant, type TicketSettingsBase } from './shared.ts';
+import { jiraText } from './text.ts';
+
+/**
+ * Jira Cloud / Jira Service Management admin webhooks (helpdesks.md §3), event "Issue updated".
+ * A webhook registered with a secret carries `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret,
+ * raw body)>`; there is no timestamp to check. The payload is Jira's own (API v2 shapes: text as
+ * wiki markup), so the wolkvox case id lives in a custom field named by the caseIdField setting.
+ */
+export interface JiraSettings extends TicketSettingsBase {
+  /**
+   * The issue field holding the wolkvox case id, e.g. `customfield_10050` (JIRA_CASE_ID_FIELD).
+   * Unset, Jira deliveries are still verified and read, and parked with that reason.
+   */
+  caseIdField?: string | undefined;
+  /** An issue field with the resolution text, e.g. `customfield_10060`; else comments are used. */
+  solutionField?: string | undefined;
+}
+
+const envelope = z.object({
+  webhookEvent: z.string().min(1),
+  timestamp: z.number().int().positive().optional(),
+  // Items stay loose records: a schema key named `toString` would read Object.prototype's.
+  changelog: z.object({ items: z.array(z.record(z.string(), z.unknown())) }).nullish(),
+  comment: z.unknown().optional(),
+  issue: z.unknown().optional(),
+});
+
+const named = z.object({ name: z.string() }).nullish();
+
+const commentSchema = z.object({
+  body: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
+  /** JSM: false for internal comments, which are not replies the customer saw. */
+  jsdPublic: z.boolean().optional(),
+});
+
+const issueSchema = z.object({
+  key: z.string().min(1),
+  self: z.string().optional(),
+  fields: z.looseObject({
+    status: z.object({
+      name: z.string().optional(),
+      statusCategory: z.object({ key: z.string(), name: z.string().optional() }),
+    }),
+    priority: named,
+    issuetype: named,
+    resolution: named,
+    resolutiondate: z.string().nullish(),
+    assignee: z.object({ accountId: z.string().min(1), emailAddress: z.string().nullish() }).nullish(),
+    attachment: z
+      .array(
+        z.object({
+          filename: z.string().min(1),
+          content: z.url({ protocol: /^https?$/ }),
+          mimeType: z.string().nullish(),
+          size: z.number().int().nonnegative().nullish(),
+        }),
+      )
+      .nullish(),
+    comment: z.object({ comments: z.array(commentSchema) }).nullish(),
+  }),
+});
+
+/** The case id in a text field (a string) or a select list (`{ value }`). */
+function fieldText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (value && typeof value === 'object' && 'value' in value && typeof value.value === 'string') {
+    return value.value;
+  }
+  return undefined;
+}
+
+function textOf(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : nonBlank(jiraText(value));
+}
+
+/** `https://acme.atlassian.net/rest/api/2/issue/10042` + `SD-7` → `https://acme.atlassian.net/browse/SD-7`. */
+function browseUrl(self: string | undefined, key: string): string | undefined {
+  if (!self) return undefined;
+  try {
+    return new URL(`/browse/${encodeURIComponent(key)}`, self).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+export function jiraSource(settings: JiraSettings): TicketSource {
+  const caseIdField = settings.caseIdField?.trim() || undefined;
+  const solutionField = settings.solutionField?.trim() || undefined;
+
+  return {
+    slug: 'jira',
+
+    verify(request: RawRequest, { secrets }) {
+      const header = (request.headers['x-hub-signature'] ?? request.headers['x-hub-signature-256'])?.trim();
+      if (!header) throw new SignatureError('no X-Hub-Signature header');
+      const [algorithm, given = ''] = header.split('=', 2);
+      if (algorithm?.toLowerCase() !== 'sha256') throw new SignatureError('X-Hub-Signature is not sha256');
+      const signature = given.toLowerCase();
+      const ok = secretList(secrets.JIRA_WEBHOOK_SECRET, 'JIRA_WEBHOOK_SECRET').some((secret) =>
+        safeEqual(signature, createHmac('sha256', secret).update(request.body).digest('hex')),
+      );
+      if (!ok) throw new SignatureError('signature does not match');
+    },
+
+    normalize(request: RawRequest) {
+      const body = parseWith(envelope, parseJson(request.body));
+      if (body.webhookEvent !== 'jira:issue_updated') {
+        return {
+          action: 'ignore',
+          reason: `webhookEvent ${body.webhookEvent.slice(0, 60)} is not an issue update`,
+        };
+      }
+      const statusChange = body.changelog?.items.find(
+        (item) => item.field === 'status' || item.fieldId === 'status',
+      );
+      if (!statusChange) return { action: 'ignore', reason: 'the update changed no status' };
+      // Wrapped rather than prefixed, so a missing issue reads "issue: …" and not "issue.(body): …".
+      const { issue } = parseWith(z.object({ issue: issueSchema }), { issue: body.issue });
+      const { fields } = issue;
+      const category = fields.status.statusCategory.key;
+      if (category !== 'done') {
+        const to = Object.hasOwn(statusChange, 'toString') ? statusChange['toString'] : fields.status.name;
+        const name = typeof to === 'string' ? to : (fields.status.name ?? '?');
+        return {
+          action: 'ignore',
+          reason: `status changed to "${name.slice(0, 40)}" (category ${category}), not a done status`,
+        };
+      }
+
+      const resolvedAt =
+        parseInstant(fields.resolutiondate) ??
+        (body.timestamp === undefined ? undefined : new Date(body.timestamp).toISOString());
+      if (resolvedAt === undefined) {
+        throw new MalformedError(['timestamp: required when issue.fields.resolutiondate is empty']);
+      }
+
+      const comments = fields.comment?.comments ?? [];
+      const lastPublic = comments.findLast((c) => c.jsdPublic !== false && textOf(c.body) !== undefined);
+      const transitionComment =
+        body.comment && typeof body.comment === 'object' && 'body' in body.comment
+          ? textOf(body.comment.body)
+          : undefined;
+      const attachments: AttachmentRef[] = (fields.attachment ?? []).map((file) => ({
+        filename: file.filename,
+        url: file.content,
+        ...(file.mimeType ? { contentType: file.mimeType } : {}),
+        ...(typeof file.size === 'number' ? { size: file.size } : {}),
+      }));
+
+      const event: TicketResolved = {
+        kind: 'ticket',
+        provider: 'jira',
+        eventId:
+          nonBlank(request.headers['x-atlassian-webhook-identifier']) ??
+          `${issue.key}:${body.timestamp ?? resolvedAt}`,
+        ticketId: issue.key,
+        resolvedAt,
+        ...(caseIdField
+          ? caseTarget(fieldText(fields[caseIdField]), `issue.fields.${caseIdField}`)
+          : {
+              caseId: null,
+              targetProblem:
+                'JIRA_CASE_ID_FIELD is not set: no issue field is known to hold the wolkvox case id',
+            }),
+        priority: nonBlank(fields.priority?.name) ?? null,
+        caseType: nonBlank(fields.issuetype?.name) ?? null,
+        assignee: fields.assignee
+          ? {
+              id: fields.assignee.accountId,
+              ...optional('email', nonBlank(fields.assignee.emailAddress ?? undefined)),
+            }
+          : null,
+        // Every candidate is kept; the translation takes the first in DESIGN.md's order.
+        solution: {
+          ...optional('resolution', solutionField ? textOf(fields[solutionField]) : undefined),
+          // A comment sent with this update is the one written on the transition screen.
+          ...optional('closingNote', transitionComment),
+          ...optional('lastPublicReply', lastPublic ? textOf(lastPublic.body) : undefined),
+        },
+        customFields: {
+          ticket_id: issue.key,
+          ...optional('ticket_url', browseUrl(issue.self, issue.key)),
+          ...optional('resolution', nonBlank(fields.resolution?.name)),
+        },
+        attachments,
+      };
+      return { action: 'accept', event };
+    },
+  };
+}

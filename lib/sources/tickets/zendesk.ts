@@ -1,0 +1,142 @@
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import type { TicketResolved } from '#lib/events.ts';
+import { MalformedError, SignatureError } from '#lib/http/errors.ts';
+import type { RawRequest, SourceContext, TicketSource } from '../types.ts';
+import { parseWith, safeEqual, secretList } from '../common.ts';
+import {
+  attachmentRefs,
+  caseTarget,
+  customFieldsValue,
+  idValue,
+  label,
+  nonBlank,
+  optional,
+  parseInstant,
+  parseTemplateJson,
+  statusIn,
+  templateAttachments,
+  templateCustomFields,
+  templateText,
+  type TicketSettingsBase,
+} from './shared.ts';
+import { decodeTemplateText } from './text.ts';
+
+/**
+ * Zendesk trigger webhooks (helpdesks.md §1). The body is ZENDESK_TEMPLATE (templates.ts) as the
+ * admin pasted it into the trigger's "Notify webhook" action. Signature:
+ * `X-Zendesk-Webhook-Signature` = base64 HMAC-SHA256 keyed by the signing secret as-is (it looks
+ * base64 but is not decoded) over the `X-Zendesk-Webhook-Signature-Timestamp` value immediately
+ * followed by the raw body. Zendesk documents no replay window; we allow ± toleranceSeconds.
+ */
+export interface ZendeskSettings extends TicketSettingsBase {
+  /** Default 300. */
+  toleranceSeconds?: number;
+}
+
+export const DEFAULT_ZENDESK_TOLERANCE_SECONDS = 300;
+
+/** The statuses that mean resolved: the trigger fires on Solved; Closed follows later by automation. */
+const RESOLVED = ['solved', 'closed'];
+
+const envelope = z.object({
+  schema_version: z.union([z.literal('1'), z.literal(1)], { error: 'expected "1" (the README template)' }),
+  ticket_id: idValue,
+  status: z.string(),
+});
+
+const body = z.object({
+  updated_at: z.string().optional(),
+  priority: z.string().optional(),
+  ticket_type: z.string().optional(),
+  ticket_url: z.string().optional(),
+  assignee_email: z.string().optional(),
+  wolkvox_id: z.string().optional(),
+  /** Optional: one helpdesk feeding several wolkvox operations names its own. */
+  wolkvox_operation: z.string().optional(),
+  /** Optional: a dedicated "resolution" ticket field, preferred over the public reply. */
+  resolution: z.string().optional(),
+  solution: z.string().optional(),
+  custom_fields: customFieldsValue,
+  attachments: templateAttachments,
+});
+
+export function zendeskSource(settings: ZendeskSettings): TicketSource {
+  const tolerance = settings.toleranceSeconds ?? DEFAULT_ZENDESK_TOLERANCE_SECONDS;
+  return {
+    slug: 'zendesk',
+
+    verify(request: RawRequest, { secrets, now }: SourceContext) {
+      const signature = request.headers['x-zendesk-webhook-signature']?.trim();
+      const timestamp = request.headers['x-zendesk-webhook-signature-timestamp']?.trim();
+      if (!signature || !timestamp) throw new SignatureError('no Zendesk signature or timestamp header');
+      const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), request.body]);
+      const ok = secretList(secrets.ZENDESK_WEBHOOK_SECRET, 'ZENDESK_WEBHOOK_SECRET').some((secret) =>
+        safeEqual(signature, createHmac('sha256', secret).update(signed).digest('base64')),
+      );
+      if (!ok) throw new SignatureError('signature does not match');
+      const at = parseInstant(timestamp);
+      if (at === undefined) throw new SignatureError('timestamp is not ISO 8601');
+      if (Math.abs(now().getTime() - Date.parse(at)) > tolerance * 1000) {
+        throw new SignatureError('timestamp outside the tolerance');
+      }
+    },
+
+    normalize(request: RawRequest, { now }: SourceContext) {
+      const raw = parseTemplateJson(request.body);
+      const head = parseWith(envelope, raw);
+      const status = decodeTemplateText(head.status).trim();
+      if (!statusIn(status, RESOLVED)) {
+        return {
+          action: 'ignore',
+          reason: `ticket status is "${status.slice(0, 40)}", not solved or closed`,
+        };
+      }
+      const ticket = parseWith(body, raw);
+
+      const updatedAt = nonBlank(ticket.updated_at);
+      const resolvedAt = updatedAt === undefined ? undefined : parseInstant(updatedAt);
+      if (updatedAt !== undefined && resolvedAt === undefined) {
+        throw new MalformedError([
+          'updated_at: not an ISO 8601 time (use {{ticket.updated_at_with_timestamp}})',
+        ]);
+      }
+      // Without updated_at (an older template), when Zendesk signed the request is the next best time.
+      const when =
+        resolvedAt ??
+        parseInstant(request.headers['x-zendesk-webhook-signature-timestamp']) ??
+        now().toISOString();
+
+      const ticketUrl = templateText(ticket.ticket_url);
+      const email = templateText(ticket.assignee_email);
+      const event: TicketResolved = {
+        kind: 'ticket',
+        provider: 'zendesk',
+        eventId:
+          nonBlank(request.headers['x-zendesk-webhook-invocation-id']) ??
+          `${head.ticket_id}:${updatedAt ?? when}`,
+        ticketId: head.ticket_id,
+        resolvedAt: when,
+        ...caseTarget(
+          ticket.wolkvox_id === undefined ? undefined : decodeTemplateText(ticket.wolkvox_id),
+          'wolkvox_id (the ticket field named in the trigger body)',
+          { named: ticket.wolkvox_operation, served: settings.operation },
+        ),
+        priority: label(ticket.priority),
+        caseType: label(ticket.ticket_type),
+        assignee: email ? { email } : null,
+        solution: {
+          ...optional('resolution', templateText(ticket.resolution)),
+          ...optional('lastPublicReply', templateText(ticket.solution)),
+        },
+        customFields: {
+          ...templateCustomFields(ticket.custom_fields),
+          ticket_id: head.ticket_id,
+          ...optional('ticket_url', ticketUrl),
+        },
+        attachments: attachmentRefs(ticket.attachments),
+      };
+      return { action: 'accept', event };
+    },
+  };
+}
