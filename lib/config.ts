@@ -67,6 +67,8 @@ const schema = z.object({
   QUEUE_URL: text(),
   /** SQS FIFO queue where parked and dead-lettered events wait for an operator (the DLQ). */
   PARKED_QUEUE_URL: text(),
+  /** DynamoDB table of applied events and per-record ordering (DISPATCH=queue; local runs keep it in memory). */
+  LEDGER_TABLE: text(),
   WOLKVOX_TIMEZONE: z.preprocess(
     blankIsUnset,
     z
@@ -171,7 +173,7 @@ export interface Config {
   };
   secrets: { secretId: string | undefined; ttlMs: number };
   dispatch: 'queue' | 'direct';
-  queue: { url: string | undefined; parkedUrl: string | undefined };
+  queue: { url: string | undefined; parkedUrl: string | undefined; ledgerTable: string | undefined };
   obligations: ObligationRules;
   stripe: { toleranceSeconds: number };
   wompi: { referencePattern: RegExp };
@@ -220,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (value && dispatch === 'queue') {
     if (!value.QUEUE_URL) problems.push('QUEUE_URL: is required when DISPATCH=queue');
     if (!value.PARKED_QUEUE_URL) problems.push('PARKED_QUEUE_URL: is required when DISPATCH=queue');
+    if (!value.LEDGER_TABLE) problems.push('LEDGER_TABLE: is required when DISPATCH=queue');
   }
   if (problems.length > 0 || !value || !server?.ok) throw new ConfigError(problems);
 
@@ -233,7 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secrets: { secretId: value.SECRET_ID, ttlMs: value.SECRETS_TTL_SECONDS * 1000 },
     // Deployments queue (the 2-per-token limit needs one drain); local runs apply directly.
     dispatch,
-    queue: { url: value.QUEUE_URL, parkedUrl: value.PARKED_QUEUE_URL },
+    queue: { url: value.QUEUE_URL, parkedUrl: value.PARKED_QUEUE_URL, ledgerTable: value.LEDGER_TABLE },
     obligations: {
       timeZone: value.WOLKVOX_TIMEZONE,
       dateFormat: value.WOLKVOX_DATE_FORMAT,

@@ -1,4 +1,8 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createDynamoLedger } from './ledger/dynamodb.ts';
+import { createMemoryLedger } from './ledger/memory.ts';
+import type { Ledger } from './ledger/types.ts';
+import { MAX_VISIBILITY_SECONDS } from './worker/retry.ts';
 import type { Config } from './config.ts';
 import { directDispatcher } from './dispatch/direct.ts';
 import { queueDispatcher } from './dispatch/queue.ts';
@@ -24,6 +28,8 @@ export interface Runtime {
   client: WolkvoxClient;
   dispatcher: Dispatcher;
   attachments: AttachmentFetcher;
+  ledger: Ledger;
+  sqs: SQSClient | undefined;
   logger: Logger;
   now: () => Date;
 }
@@ -39,6 +45,8 @@ export interface RuntimeOverrides {
   onCall?: (call: CallRecord) => void;
   /** Local runs serve sample attachments from disk (lib/local/attachments.ts); tests use loopback. */
   attachmentDispatcher?: HttpDispatcher;
+  /** The applied-events ledger; default: DynamoDB with LEDGER_TABLE, else in memory (local runs). */
+  ledger?: Ledger;
 }
 
 /** Everything built once per container (cold start): cheap objects, no network until a request needs it. */
@@ -73,6 +81,11 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     };
     return fetchAttachments(refs, policy, { signal, dispatcher: overrides.attachmentDispatcher });
   };
+  const ledger =
+    overrides.ledger ??
+    (config.queue.ledgerTable
+      ? createDynamoLedger({ tableName: config.queue.ledgerTable })
+      : createMemoryLedger());
   const dispatcher =
     config.dispatch === 'queue'
       ? queueDispatcher({
@@ -81,8 +94,15 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
           client: overrides.sqs,
           now,
         })
-      : directDispatcher({ client, rules: config.obligations, attachments, now, onPark: overrides.onPark });
-  return { config, secrets, client, dispatcher, attachments, logger, now };
+      : directDispatcher({
+          client,
+          rules: config.obligations,
+          attachments,
+          ledger,
+          now,
+          onPark: overrides.onPark,
+        });
+  return { config, secrets, client, dispatcher, attachments, ledger, sqs: overrides.sqs, logger, now };
 }
 
 export function paymentReceivedHandler(runtime: Runtime) {
@@ -110,6 +130,17 @@ export function wolkvoxSyncFromRuntime(runtime: Runtime) {
     client: runtime.client,
     rules: runtime.config.obligations,
     attachments: runtime.attachments,
+    ledger: runtime.ledger,
+    delayMessage: async (receiptHandle, seconds) => {
+      runtime.sqs ??= new SQSClient({});
+      await runtime.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: runtime.config.queue.url,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, seconds),
+        }),
+      );
+    },
     park: (event) => runtime.dispatcher.park(event),
     logger: runtime.logger,
     now: runtime.now,

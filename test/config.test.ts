@@ -25,7 +25,7 @@ describe('loadConfig', () => {
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',
-      queue: { url: undefined, parkedUrl: undefined },
+      queue: { url: undefined, parkedUrl: undefined, ledgerTable: undefined },
       obligations: {
         timeZone: 'America/Bogota',
         dateFormat: 'DD-MM-YYYY',
@@ -59,6 +59,7 @@ describe('loadConfig', () => {
       SECRET_ID: 'wolkvox/prod',
       QUEUE_URL: 'https://sqs/q.fifo',
       PARKED_QUEUE_URL: 'https://sqs/dlq.fifo',
+      LEDGER_TABLE: 'wolkvox-ledger',
     });
     expect(config).toMatchObject({
       dispatch: 'queue',
@@ -79,10 +80,11 @@ describe('loadConfig', () => {
     );
   });
 
-  it('queue dispatch needs both queues', () => {
+  it('queue dispatch needs both queues and the ledger table', () => {
     expect(problemsOf({ ...minimal, DISPATCH: 'queue' })).toEqual([
       'QUEUE_URL: is required when DISPATCH=queue',
       'PARKED_QUEUE_URL: is required when DISPATCH=queue',
+      'LEDGER_TABLE: is required when DISPATCH=queue',
     ]);
   });
 

@@ -247,6 +247,7 @@ describe('queue dispatch', () => {
     DISPATCH: 'queue',
     QUEUE_URL: `${harness.sqs.endpoint}/000000000000/wolkvox-commands.fifo`,
     PARKED_QUEUE_URL: `${harness.sqs.endpoint}/000000000000/wolkvox-parked.fifo`,
+    LEDGER_TABLE: 'ingress-never-touches-it',
   });
 
   async function invokeQueued(event: APIGatewayProxyEventV2) {

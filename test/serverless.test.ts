@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
+import { queueNames } from '#lib/ops/redrive.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { startSandbox } from '#lib/sandbox/index.ts';
 
@@ -36,7 +37,14 @@ interface Statement {
   Resource: unknown;
 }
 
+interface Template {
+  Resources: Record<string, Resource>;
+  Conditions?: Record<string, unknown>;
+  Outputs: Record<string, { Value: unknown }>;
+}
+
 let dir: string;
+let template: Template;
 let resources: Record<string, Resource>;
 
 /** No AWS credentials, profile or metadata endpoint, no telemetry: osls must not need any. */
@@ -127,9 +135,9 @@ const SECRET_ARN = {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wolkvox-osls-'));
   await osls(['package', '--stage', STAGE, '--package', join(dir, 'package')], offlineEnv());
-  const template = JSON.parse(
+  template = JSON.parse(
     await readFile(join(dir, 'package', 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as { Resources: Record<string, Resource> };
+  ) as Template;
   resources = template.Resources;
 }, 120_000);
 
@@ -193,7 +201,7 @@ describe('osls package (offline, no AWS credentials)', () => {
       RedrivePolicy: { deadLetterTargetArn: getAtt('ParkedQueue') },
     });
     const { maxReceiveCount } = work.RedrivePolicy as { maxReceiveCount: number };
-    expect(maxReceiveCount).toBeGreaterThanOrEqual(3);
+    expect(maxReceiveCount).toBe(20);
     expect(work.VisibilityTimeout).toBeGreaterThanOrEqual(6 * Number(lambda('wolkvoxSync').props.Timeout));
     expect(parked).toMatchObject({
       QueueName: `${PREFIX}-parked.fifo`,
@@ -212,14 +220,19 @@ describe('osls package (offline, no AWS credentials)', () => {
       DISPATCH: 'queue',
       QUEUE_URL: { Ref: 'WorkQueue' },
       PARKED_QUEUE_URL: { Ref: 'ParkedQueue' },
+      LEDGER_TABLE: { Ref: 'LedgerTable' },
       LOG_LEVEL: expect.any(String),
       NODE_OPTIONS: '--enable-source-maps',
     });
-    // What Lambda will see (queue URLs resolved) passes the functions' own cold-start validation.
+    // What Lambda will see (refs resolved) passes the functions' own cold-start validation.
+    const resolved = (key: string) =>
+      key === 'LEDGER_TABLE'
+        ? `${PREFIX}-ledger`
+        : `https://sqs.us-east-1.amazonaws.com/123456789012/${key}.fifo`;
     const lambdaEnv = Object.fromEntries(
       Object.entries(variables).map(([key, value]) => [
         key,
-        typeof value === 'string' ? value : `https://sqs.us-east-1.amazonaws.com/123456789012/${key}.fifo`,
+        typeof value === 'string' ? value : resolved(key),
       ]),
     );
     expect(loadConfig({ ...lambdaEnv, AWS_LAMBDA_FUNCTION_NAME: `${PREFIX}-${name}` })).toMatchObject({
@@ -249,7 +262,113 @@ describe('osls package (offline, no AWS credentials)', () => {
       'sqs:GetQueueAttributes': [getAtt('WorkQueue')],
       'sqs:ChangeMessageVisibility': [getAtt('WorkQueue')],
       'sqs:SendMessage': [getAtt('ParkedQueue')],
+      // The ledger, and nothing else in DynamoDB: transactions are authorized by these item actions.
+      'dynamodb:GetItem': [getAtt('LedgerTable')],
+      'dynamodb:PutItem': [getAtt('LedgerTable')],
+      'dynamodb:UpdateItem': [getAtt('LedgerTable')],
+      'dynamodb:DeleteItem': [getAtt('LedgerTable')],
+      'dynamodb:ConditionCheckItem': [getAtt('LedgerTable')],
     });
+    for (const name of FUNCTION_NAMES) {
+      for (const [action, targets] of Object.entries(permissions(name))) {
+        expect(action).not.toContain('*');
+        expect(targets).not.toContain('*');
+      }
+    }
+  });
+
+  it('keeps the ledger in an on-demand DynamoDB table with TTL and point-in-time recovery', () => {
+    const table = resource('LedgerTable');
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(table.Properties).toMatchObject({
+      TableName: `${PREFIX}-ledger`,
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(table.Properties.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(table.Properties.AttributeDefinitions).toEqual([
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ]);
+    // Provisioned throughput would contradict on-demand billing.
+    expect(table.Properties.ProvisionedThroughput).toBeUndefined();
+  });
+
+  it('alarms on parked events, a stuck queue and worker failures, into one SNS topic', () => {
+    expect(resource('AlarmTopic').Type).toBe('AWS::SNS::Topic');
+    const alarms = Object.fromEntries(
+      ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => {
+        const p = alarm.Properties;
+        expect(p.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+        expect(p.TreatMissingData).toBe('notBreaching');
+        expect(p.Period).toBe(300);
+        return [`${String(p.Namespace)} ${String(p.MetricName)}`, p];
+      }),
+    );
+    const worker = { Ref: lambda('wolkvoxSync').id };
+    expect(alarms['AWS/SQS ApproximateNumberOfMessagesVisible']).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ParkedQueue', 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+    expect(alarms['AWS/SQS ApproximateAgeOfOldestMessage']).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['WorkQueue', 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 3600,
+    });
+    for (const metric of ['Errors', 'Throttles']) {
+      expect(alarms[`AWS/Lambda ${metric}`]).toMatchObject({
+        Dimensions: [{ Name: 'FunctionName', Value: worker }],
+        Statistic: 'Sum',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+      });
+    }
+    expect(alarms['AWS/ApiGateway 5xx']).toMatchObject({
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
+      Threshold: 1,
+    });
+    // ERROR log lines of the worker (parked events, a token still rejected after a refresh).
+    const [[, filter]] = ofType('AWS::Logs::MetricFilter') as [[string, Resource]];
+    const logGroup = ofType('AWS::Logs::LogGroup').find(
+      ([, r]) => r.Properties.LogGroupName === `/aws/lambda/${PREFIX}-wolkvoxSync`,
+    );
+    expect(filter.Properties).toMatchObject({
+      LogGroupName: { Ref: logGroup?.[0] },
+      FilterPattern: '{ $.level = "ERROR" }',
+      MetricTransformations: [
+        { MetricNamespace: `wolkvox-webhooks/${STAGE}`, MetricName: 'WorkerErrorLogs' },
+      ],
+    });
+    expect(alarms[`wolkvox-webhooks/${STAGE} WorkerErrorLogs`]).toMatchObject({ Threshold: 1 });
+    expect(Object.keys(alarms)).toHaveLength(6);
+  });
+
+  it('subscribes an alarm e-mail only when one is given', () => {
+    const subscription = resource('AlarmEmailSubscription') as Resource & { Condition?: string };
+    expect(subscription.Condition).toBe('HasAlarmEmail');
+    expect(subscription.Properties).toMatchObject({ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email' });
+    // No alarmEmail param: the condition compares '' with '' and is false.
+    expect(template.Conditions?.HasAlarmEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  });
+
+  it('outputs what operators and the redrive script need', () => {
+    expect(template.Outputs).toMatchObject({
+      WorkQueueUrl: { Value: { Ref: 'WorkQueue' } },
+      ParkedQueueUrl: { Value: { Ref: 'ParkedQueue' } },
+      LedgerTableName: { Value: { Ref: 'LedgerTable' } },
+      AlarmTopicArn: { Value: { Ref: 'AlarmTopic' } },
+    });
+  });
+
+  it('names the queues the way npm run redrive looks them up', () => {
+    const names = queueNames(STAGE);
+    expect(resource('WorkQueue').Properties.QueueName).toBe(names.work);
+    expect(resource('ParkedQueue').Properties.QueueName).toBe(names.parked);
   });
 
   it.each(FUNCTION_NAMES)("%s's log group is the one its role may write to", (name) => {
@@ -267,6 +386,38 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect([...entries.keys()].sort()).toEqual([`${bundle}index.mjs`, `${bundle}index.mjs.map`]);
     expect(entries.get(`${bundle}index.mjs`)).toBeGreaterThan(10_000);
   });
+});
+
+describe('osls print', () => {
+  interface Printed {
+    provider: { environment: Record<string, unknown> };
+    resources: { Conditions: Record<string, unknown>; Resources: Record<string, Resource> };
+  }
+  const print = async (args: string[]) =>
+    JSON.parse((await osls(['print', '--format', 'json', ...args], offlineEnv())).stdout) as Printed;
+
+  it('subscribes the alarmEmail param to the alarm topic', { timeout: 60_000 }, async () => {
+    const printed = await print(['--stage', STAGE, '--param=alarmEmail=ops@example.com']);
+    expect(printed.resources.Conditions.HasAlarmEmail).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }],
+    });
+    expect(printed.resources.Resources.AlarmEmailSubscription?.Properties.Endpoint).toBe('ops@example.com');
+  });
+
+  it(
+    'leaves LEDGER_TABLE blank for --stage local (direct mode keeps the ledger in memory)',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const printed = await print(['--stage', 'local']);
+      expect(printed.provider.environment).toMatchObject({
+        DISPATCH: 'direct',
+        LEDGER_TABLE: '',
+        QUEUE_URL: '',
+      });
+    },
+  );
 });
 
 describe('osls invoke local --stage local', () => {

@@ -178,3 +178,12 @@ describe('paymentCommand', () => {
     });
   });
 });
+
+describe('applyPayment for a payment older than the newest applied', () => {
+  it('still reduces the balance but keeps last_pay and last_pay_date', () => {
+    const next = applyPayment(obligation, payment(15000000, '2026-01-01T15:00:00Z'), rules, {
+      newest: false,
+    });
+    expect(next).toMatchObject({ total_balance: '1100000', last_pay: '100000', last_pay_date: '01-10-2026' });
+  });
+});

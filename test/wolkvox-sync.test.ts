@@ -1,6 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
+import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ApplyPaymentCommand } from '#lib/events.ts';
 import { localContext } from '#lib/local/runtime.ts';
@@ -19,10 +20,16 @@ function worker() {
     DISPATCH: 'queue',
     QUEUE_URL: 'http://127.0.0.1/000000000000/commands.fifo',
     PARKED_QUEUE_URL,
+    LEDGER_TABLE: 'in-memory-for-this-test',
   });
   const secrets = localSecretsSource();
   return wolkvoxSyncFromRuntime(
-    createRuntime(config, { secrets, sqs: harness.sqs.client, logLevel: 'SILENT' }),
+    createRuntime(config, {
+      secrets,
+      sqs: harness.sqs.client,
+      logLevel: 'SILENT',
+      ledger: createMemoryLedger(),
+    }),
   );
 }
 

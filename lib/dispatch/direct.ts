@@ -1,5 +1,6 @@
 import { UnavailableError } from '#lib/http/errors.ts';
-import type { WolkvoxCommand } from '#lib/events.ts';
+import { recordKey, type WolkvoxCommand } from '#lib/events.ts';
+import { keyedSerializer } from './serialize.ts';
 import { type ApplyDeps, applyCommand, failureKind, failureReason } from '#lib/worker/apply.ts';
 import type { Dispatcher, ParkedEvent } from './types.ts';
 
@@ -16,6 +17,7 @@ export function directDispatcher(
   deps: ApplyDeps & { now?: () => Date; onPark?: (e: ParkedEvent) => void },
 ): DirectDispatcher {
   const parked: ParkedEvent[] = [];
+  const serialize = keyedSerializer();
   const now = deps.now ?? (() => new Date());
   const dispatcher: DirectDispatcher = {
     mode: 'direct',
@@ -23,7 +25,9 @@ export function directDispatcher(
 
     async submit(command: WolkvoxCommand, meta, signal) {
       try {
-        return { status: 'applied', applied: await applyCommand(command, deps, { signal }) };
+        const applied = await serialize(recordKey(command), () => applyCommand(command, deps, { signal }));
+        if (applied.outcome === 'skipped') return { status: 'skipped', reason: applied.reason ?? 'skipped' };
+        return { status: 'applied', applied };
       } catch (error) {
         if (failureKind(error) !== 'permanent') {
           throw new UnavailableError(`wolkvox unavailable: ${failureReason(error)}`, { cause: error });

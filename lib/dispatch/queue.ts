@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { UnavailableError } from '#lib/http/errors.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
@@ -50,8 +51,10 @@ export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
       await send({
         QueueUrl: options.parkedQueueUrl,
         MessageBody: JSON.stringify(event),
-        MessageGroupId: `parked-${event.provider}`,
-        MessageDeduplicationId: deduplicationId(`parked:${event.provider}:${event.eventId}:${event.reason}`),
+        // One group per event: parked events are independent, and FIFO shows only 10 of a group at a time.
+        MessageGroupId: `parked-${event.provider}-${deduplicationId(event.eventId).slice(0, 32)}`,
+        // Never deduplicated: a re-park within 5 minutes of a redrive must not vanish.
+        MessageDeduplicationId: randomUUID(),
         MessageAttributes: {
           disposition: { DataType: 'String', StringValue: 'parked' },
           reason: { DataType: 'String', StringValue: event.reason.slice(0, 256) },

@@ -16,6 +16,8 @@ export interface ParkedEvent {
 export type Submitted =
   | { status: 'queued'; messageId: string }
   | { status: 'applied'; applied: Applied }
+  /** A duplicate, or a state change older than the newest applied: acknowledged, nothing written. */
+  | { status: 'skipped'; reason: string }
   | { status: 'parked'; reason: string };
 
 /** Where ingress hands commands: an SQS FIFO queue (deployments) or the worker in-process (local runs). */

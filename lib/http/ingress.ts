@@ -55,6 +55,7 @@ export function webhookIngress<E>(deps: IngressDeps<E>) {
       const submitted = await deps.dispatcher.submit(command, { provider, eventId }, signal);
       deps.logger.info(submitted.status, { provider, eventId, identity: command.identity });
       if (submitted.status === 'parked') return answer(202, { status: 'parked', reason: submitted.reason });
+      if (submitted.status === 'skipped') return answer(200, { status: 'skipped', reason: submitted.reason });
       return answer(200, { status: submitted.status, identity: command.identity });
     });
 }

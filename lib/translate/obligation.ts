@@ -40,15 +40,25 @@ export interface ObligationChange {
 }
 
 /**
- * The read-modify-write step: the complete obligation to send back after `payment`.
+ * The read-modify-write step: the complete obligation to send back after `payment`; `newest`
+ * says whether it is the most recent payment applied to this obligation.
  * Throws a RangeError when the stored balance is not a plain decimal we can subtract from
  * (the worker parks it: a human must look).
  */
-export function applyPayment(current: Obligation, payment: Payment, rules: ObligationRules): Obligation {
+export function applyPayment(
+  current: Obligation,
+  payment: Payment,
+  rules: ObligationRules,
+  { newest = true }: { newest?: boolean } = {},
+): Obligation {
   const next: Obligation = { ...current, form: current.form.map((field) => ({ ...field })) };
   const exponent = payment.amount.exponent;
-  next.last_pay = formatMajor(payment.amount);
-  next.last_pay_date = calendarDate(new Date(payment.paidAt), rules);
+  // Payments are additive, so an older one arriving late still reduces the balance, but
+  // last_pay and last_pay_date keep describing the most recent payment.
+  if (newest) {
+    next.last_pay = formatMajor(payment.amount);
+    next.last_pay_date = calendarDate(new Date(payment.paidAt), rules);
+  }
 
   if (payment.balanceAfter) {
     next.total_balance = formatMajor(payment.balanceAfter);

@@ -1,12 +1,28 @@
+import { createHash } from 'node:crypto';
 import type { FetchedAttachments } from '#lib/attachments/index.ts';
 import type { ApplyPaymentCommand, AttachmentRef, UpdateCaseCommand, WolkvoxCommand } from '#lib/events.ts';
+import { recordKey } from '#lib/events.ts';
+import type { Claim, Ledger, LedgerEntry } from '#lib/ledger/types.ts';
 import { applyPayment, describeChange, type ObligationRules } from '#lib/translate/obligation.ts';
 import type { CallOptions, WolkvoxClient } from '#lib/wolkvox/client.ts';
 import { type FailureKind, WolkvoxError } from '#lib/wolkvox/errors.ts';
+import type { Obligation } from '#lib/wolkvox/types.ts';
 
 /** The command cannot be applied as it stands; retrying will not help (it is parked). */
 export class CommandRejected extends Error {
   override readonly name = 'CommandRejected';
+}
+
+/** Another worker holds this event's lease (a redelivery racing a slow attempt): retry later. */
+export class EventBusy extends Error {
+  override readonly name = 'EventBusy';
+  /** When the other attempt's lease ends: retrying earlier would only burn a receive. */
+  readonly leaseUntil: string;
+
+  constructor(identity: string, leaseUntil: string) {
+    super(`another attempt holds ${identity} until ${leaseUntil}`);
+    this.leaseUntil = leaseUntil;
+  }
 }
 
 /** Downloads a case's attachments from the helpdesk (the worker's job, never ingress'). */
@@ -20,29 +36,93 @@ export interface ApplyDeps {
   client: WolkvoxClient;
   rules: ObligationRules;
   attachments: AttachmentFetcher;
+  ledger: Ledger;
+  /** How long one attempt owns an event; past it, a redelivery may recover the event. */
+  leaseMs?: number;
 }
 
 export interface Applied {
   identity: string;
   record: string;
+  /** `skipped`: a duplicate, or a state change older than the newest one applied. */
+  outcome: 'applied' | 'skipped';
+  reason?: string;
   /** What changed, for logs and local tools: ids, amounts and counts, no personal data. */
   details: Record<string, unknown>;
 }
 
-/** Steps 9–10 of the data path for one command. */
-export function applyCommand(
+type Claimed = Extract<Claim, { token: string }>;
+interface Attempt {
+  /** Set once the wolkvox write has started: from then on the claim must not be released. */
+  writing: boolean;
+}
+
+const DEFAULT_LEASE_MS = 120_000;
+
+/** Steps 7–10 of the data path for one command: ledger guard, then the wolkvox write. */
+export async function applyCommand(
   command: WolkvoxCommand,
   deps: ApplyDeps,
   call: CallOptions = {},
 ): Promise<Applied> {
-  return command.kind === 'applyPayment'
-    ? applyPaymentCommand(command, deps, call)
-    : applyCaseCommand(command, deps, call);
+  const entry = ledgerEntry(command);
+  const claim = await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  if (claim.status === 'applied') return skipped(command, 'already applied');
+  if (claim.status === 'busy') throw new EventBusy(command.identity, claim.leaseUntil);
+  const attempt: Attempt = { writing: false };
+  try {
+    const applied =
+      command.kind === 'applyPayment'
+        ? await applyPaymentCommand(command, entry, claim, attempt, deps, call)
+        : await applyCaseCommand(command, entry, claim, attempt, deps, call);
+    await deps.ledger.settle(entry, claim.token);
+    return applied;
+  } catch (error) {
+    // Release only what provably never reached wolkvox: a fresh claim that wrote nothing. A write
+    // that failed may still have landed, and a recovered claim carries an earlier attempt's
+    // fingerprints: both keep the lease, so the next attempt checks wolkvox before writing.
+    if (claim.status === 'claimed' && !attempt.writing) {
+      await deps.ledger.release(entry, claim.token).catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
-/** Read the obligation, change it, write the whole of it back (whether omitted fields are blanked is unverified). */
+export function ledgerEntry(command: WolkvoxCommand): LedgerEntry {
+  const eventTime = command.kind === 'applyPayment' ? command.payment.paidAt : command.resolvedAt;
+  return {
+    identity: command.identity,
+    record: recordKey(command),
+    kind: command.kind === 'applyPayment' ? 'payment' : 'case',
+    eventTime: new Date(eventTime).toISOString(),
+  };
+}
+
+const isOlder = (eventTime: string, newest: string | undefined) => !!newest && eventTime < newest;
+const digest = (parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('base64url');
+const obligationPrint = (o: Obligation) =>
+  digest([o.total_balance, o.last_pay, o.last_pay_date, o.days_delay]);
+const casePrint = (status: unknown, solution: unknown) =>
+  digest([
+    String(status ?? ''),
+    String(solution ?? '')
+      .replace(/\r\n/g, '\n')
+      .trim(),
+  ]);
+
+function skipped(command: WolkvoxCommand, reason: string): Applied {
+  return { identity: command.identity, record: recordKey(command), outcome: 'skipped', reason, details: {} };
+}
+
+/**
+ * Read the obligation, change it, write all of it back. Every distinct payment reduces the balance
+ * once, in whatever order it arrives; only the most recent one sets last_pay and last_pay_date.
+ */
 async function applyPaymentCommand(
   command: ApplyPaymentCommand,
+  entry: LedgerEntry,
+  claim: Claimed,
+  attempt: Attempt,
   deps: ApplyDeps,
   call: CallOptions,
 ): Promise<Applied> {
@@ -50,16 +130,36 @@ async function applyPaymentCommand(
   const current = await deps.client.queryObligation({ wolkvoxId, obligation }, call);
   if (!current)
     throw new CommandRejected(`obligation "${obligation}" not found on wolkvox record ${wolkvoxId}`);
-  let next;
+  if (claim.status === 'recovered') {
+    const seen = obligationPrint(current);
+    if (seen === claim.fingerprints.after)
+      return skipped(command, 'the previous attempt had written it before it stopped');
+    // Neither before nor after: other changes landed since, so whether this payment did is unknowable
+    // from here. Money is never counted twice on a guess: an operator checks, then redrives.
+    if (seen !== claim.fingerprints.before) {
+      throw new CommandRejected(
+        'a previous attempt may have applied this payment and the obligation has changed since: check its balance before redriving',
+      );
+    }
+  }
+  let next: Obligation;
   try {
-    next = applyPayment(current, command.payment, deps.rules);
+    next = applyPayment(current, command.payment, deps.rules, {
+      newest: !isOlder(entry.eventTime, claim.newest),
+    });
   } catch (error) {
     throw new CommandRejected(`cannot apply the payment: ${(error as Error).message}`);
   }
+  await deps.ledger.prepare(entry, claim.token, {
+    before: obligationPrint(current),
+    after: obligationPrint(next),
+  });
+  attempt.writing = true;
   await deps.client.updateObligation({ wolkvoxId, obligation, fields: next }, call);
   return {
     identity: command.identity,
-    record: `${wolkvoxId}/${obligation}`,
+    record: entry.record,
+    outcome: 'applied',
     details: { ...describeChange(current, next) },
   };
 }
@@ -67,22 +167,37 @@ async function applyPaymentCommand(
 /** One cases/update.php call with the attachments that could be fetched; the others are reported. */
 async function applyCaseCommand(
   command: UpdateCaseCommand,
+  entry: LedgerEntry,
+  claim: Claimed,
+  attempt: Attempt,
   deps: ApplyDeps,
   call: CallOptions,
 ): Promise<Applied> {
   const { wolkvoxId } = command.target;
+  if (isOlder(entry.eventTime, claim.newest))
+    return skipped(command, 'older than the newest resolution applied to the case');
+  const after = casePrint(command.update.status, command.update.solution);
+  if (claim.status === 'recovered') {
+    const [found] = await deps.client.queryCases({ field: 'wolkvox-id', value: wolkvoxId }, call);
+    if (found && casePrint(found.status, found.solution) === after) {
+      return skipped(command, 'the previous attempt had written it before it stopped');
+    }
+  }
   const fetched =
     command.attachments.length > 0
       ? await deps.attachments(command.attachments, command.provider, call.signal)
       : undefined;
   try {
+    await deps.ledger.prepare(entry, claim.token, { before: '', after });
+    attempt.writing = true;
     await deps.client.updateCase({ wolkvoxId, ...command.update, files: fetched?.files }, call);
   } finally {
     await fetched?.cleanup();
   }
   return {
     identity: command.identity,
-    record: `case ${wolkvoxId}`,
+    record: entry.record,
+    outcome: 'applied',
     details: {
       status: command.update.status,
       attached: fetched?.files.length ?? 0,

@@ -4,68 +4,105 @@ import { queuedMessageSchema, type QueuedMessage } from '#lib/dispatch/message.t
 import type { ParkedEvent } from '#lib/dispatch/types.ts';
 import type { Logger } from '#lib/log.ts';
 import { deadlineSignal } from '#lib/wolkvox/client.ts';
-import { type ApplyDeps, applyCommand, failureKind, failureReason } from './apply.ts';
+import { WolkvoxError } from '#lib/wolkvox/errors.ts';
+import { type ApplyDeps, applyCommand, EventBusy, failureKind, failureReason } from './apply.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelaySeconds } from './retry.ts';
 
 export interface SyncDeps extends ApplyDeps {
   park: (event: ParkedEvent) => Promise<void>;
+  /** Sets how long a failed message stays invisible (SQS ChangeMessageVisibility). */
+  delayMessage: (receiptHandle: string, seconds: number) => Promise<void>;
   logger: Logger;
+  retry?: RetryPolicy;
   now?: () => Date;
 }
 
 /**
  * wolkvoxSync: drains the FIFO queue in order. A retryable failure fails the record and, through
  * Powertools' FIFO processor with skipGroupOnError, every later record of its group in the batch
- * (other records' groups go on); SQS redelivers them after the visibility timeout. A permanent
- * failure is parked with its reason and acknowledged: retrying it would only repeat it.
+ * (other groups go on); the record comes back after a backoff that grows with its receive count,
+ * or, when the token's daily quota is spent, after the reset. A permanent failure is parked with
+ * its reason and acknowledged: retrying it would only repeat it.
  */
 export function wolkvoxSyncHandler(deps: SyncDeps) {
   const processor = new SqsFifoPartialProcessorAsync();
   const now = deps.now ?? (() => new Date());
+  const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
+  // Once wolkvox says the quota is spent, this container stops spending calls until the reset.
+  let quotaHeldUntil = 0;
 
   async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
-    let message: QueuedMessage;
-    try {
-      message = queuedMessageSchema.parse(JSON.parse(record.body));
-    } catch {
-      const reason = 'unreadable queue message (not a wolkvox command)';
-      await deps.park({
-        provider: 'unknown',
-        eventId: record.messageId,
-        reason,
-        summary: {},
-        parkedAt: now().toISOString(),
-      });
-      deps.logger.error('parked', { messageId: record.messageId, reason });
-      return;
-    }
+    const message = parse(record.body);
+    if (!message)
+      return park(
+        record,
+        { provider: 'unknown', eventId: record.messageId },
+        'unreadable queue message (not a wolkvox command)',
+      );
     const { command, meta } = message;
     const ids = { provider: meta.provider, eventId: meta.eventId, identity: command.identity };
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+    if (now().getTime() < quotaHeldUntil) {
+      await retryLater(record, Math.ceil((quotaHeldUntil - now().getTime()) / 1000));
+      throw new WolkvoxError('held: the token quota is spent until the daily reset', {
+        kind: 'quota',
+        endpoint: 'none',
+      });
+    }
     try {
       const applied = await applyCommand(command, deps, {
         signal: deadlineSignal(context.getRemainingTimeInMillis()),
       });
-      deps.logger.info('applied', { ...ids, record: applied.record });
+      deps.logger.info(applied.outcome, { ...ids, record: applied.record, reason: applied.reason });
     } catch (error) {
       const kind = failureKind(error);
       const reason = failureReason(error);
-      if (kind !== 'permanent') {
-        deps.logger.warn('will retry', {
-          ...ids,
-          kind,
-          reason,
-          receiveCount: record.attributes.ApproximateReceiveCount,
-        });
-        throw error;
-      }
-      await deps.park({
-        ...meta,
+      if (kind === 'permanent') return park(record, meta, reason, message);
+      const seconds =
+        error instanceof EventBusy
+          ? Math.max(1, Math.ceil((Date.parse(error.leaseUntil) - now().getTime()) / 1000))
+          : retryDelaySeconds(kind, receiveCount, now(), policy);
+      if (kind === 'quota') quotaHeldUntil = now().getTime() + seconds * 1000;
+      // An auth failure after the token refresh means someone must rotate it: ERROR raises the alarm.
+      deps.logger[kind === 'auth' ? 'error' : 'warn']('will retry', {
+        ...ids,
+        kind,
         reason,
-        command,
-        summary: { identity: command.identity },
-        parkedAt: now().toISOString(),
+        receiveCount,
+        retryInSeconds: seconds,
       });
-      deps.logger.error('parked', { ...ids, reason });
+      await retryLater(record, seconds);
+      throw error;
     }
+  }
+
+  async function retryLater(record: SQSRecord, seconds: number): Promise<void> {
+    try {
+      await deps.delayMessage(record.receiptHandle, seconds);
+    } catch (error) {
+      // The queue's own visibility timeout still brings the message back; only the spacing is lost.
+      deps.logger.warn('could not delay the message', {
+        messageId: record.messageId,
+        reason: failureReason(error),
+      });
+    }
+  }
+
+  async function park(
+    record: SQSRecord,
+    meta: Pick<ParkedEvent, 'provider' | 'eventId'>,
+    reason: string,
+    message?: QueuedMessage,
+  ) {
+    await deps.park({
+      provider: meta.provider,
+      eventId: meta.eventId,
+      reason,
+      command: message?.command,
+      summary: message ? { identity: message.command.identity } : { messageId: record.messageId },
+      parkedAt: now().toISOString(),
+    });
+    deps.logger.error('parked', { provider: meta.provider, eventId: meta.eventId, reason });
   }
 
   return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
@@ -76,4 +113,12 @@ export function wolkvoxSyncHandler(deps: SyncDeps) {
       // redelivers the same way) and keep Lambda errors for real crashes, which alarms watch.
       throwOnFullBatchFailure: false,
     });
+}
+
+function parse(body: string): QueuedMessage | undefined {
+  try {
+    return queuedMessageSchema.parse(JSON.parse(body));
+  } catch {
+    return undefined;
+  }
 }

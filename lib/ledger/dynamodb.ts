@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { checkLease, DEFAULT_RETENTION_MS, normalizedTime } from './common.ts';
+import { ClaimLostError, errorName, LedgerUnavailableError, type LedgerOperation } from './errors.ts';
+import type { Claim, Fingerprints, Ledger, LedgerEntry } from './types.ts';
+
+export interface DynamoLedgerOptions {
+  /** LEDGER_TABLE: string partition key `pk`, string sort key `sk`, TTL on `expiresAt`. */
+  tableName: string;
+  /** Default: one created on first use, with connection/request timeouts. */
+  client?: DynamoDBClient;
+  /** Epoch milliseconds; leases and TTLs are measured with it. */
+  now?: () => number;
+  /** How long an event or record item outlives its last write before TTL may delete it. */
+  retentionMs?: number;
+}
+
+type Item = Record<string, AttributeValue>;
+
+// Every attribute goes through a placeholder: `status`, `token` and `record` collide with DynamoDB's reserved words.
+const names = (...attributes: string[]) => Object.fromEntries(attributes.map((a) => [`#${a}`, a]));
+const s = (value: string): AttributeValue => ({ S: value });
+const n = (value: number): AttributeValue => ({ N: String(value) });
+const str = (item: Item | undefined, name: string): string | undefined => item?.[name]?.S;
+const num = (item: Item | undefined, name: string): number | undefined => {
+  const value = item?.[name]?.N;
+  return value === undefined ? undefined : Number(value);
+};
+function fingerprintsOf(item: Item | undefined): Fingerprints | undefined {
+  const map = item?.fingerprints?.M;
+  const before = str(map, 'before');
+  const after = str(map, 'after');
+  return before !== undefined && after !== undefined ? { before, after } : undefined;
+}
+
+const CONDITION_FAILED = Symbol('condition failed');
+// A claim that loses its conditional write reads the item to say why; if the item changed again in
+// between (released, or its lease just ran out) it tries again, a bounded number of times.
+const CLAIM_ATTEMPTS = 3;
+
+/**
+ * The deployed ledger: one DynamoDB table, conditional writes only.
+ *   EVENT#<identity> / EVENT   status, token, leaseUntil (epoch ms), fingerprints, record, kind, eventTime, expiresAt
+ *   RECORD#<record>  / RECORD  newest (ISO UTC event time), expiresAt
+ * Not Powertools idempotency: its in-progress/completed records have no prepare step (the fingerprints
+ * a recovering attempt needs) and no per-record newest time, and both fit in two conditional items.
+ */
+export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
+  const { tableName: TableName, now = Date.now, retentionMs = DEFAULT_RETENTION_MS } = options;
+  let client = options.client;
+
+  async function send<T>(
+    operation: LedgerOperation,
+    identity: string,
+    request: (client: DynamoDBClient) => Promise<T>,
+  ): Promise<T | typeof CONDITION_FAILED> {
+    // Created on first use so a cold start pays for the client only when a message needs it.
+    client ??= new DynamoDBClient({
+      // The SDK has no request timeout by default; a hung socket must not eat the worker's whole timeout.
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    });
+    try {
+      return await request(client);
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') return CONDITION_FAILED;
+      throw new LedgerUnavailableError(operation, identity, error);
+    }
+  }
+
+  const eventKey = (identity: string): Item => ({ pk: s(`EVENT#${identity}`), sk: s('EVENT') });
+  const recordKey = (record: string): Item => ({ pk: s(`RECORD#${record}`), sk: s('RECORD') });
+  const expiresAt = (at: number) => n(Math.ceil((at + retentionMs) / 1000));
+
+  async function readEvent(operation: LedgerOperation, identity: string): Promise<Item | undefined> {
+    const output = await send(operation, identity, (c) =>
+      c.send(new GetItemCommand({ TableName, Key: eventKey(identity), ConsistentRead: true })),
+    );
+    // GetItem has no condition; the symbol cannot come back, but the type says it could.
+    return output === CONDITION_FAILED ? undefined : output.Item;
+  }
+
+  async function readNewest(entry: LedgerEntry): Promise<string | undefined> {
+    const output = await send('claim', entry.identity, (c) =>
+      c.send(new GetItemCommand({ TableName, Key: recordKey(entry.record), ConsistentRead: true })),
+    );
+    return output === CONDITION_FAILED ? undefined : str(output.Item, 'newest');
+  }
+
+  /** Why `token` may not touch the event, or undefined if it still owns it. */
+  function rejection(item: Item | undefined, token: string): string | undefined {
+    if (!item) return 'the event is not claimed';
+    if (str(item, 'token') !== token) return 'another attempt owns it';
+    return undefined;
+  }
+
+  return {
+    async claim(entry, leaseMs) {
+      checkLease(leaseMs);
+      const eventTime = normalizedTime(entry);
+      for (let attempt = 1; ; attempt++) {
+        const at = now();
+        const token = randomUUID();
+        const output = await send('claim', entry.identity, (c) =>
+          c.send(
+            new UpdateItemCommand({
+              TableName,
+              Key: eventKey(entry.identity),
+              // Free, or pending with an expired lease. Fingerprints are kept: they belong to the event, not the attempt.
+              ConditionExpression: 'attribute_not_exists(#pk) OR (#status = :pending AND #leaseUntil < :now)',
+              UpdateExpression:
+                'SET #status = :pending, #token = :token, #leaseUntil = :leaseUntil, #record = :record, ' +
+                '#kind = :kind, #eventTime = :eventTime, #expiresAt = :expiresAt',
+              ExpressionAttributeNames: names(
+                'pk',
+                'status',
+                'token',
+                'leaseUntil',
+                'record',
+                'kind',
+                'eventTime',
+                'expiresAt',
+              ),
+              ExpressionAttributeValues: {
+                ':pending': s('pending'),
+                ':now': n(at),
+                ':token': s(token),
+                ':leaseUntil': n(at + leaseMs),
+                ':record': s(entry.record),
+                ':kind': s(entry.kind),
+                ':eventTime': s(eventTime),
+                ':expiresAt': expiresAt(at),
+              },
+              ReturnValues: 'ALL_OLD',
+            }),
+          ),
+        );
+        if (output !== CONDITION_FAILED) {
+          // Read after winning the claim, so every settle that finished before it is seen.
+          const newest = await readNewest(entry);
+          const fingerprints = fingerprintsOf(output.Attributes);
+          const claim: Claim = fingerprints
+            ? { status: 'recovered', newest, token, fingerprints }
+            : { status: 'claimed', newest, token };
+          return claim;
+        }
+        const item = await readEvent('claim', entry.identity);
+        if (str(item, 'status') === 'applied') return { status: 'applied' };
+        const leaseUntil = num(item, 'leaseUntil');
+        if (leaseUntil !== undefined && leaseUntil >= now()) {
+          return { status: 'busy', leaseUntil: new Date(leaseUntil).toISOString() };
+        }
+        // Still contended after every attempt (released or expiring each time we looked): let SQS retry it.
+        if (attempt >= CLAIM_ATTEMPTS) {
+          return { status: 'busy', leaseUntil: new Date(leaseUntil ?? now()).toISOString() };
+        }
+      }
+    },
+
+    async prepare(entry, token, fingerprints) {
+      const output = await send('prepare', entry.identity, (c) =>
+        c.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: eventKey(entry.identity),
+            ConditionExpression: '#status = :pending AND #token = :token',
+            UpdateExpression: 'SET #fingerprints = :fingerprints',
+            ExpressionAttributeNames: names('status', 'token', 'fingerprints'),
+            ExpressionAttributeValues: {
+              ':pending': s('pending'),
+              ':token': s(token),
+              ':fingerprints': { M: { before: s(fingerprints.before), after: s(fingerprints.after) } },
+            },
+          }),
+        ),
+      );
+      if (output !== CONDITION_FAILED) return;
+      const item = await readEvent('prepare', entry.identity);
+      throw new ClaimLostError('prepare', entry.identity, rejection(item, token) ?? 'it is already applied');
+    },
+
+    /*
+     * Not one TransactWriteItems: DynamoDB has no max(), so the record's "only forward" condition
+     * would cancel the whole transaction for an older event (and dynalite, the tests' DynamoDB, has
+     * no transactions). Three steps instead, ordered so that a crash anywhere leaves a safe state:
+     *   1. read the event: a wrong token is rejected before anything changes;
+     *   2. move the record's newest forward (a conditional update; "not newer" is fine);
+     *   3. mark the event applied if the token still owns it.
+     * The record goes first: settle runs only after the wolkvox write happened, so advancing newest
+     * is true whatever follows. A crash between 2 and 3 leaves the event pending with its
+     * fingerprints, and the redelivery recovers it (seeing newest equal to its own time, not older).
+     * The other order could mark the event applied while newest still lagged, and a later, older
+     * event would then overwrite the newer state.
+     */
+    async settle(entry, token) {
+      const eventTime = normalizedTime(entry);
+      const why = rejection(await readEvent('settle', entry.identity), token);
+      if (why) throw new ClaimLostError('settle', entry.identity, why);
+
+      const at = now();
+      await send('settle', entry.identity, (c) =>
+        c.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: recordKey(entry.record),
+            ConditionExpression: 'attribute_not_exists(#newest) OR #newest < :eventTime',
+            UpdateExpression: 'SET #newest = :eventTime, #kind = :kind, #expiresAt = :expiresAt',
+            ExpressionAttributeNames: names('newest', 'kind', 'expiresAt'),
+            ExpressionAttributeValues: {
+              ':eventTime': s(eventTime),
+              ':kind': s(entry.kind),
+              ':expiresAt': expiresAt(at),
+            },
+          }),
+        ),
+      );
+
+      // Pending or already applied by this same token (a retried settle): both end applied.
+      const output = await send('settle', entry.identity, (c) =>
+        c.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: eventKey(entry.identity),
+            ConditionExpression: '#token = :token',
+            UpdateExpression: 'SET #status = :applied, #expiresAt = :expiresAt',
+            ExpressionAttributeNames: names('token', 'status', 'expiresAt'),
+            ExpressionAttributeValues: {
+              ':token': s(token),
+              ':applied': s('applied'),
+              ':expiresAt': expiresAt(at),
+            },
+          }),
+        ),
+      );
+      if (output === CONDITION_FAILED) {
+        throw new ClaimLostError('settle', entry.identity, 'another attempt took it over while settling');
+      }
+    },
+
+    async release(entry, token) {
+      const output = await send('release', entry.identity, (c) =>
+        c.send(
+          new DeleteItemCommand({
+            TableName,
+            Key: eventKey(entry.identity),
+            ConditionExpression: '#status = :pending AND #token = :token',
+            ExpressionAttributeNames: names('status', 'token'),
+            ExpressionAttributeValues: { ':pending': s('pending'), ':token': s(token) },
+          }),
+        ),
+      );
+      if (output !== CONDITION_FAILED) return;
+      const item = await readEvent('release', entry.identity);
+      // Already gone: a retried release whose first call succeeded.
+      if (!item) return;
+      throw new ClaimLostError('release', entry.identity, rejection(item, token) ?? 'it is already applied');
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The ledger: which events were applied to wolkvox, and the newest event applied per wolkvox
+ * record. It makes the worker idempotent (an event applied once is never applied again) and
+ * ordered (an older state change never overwrites a newer one), across SQS redeliveries, Lambda
+ * timeouts and duplicate webhook deliveries. Deployed: DynamoDB; local runs: in memory.
+ *
+ * The write to wolkvox cannot join a transaction, so an event moves through three states:
+ *   claim   → `pending` with a lease (a worker owns it until leaseUntil)
+ *   prepare → the obligation/case state it expects before and after its write (fingerprints)
+ *   settle  → `applied`, and the record's newest event time moves forward (never backward)
+ * A worker that dies between prepare and settle leaves an expired lease; the next claim gets the
+ * fingerprints back, so the caller can read wolkvox and tell "already written" from "not yet".
+ */
+export type EventKind = 'payment' | 'case';
+
+export interface LedgerEntry {
+  /** `<provider>:<payment id>` or `<provider>:<ticket id>:<resolved at>`. */
+  identity: string;
+  /** The wolkvox record (FIFO group key): `<operation>:<wolkvox id>:<obligation>` or `<operation>:case:<id>`. */
+  record: string;
+  kind: EventKind;
+  /** The event's own time (payment time, resolution time), ISO 8601. */
+  eventTime: string;
+}
+
+export interface Fingerprints {
+  before: string;
+  after: string;
+}
+
+export type Claim =
+  /** Nobody applied or holds it: apply it. `newest` is the record's newest applied event time. */
+  | { status: 'claimed'; newest: string | undefined; token: string }
+  /** A previous attempt died after prepare: check wolkvox against these before writing again. */
+  | { status: 'recovered'; newest: string | undefined; token: string; fingerprints: Fingerprints }
+  /** Already applied: acknowledge and skip. */
+  | { status: 'applied' }
+  /** Another worker holds a live lease: retry later. */
+  | { status: 'busy'; leaseUntil: string };
+
+export interface Ledger {
+  claim(entry: LedgerEntry, leaseMs: number): Promise<Claim>;
+  /** Records what the write will change; only the claim's owner (token) may prepare. */
+  prepare(entry: LedgerEntry, token: string, fingerprints: Fingerprints): Promise<void>;
+  /** Marks the event applied; moves the record's newest event time forward if this one is newer. */
+  settle(entry: LedgerEntry, token: string): Promise<void>;
+  /** Gives a claim back after a failure that wrote nothing, so a retry can claim at once. */
+  release(entry: LedgerEntry, token: string): Promise<void>;
+}

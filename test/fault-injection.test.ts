@@ -1,0 +1,475 @@
+/**
+ * Issue 5's proof: ~500 webhook deliveries (Stripe, Wompi, Zendesk; 10% duplicates; out of order
+ * within a record) through the real ingress handlers → an SQS FIFO harness (groups, visibility,
+ * receive counts, DLQ) → the real worker, 2 invocations at a time → a sandbox failing 20% of
+ * requests (5xx, HTML, resets, timeouts), a token rotation mid-run, a quota exhaustion with its
+ * daily reset, and workers killed mid-batch. Everything is applied exactly once; nothing is lost.
+ */
+import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '#lib/config.ts';
+import { deduplicationId, messageGroupId, queuedMessageSchema } from '#lib/dispatch/message.ts';
+import type { Dispatcher, ParkedEvent } from '#lib/dispatch/types.ts';
+import { createMemoryLedger } from '#lib/ledger/memory.ts';
+import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
+import { localContext } from '#lib/local/runtime.ts';
+import { apiGatewayEvent, signPayment, signTicket } from '#lib/local/sign.ts';
+import { type Sandbox, SEED_CASE_IDS, startSandbox } from '#lib/sandbox/index.ts';
+import type { Secrets, SecretsSource } from '#lib/secrets/index.ts';
+import { calendarDate } from '#lib/translate/obligation.ts';
+import {
+  createRuntime,
+  paymentReceivedHandler,
+  ticketResolvedHandler,
+  wolkvoxSyncFromRuntime,
+} from '#lib/wiring.ts';
+import { FifoQueue } from './support/fifo-harness.ts';
+
+// serverless.yml's maxReceiveCount: FIFO batches fail the rest of a failed group, and each of those
+// unattempted messages still counts a receive, so 5 sends innocent messages to the DLQ under faults.
+const MAX_RECEIVE_COUNT = 20;
+const START = Date.parse('2026-11-23T15:00:00Z'); // 10:00 in Bogotá
+
+/** A deterministic PRNG, so a failing seed can be replayed. */
+function rng(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Secrets as Secrets Manager serves them: cached until refresh(), so a rotation needs the refresh path. */
+function rotatingSecrets(values: Record<string, string>): SecretsSource {
+  let cached: Secrets = { ...values };
+  return {
+    kind: 'secrets-manager',
+    get: async () => cached,
+    refresh: async () => {
+      cached = { ...values };
+      return cached;
+    },
+  };
+}
+
+interface Delivery {
+  provider: 'stripe' | 'wompi' | 'zendesk';
+  body: string;
+  record: string;
+}
+
+interface Truth {
+  payments: Map<string, { obligation: string; wolkvoxId: string; minor: number; paidAt: string }>;
+  resolutions: Map<string, { caseId: string; resolvedAt: string; solution: string }>;
+}
+
+function generate(random: () => number, sandbox: Sandbox): { deliveries: Delivery[]; truth: Truth } {
+  const obligations = sandbox
+    .state()
+    .records.flatMap((r) => r.obligations.map((o) => ({ wolkvoxId: r.wolkvox_id, id: o.id })));
+  const cases = [
+    SEED_CASE_IDS.pazYSalvo,
+    SEED_CASE_IDS.cobroDoble,
+    SEED_CASE_IDS.reporteCentrales,
+    SEED_CASE_IDS.acuerdoPago,
+  ];
+  const truth: Truth = { payments: new Map(), resolutions: new Map() };
+  const distinct: Delivery[] = [];
+  for (let i = 0; i < 350; i++) {
+    const target = obligations[Math.floor(random() * obligations.length)] ?? obligations[0];
+    if (!target) throw new Error('no seeded obligations');
+    const pesos = 1_000 + Math.floor(random() * 4_000);
+    const paidAt = new Date(START - 86_400_000 + Math.floor(random() * 80_000_000)).toISOString();
+    const provider = i % 2 === 0 ? 'stripe' : 'wompi';
+    const paymentId = provider === 'stripe' ? `pi_fi${i}` : `${1000 + i}-1763900000-${i}`;
+    truth.payments.set(`${provider}:${paymentId}`, {
+      obligation: target.id,
+      wolkvoxId: target.wolkvoxId,
+      minor: pesos * 100,
+      paidAt,
+    });
+    const body =
+      provider === 'stripe'
+        ? stripeBody(i, paymentId, pesos * 100, paidAt, target)
+        : wompiBody(paymentId, pesos * 100, paidAt, target);
+    distinct.push({ provider, body, record: `${target.wolkvoxId}:${target.id}` });
+  }
+  for (let i = 0; i < 100; i++) {
+    const caseId = cases[i % cases.length] ?? SEED_CASE_IDS.pazYSalvo;
+    const minute = new Date(START - 3_600_000 * 20 + i * 60_000 * 7).toISOString().slice(0, 16);
+    const solution = `Solución ${i} — "resuelto"`;
+    truth.resolutions.set(`zendesk:${9000 + (i % cases.length)}:${minute}:00.000Z`, {
+      caseId,
+      resolvedAt: `${minute}:00.000Z`,
+      solution,
+    });
+    distinct.push({
+      provider: 'zendesk',
+      body: zendeskBody(9000 + (i % cases.length), caseId, `${minute}Z`, solution),
+      record: caseId,
+    });
+  }
+  // Out of order: shuffled, so each record sees its events in a random order.
+  const deliveries = shuffle(distinct, random);
+  // 10% duplicate deliveries (a provider retrying, or Stripe sending one payment twice).
+  for (let i = 0; i < 50; i++) {
+    const original = distinct[Math.floor(random() * distinct.length)];
+    if (original)
+      deliveries.splice(Math.floor(random() * deliveries.length), 0, {
+        ...original,
+        body: redeliver(original, i),
+      });
+  }
+  return { deliveries, truth };
+}
+
+function stripeBody(
+  i: number,
+  pi: string,
+  minor: number,
+  paidAt: string,
+  target: { wolkvoxId: string; id: string },
+) {
+  return JSON.stringify({
+    id: `evt_fi${i}`,
+    object: 'event',
+    api_version: '2025-09-30.clover',
+    created: Math.floor(Date.parse(paidAt) / 1000),
+    livemode: false,
+    type: 'payment_intent.succeeded',
+    data: {
+      object: {
+        id: pi,
+        object: 'payment_intent',
+        amount_received: minor,
+        currency: 'cop',
+        metadata: { wolkvox_id: target.wolkvoxId, wolkvox_obligation: target.id },
+      },
+    },
+  });
+}
+
+function wompiBody(id: string, minor: number, paidAt: string, target: { wolkvoxId: string; id: string }) {
+  return JSON.stringify({
+    event: 'transaction.updated',
+    data: {
+      transaction: {
+        id,
+        status: 'APPROVED',
+        amount_in_cents: minor,
+        currency: 'COP',
+        reference: `${target.wolkvoxId}:${target.id}`,
+        finalized_at: paidAt,
+      },
+    },
+    environment: 'test',
+    signature: {
+      properties: ['transaction.id', 'transaction.status', 'transaction.amount_in_cents'],
+      checksum: '',
+    },
+    timestamp: 0,
+    sent_at: paidAt,
+  });
+}
+
+function zendeskBody(ticket: number, caseId: string, updatedAt: string, solution: string) {
+  return JSON.stringify({
+    schema_version: '1',
+    ticket_id: String(ticket),
+    status: 'Solved',
+    updated_at: updatedAt,
+    priority: 'High',
+    assignee_email: 'laura.gomez@acme-cobranzas.com',
+    wolkvox_id: caseId,
+    solution: solution.replace(/"/g, '&quot;'),
+    attachments: [],
+  });
+}
+
+/** The same event delivered again: Stripe may wrap the same PaymentIntent in a new event id. */
+function redeliver(delivery: Delivery, n: number): string {
+  return delivery.provider === 'stripe'
+    ? delivery.body.replace(/"evt_fi\d+"/, `"evt_dup${n}"`)
+    : delivery.body;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+async function runScenario(seed: number) {
+  const random = rng(seed);
+  let clock = START;
+  const now = () => new Date(clock);
+  const sandbox = await startSandbox({ tokens: ['token-before-rotation'], dailyQuota: 700, now, seed });
+  const lines: string[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+  }
+  try {
+    const secretValues: Record<string, string> = { ...LOCAL_SECRETS, WOLKVOX_TOKEN: 'token-before-rotation' };
+    const config = loadConfig({
+      WOLKVOX_SERVER: sandbox.url,
+      WOLKVOX_OPERATION: 'demo',
+      DISPATCH: 'queue',
+      QUEUE_URL: 'harness://work',
+      PARKED_QUEUE_URL: 'harness://parked',
+      LEDGER_TABLE: 'harness',
+      WOLKVOX_TIMEOUT_MS: '100',
+      LOG_LEVEL: 'DEBUG',
+    });
+    const queue = new FifoQueue(() => clock, { visibilityMs: 360_000, maxReceiveCount: MAX_RECEIVE_COUNT });
+    const parked: ParkedEvent[] = [];
+    const harnessDispatcher: Dispatcher = {
+      mode: 'queue',
+      async submit(command, meta) {
+        const body = JSON.stringify({ command, meta: { ...meta, receivedAt: now().toISOString() } });
+        queue.send(body, messageGroupId(command), deduplicationId(command.identity));
+        return { status: 'queued', messageId: '' };
+      },
+      async park(event) {
+        parked.push(event);
+      },
+    };
+    const ledger = createMemoryLedger({ now: () => clock });
+    const runtime = {
+      ...createRuntime(config, { secrets: rotatingSecrets(secretValues), ledger, now }),
+      dispatcher: harnessDispatcher,
+    };
+    const ingress = { payments: paymentReceivedHandler(runtime), tickets: ticketResolvedHandler(runtime) };
+    // Two containers (maximumConcurrency 2): each runs one invocation at a time, as Lambda does.
+    const sqsStub = {
+      send: async (command: { input: { ReceiptHandle: string; VisibilityTimeout: number } }) =>
+        queue.changeVisibility(command.input.ReceiptHandle, command.input.VisibilityTimeout),
+    } as never;
+    const containers = [0, 1].map(() => wolkvoxSyncFromRuntime({ ...runtime, sqs: sqsStub }));
+    // A Lambda that timed out runs nothing more: its messages keep the queue's visibility timeout.
+    const dying = [0, 1].map(() =>
+      wolkvoxSyncFromRuntime({ ...runtime, sqs: { send: async () => undefined } as never }),
+    );
+
+    // 1. Ingress: every delivery signed at delivery time, answered 2xx.
+    const { deliveries, truth } = generate(random, sandbox);
+    for (const delivery of deliveries) {
+      const answer = await deliver(delivery, now(), ingress);
+      expect(answer.statusCode, answer.body).toBeLessThan(300);
+      clock += Math.floor(random() * 2_000);
+    }
+    sandbox.setFaults({ errorRate: 0.08, htmlErrorRate: 0.05, resetRate: 0.05, timeoutRate: 0.02 });
+
+    // 2. Drain with at most 2 concurrent worker invocations; rotate the token and kill workers on the way.
+    let invocations = 0;
+    let rounds = 0;
+    while ((queue.pending > 0 || queue.deadLetters.length > 0) && rounds++ < 20_000) {
+      const batches = [queue.receive(10), queue.receive(10)].filter((batch) => batch.length > 0);
+      if (batches.length === 0) {
+        clock = Math.max(clock + 1_000, queue.nextVisibleAt() ?? clock);
+        // Redrive whatever exhausted its retries, as an operator would with npm run redrive.
+        for (const dead of queue.deadLetters.splice(0)) {
+          redrive(dead.body, queue);
+        }
+        continue;
+      }
+      if (++invocations === 40) {
+        sandbox.setTokens(['token-after-rotation']);
+        secretValues.WOLKVOX_TOKEN = 'token-after-rotation';
+      }
+      await Promise.all(
+        batches.map(async (Records, slot) => {
+          const killed = random() < 0.05;
+          // A killed invocation runs out of time mid-batch; nothing of its outcome reaches SQS.
+          const context: Context = {
+            ...localContext('wolkvoxSync'),
+            getRemainingTimeInMillis: () => (killed ? 1_000 + Math.floor(random() * 20) : 60_000),
+          };
+          const result = await invoke((killed ? dying : containers)[slot], Records, context);
+          if (killed) return;
+          const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+          for (const record of Records) if (!failed.has(record.messageId)) queue.delete(record.receiptHandle);
+        }),
+      );
+      clock += 1_000;
+    }
+    if (queue.pending > 0) {
+      const retries = lines.filter((l) => l.includes('will retry') || l.includes('parked')).slice(-8);
+      throw new Error(
+        `queue not drained (${queue.pending} left, clock ${now().toISOString()}):\n${retries.join('')}`,
+      );
+    }
+    return {
+      sandbox,
+      truth,
+      parked,
+      lines,
+      deliveries,
+      stats: sandbox.stats(),
+      requests: sandbox.requests(),
+    };
+  } finally {
+    vi.restoreAllMocks();
+    await sandbox.close();
+  }
+}
+
+function invoke(
+  container: ((event: { Records: SQSRecord[] }, context: Context) => Promise<SQSBatchResponse>) | undefined,
+  Records: SQSRecord[],
+  context: Context,
+): Promise<SQSBatchResponse> {
+  if (!container) throw new Error('no container for this slot');
+  return container({ Records }, context);
+}
+
+function redrive(body: string, queue: FifoQueue) {
+  const message = queuedMessageSchema.parse(JSON.parse(body));
+  queue.send(
+    body,
+    messageGroupId(message.command),
+    deduplicationId(`${message.command.identity}:redrive:${Math.random()}`),
+  );
+}
+
+async function deliver(
+  delivery: Delivery,
+  at: Date,
+  ingress: {
+    payments: (e: never, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+    tickets: (e: never, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  },
+) {
+  if (delivery.provider === 'zendesk') {
+    const signed = signTicket('zendesk', delivery.body, LOCAL_SECRETS, at);
+    const event = apiGatewayEvent({
+      family: 'tickets',
+      provider: 'zendesk',
+      body: signed.body,
+      headers: signed.headers,
+    });
+    return ingress.tickets(event as never, localContext('ticketResolved'));
+  }
+  const signed = signPayment(delivery.provider, delivery.body, LOCAL_SECRETS, at);
+  const event = apiGatewayEvent({
+    family: 'payments',
+    provider: delivery.provider,
+    body: signed.body,
+    headers: signed.headers,
+  });
+  return ingress.payments(event as never, localContext('paymentReceived'));
+}
+
+describe('delivery guarantees under injected faults', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([1, 2, 3, 4, 5])(
+    'seed %i: every event applied exactly once, newest state wins, nothing lost',
+    async (seed) => {
+      const initial = await startSandbox();
+      const before = initial.state();
+      await initial.close();
+      const { sandbox, truth, parked, lines, stats } = await runScenario(seed);
+      const after = sandbox.state();
+
+      // Only one kind of park is acceptable here: a payment whose write may or may not have landed
+      // before the obligation changed again. Each such payment must count once or not at all.
+      const unknown = new Set<string>();
+      for (const event of parked) {
+        expect(event.reason, 'only unknowable outcomes are parked').toMatch(/may have applied this payment/);
+        expect(event.command?.kind).toBe('applyPayment');
+        if (event.command) unknown.add(event.command.identity);
+      }
+      expect(unknown.size, 'parking stays the exception').toBeLessThanOrEqual(5);
+      for (const record of before.records) {
+        for (const obligation of record.obligations) {
+          const mine = [...truth.payments.entries()].filter(
+            ([, p]) => p.wolkvoxId === record.wolkvox_id && p.obligation === obligation.id,
+          );
+          if (mine.length === 0) continue;
+          const final = after.records
+            .find((r) => r.wolkvox_id === record.wolkvox_id)
+            ?.obligations.find((o) => o.id === obligation.id);
+          const certain = mine.filter(([identity]) => !unknown.has(identity)).map(([, p]) => p);
+          const maybe = mine.filter(([identity]) => unknown.has(identity)).map(([, p]) => p);
+          // Some subset of the unknown ones landed, each at most once: find the one the balance shows.
+          const subsets = Array.from({ length: 2 ** maybe.length }, (_, mask) =>
+            maybe.filter((_, i) => mask & (2 ** i)),
+          );
+          const landed = subsets.find((subset) => {
+            const paid = [...certain, ...subset].reduce((sum, p) => sum + p.minor, 0);
+            return (
+              Number(final?.total_balance) * 100 ===
+              Math.max(0, Number(obligation.total_balance) * 100 - paid)
+            );
+          });
+          if (!landed) {
+            const paid = certain.reduce((sum, p) => sum + p.minor, 0);
+            const diff = Number(obligation.total_balance) * 100 - paid - Number(final?.total_balance) * 100;
+            const suspects = mine.filter(([, p]) => Math.abs(p.minor) === Math.abs(diff)).map(([id]) => id);
+            const trail = suspects.flatMap((id) =>
+              lines
+                .filter((l) => l.includes(id))
+                .map((l) =>
+                  l.replace(/"(timestamp|service|sampling_rate|provider)":("[^"]*"|\d+),/g, '').slice(0, 230),
+                ),
+            );
+            throw new Error(
+              `${obligation.id}: off by ${diff / 100} (positive = charged twice); suspects ${suspects.join(', ')}\n${trail.join('')}`,
+            );
+          }
+          const applied = [...certain, ...(landed ?? [])];
+          const newest = applied.reduce((a, b) => (a.paidAt > b.paidAt ? a : b));
+          expect(final?.last_pay, `${obligation.id}: last_pay of the newest payment`).toBe(
+            String(newest.minor / 100),
+          );
+          expect(final?.last_pay_date).toBe(
+            calendarDate(new Date(newest.paidAt), { timeZone: 'America/Bogota', dateFormat: 'DD-MM-YYYY' }),
+          );
+        }
+      }
+      for (const caseId of new Set([...truth.resolutions.values()].map((r) => r.caseId))) {
+        const newest = [...truth.resolutions.values()]
+          .filter((r) => r.caseId === caseId)
+          .reduce((a, b) => (a.resolvedAt > b.resolvedAt ? a : b));
+        const final = after.cases.find((c) => c.wolkvox_id === caseId);
+        expect(final?.status).toBe('Resuelto');
+        expect(final?.solution.replace(/\r\n/g, '\n'), `${caseId}: the newest resolution wins`).toBe(
+          newest.solution,
+        );
+      }
+      expect(
+        Math.max(...Object.values(stats.maxInFlight)),
+        'at most 2 requests in flight per token',
+      ).toBeLessThanOrEqual(2);
+      expect(stats.rejectedSimultaneous).toBe(0);
+      const requests = sandbox.requests();
+      expect(
+        requests.some((r) => r.response?.msg === 'TOKEN LIMIT EXCEEDED'),
+        'the daily quota ran out mid-run',
+      ).toBe(true);
+      expect(
+        requests.some((r) => r.response?.msg === 'PLEASE VALIDATE TOKEN'),
+        'the token was rotated mid-run',
+      ).toBe(true);
+      expect(requests.filter((r) => r.fault).length, 'faults were injected').toBeGreaterThan(100);
+      const log = lines.join('');
+      for (const secret of [
+        ...Object.values(LOCAL_SECRETS),
+        'token-before-rotation',
+        'token-after-rotation',
+      ]) {
+        expect(log.includes(secret), 'no secret in any log line').toBe(false);
+      }
+    },
+    120_000,
+  );
+});

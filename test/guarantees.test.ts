@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '#lib/config.ts';
+import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
+import type { ApplyPaymentCommand, UpdateCaseCommand } from '#lib/events.ts';
+import { createMemoryLedger } from '#lib/ledger/memory.ts';
+import type { Ledger } from '#lib/ledger/types.ts';
+import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
+import { createRuntime } from '#lib/wiring.ts';
+import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
+
+const harness = useSandboxAndSqs();
+const { carlosRamirez: carlos } = SEED_RECORD_IDS;
+const loan = SEED_OBLIGATION_IDS.carlosLibreInversion; // balance 1,250,000; last_pay 350,000 on 15-10-2024
+
+function dispatcher(ledger: Ledger = createMemoryLedger()) {
+  const config = loadConfig({
+    WOLKVOX_SERVER: harness.sandbox.url,
+    WOLKVOX_OPERATION: 'demo',
+    DISPATCH: 'direct',
+  });
+  const runtime = createRuntime(config, { secrets: localSecretsSource(), logLevel: 'SILENT', ledger });
+  return runtime.dispatcher as DirectDispatcher;
+}
+
+const payment = (id: string, pesos: number, paidAt: string): ApplyPaymentCommand => ({
+  kind: 'applyPayment',
+  identity: `wompi:${id}`,
+  target: { operation: 'demo', wolkvoxId: carlos, obligation: loan },
+  payment: {
+    provider: 'wompi',
+    paymentId: id,
+    amount: { minor: pesos * 100, currency: 'COP', exponent: 2 },
+    paidAt,
+  },
+});
+const meta = (eventId: string) => ({ provider: 'wompi', eventId });
+const obligation = () =>
+  harness.sandbox
+    .state()
+    .records.find((r) => r.wolkvox_id === carlos)
+    ?.obligations.find((o) => o.id === loan);
+
+describe('exactly once, in the right order', () => {
+  it('applies a payment once however often it is delivered', async () => {
+    const direct = dispatcher();
+    const first = await direct.submit(payment('tx-1', 100_000, '2026-11-20T15:00:00Z'), meta('d1'));
+    const again = await direct.submit(payment('tx-1', 100_000, '2026-11-20T15:00:00Z'), meta('d2'));
+    expect([first.status, again]).toEqual(['applied', { status: 'skipped', reason: 'already applied' }]);
+    expect(obligation()?.total_balance).toBe('1150000');
+  });
+
+  it('counts two payments to one obligation arriving at the same moment (no lost update)', async () => {
+    harness.sandbox.setFaults({ latencyMs: 30 });
+    const direct = dispatcher();
+    await Promise.all([
+      direct.submit(payment('tx-a', 100_000, '2026-11-20T15:00:00Z'), meta('a')),
+      direct.submit(payment('tx-b', 50_000, '2026-11-20T15:01:00Z'), meta('b')),
+    ]);
+    expect(obligation()?.total_balance).toBe('1100000');
+  });
+
+  it('an older payment arriving late still reduces the balance, but last_pay stays the newest', async () => {
+    const direct = dispatcher();
+    await direct.submit(payment('tx-new', 200_000, '2026-11-21T15:00:00Z'), meta('n'));
+    await direct.submit(payment('tx-old', 100_000, '2026-11-19T15:00:00Z'), meta('o'));
+    expect(obligation()).toMatchObject({
+      total_balance: '950000',
+      last_pay: '200000',
+      last_pay_date: '21-11-2026',
+    });
+  });
+
+  it('an older resolution of a case never overwrites a newer one', async () => {
+    const direct = dispatcher();
+    const resolution = (resolvedAt: string, solution: string): UpdateCaseCommand => ({
+      kind: 'updateCase',
+      identity: `zendesk:4521:${resolvedAt}`,
+      provider: 'zendesk',
+      resolvedAt,
+      target: { operation: 'demo', wolkvoxId: SEED_CASE_IDS.acuerdoPago },
+      update: { status: 'Resuelto', solution },
+      attachments: [],
+    });
+    await direct.submit(resolution('2026-11-22T10:00:00.000Z', 'newer'), meta('r2'));
+    const late = await direct.submit(resolution('2026-11-21T10:00:00.000Z', 'older'), meta('r1'));
+    expect(late).toEqual({
+      status: 'skipped',
+      reason: 'older than the newest resolution applied to the case',
+    });
+    expect(
+      harness.sandbox.state().cases.find((c) => c.wolkvox_id === SEED_CASE_IDS.acuerdoPago)?.solution,
+    ).toBe('newer');
+  });
+
+  it('a worker that stopped after writing to wolkvox but before recording it does not apply twice', async () => {
+    let clock = Date.parse('2026-11-20T16:00:00Z');
+    const ledger = createMemoryLedger({ now: () => clock });
+    // The first attempt writes, then "dies" before settling (its settle throws).
+    const dying: Ledger = { ...ledger, settle: async () => Promise.reject(new Error('Lambda timed out')) };
+    await expect(
+      dispatcher(dying).submit(payment('tx-c', 100_000, '2026-11-20T15:00:00Z'), meta('c1')),
+    ).rejects.toThrow();
+    expect(obligation()?.total_balance).toBe('1150000');
+    // A redelivery inside the lease waits; after it, the ledger hands back the fingerprints.
+    await expect(
+      dispatcher(ledger).submit(payment('tx-c', 100_000, '2026-11-20T15:00:00Z'), meta('c2')),
+    ).rejects.toThrow(/wolkvox unavailable/);
+    clock += 10 * 60_000;
+    const recovered = await dispatcher(ledger).submit(
+      payment('tx-c', 100_000, '2026-11-20T15:00:00Z'),
+      meta('c3'),
+    );
+    expect(recovered).toEqual({
+      status: 'skipped',
+      reason: 'the previous attempt had written it before it stopped',
+    });
+    expect(obligation()?.total_balance).toBe('1150000');
+  });
+
+  it('a read that failed wrote nothing, so the redelivery applies at once', async () => {
+    const ledger = createMemoryLedger();
+    harness.sandbox.failNext('reset');
+    await expect(
+      dispatcher(ledger).submit(payment('tx-d', 100_000, '2026-11-20T15:00:00Z'), meta('d1')),
+    ).rejects.toThrow();
+    expect(
+      (await dispatcher(ledger).submit(payment('tx-d', 100_000, '2026-11-20T15:00:00Z'), meta('d2'))).status,
+    ).toBe('applied');
+    expect(obligation()?.total_balance).toBe('1150000');
+  });
+
+  it('a write whose fate is unknown is checked against wolkvox and applied once', async () => {
+    let clock = Date.parse('2026-11-20T16:00:00Z');
+    const ledger = createMemoryLedger({ now: () => clock });
+    // The connection drops on the write itself: it may or may not have landed (here: not).
+    const cut: Ledger = {
+      ...ledger,
+      prepare: async (...args) => {
+        await ledger.prepare(...args);
+        harness.sandbox.failNext('reset');
+      },
+    };
+    await expect(
+      dispatcher(cut).submit(payment('tx-e', 100_000, '2026-11-20T15:00:00Z'), meta('e1')),
+    ).rejects.toThrow();
+    expect(obligation()?.total_balance).toBe('1250000');
+    clock += 10 * 60_000;
+    expect(
+      (await dispatcher(ledger).submit(payment('tx-e', 100_000, '2026-11-20T15:00:00Z'), meta('e2'))).status,
+    ).toBe('applied');
+    expect(obligation()?.total_balance).toBe('1150000');
+  });
+});
+
+describe('recovering an unknown write', () => {
+  it('keeps the earlier fingerprints when the recovering attempt fails before writing', async () => {
+    let clock = Date.parse('2026-11-20T16:00:00Z');
+    const ledger = createMemoryLedger({ now: () => clock });
+    // 1st attempt: the write lands but its answer is lost (the client gives up).
+    const lost: Ledger = {
+      ...ledger,
+      settle: async () => Promise.reject(new Error('answer lost')),
+    };
+    await expect(
+      dispatcher(lost).submit(payment('tx-f', 100_000, '2026-11-20T15:00:00Z'), meta('f1')),
+    ).rejects.toThrow();
+    clock += 10 * 60_000;
+    // 2nd attempt recovers the claim, then its read fails: it must not forget what the 1st did.
+    harness.sandbox.failNext('error500');
+    await expect(
+      dispatcher(ledger).submit(payment('tx-f', 100_000, '2026-11-20T15:00:00Z'), meta('f2')),
+    ).rejects.toThrow();
+    clock += 10 * 60_000;
+    const third = await dispatcher(ledger).submit(
+      payment('tx-f', 100_000, '2026-11-20T15:00:00Z'),
+      meta('f3'),
+    );
+    expect(third).toEqual({
+      status: 'skipped',
+      reason: 'the previous attempt had written it before it stopped',
+    });
+    expect(obligation()?.total_balance).toBe('1150000');
+  });
+});

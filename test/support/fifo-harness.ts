@@ -1,0 +1,131 @@
+import type { SQSRecord } from 'aws-lambda';
+
+/**
+ * An in-process SQS FIFO queue on a virtual clock, for the fault-injection test: message groups
+ * (a group with a message in flight is blocked), visibility timeouts, receive counts, a 5-minute
+ * deduplication window, and a DLQ after maxReceiveCount receives — the behaviours the worker's
+ * guarantees rest on.
+ */
+interface Message {
+  id: string;
+  body: string;
+  groupId: string;
+  receiveCount: number;
+  visibleAt: number;
+  receiptHandle: string | undefined;
+}
+
+export interface DeadLetter {
+  body: string;
+  reason: string;
+}
+
+export class FifoQueue {
+  readonly deadLetters: DeadLetter[] = [];
+  readonly #messages: Message[] = [];
+  readonly #dedup = new Map<string, number>();
+  readonly #now: () => number;
+  readonly #visibilityMs: number;
+  readonly #maxReceiveCount: number;
+  #sequence = 0;
+
+  constructor(now: () => number, options: { visibilityMs: number; maxReceiveCount: number }) {
+    this.#now = now;
+    this.#visibilityMs = options.visibilityMs;
+    this.#maxReceiveCount = options.maxReceiveCount;
+  }
+
+  get pending(): number {
+    return this.#messages.length;
+  }
+
+  /** false when deduplicated (same id within 5 minutes), as SQS does silently. */
+  send(body: string, groupId: string, deduplicationId: string): boolean {
+    const seen = this.#dedup.get(deduplicationId);
+    if (seen !== undefined && this.#now() - seen < 300_000) return false;
+    this.#dedup.set(deduplicationId, this.#now());
+    this.#sequence++;
+    this.#messages.push({
+      id: `m${this.#sequence}`,
+      body,
+      groupId,
+      receiveCount: 0,
+      visibleAt: 0,
+      receiptHandle: undefined,
+    });
+    return true;
+  }
+
+  /** Up to `max` messages, in order, from groups with nothing in flight. */
+  receive(max: number): SQSRecord[] {
+    const now = this.#now();
+    const blocked = new Set(
+      this.#messages.filter((m) => m.visibleAt > now && m.receiptHandle).map((m) => m.groupId),
+    );
+    const taken: SQSRecord[] = [];
+    for (const message of [...this.#messages]) {
+      if (taken.length >= max) break;
+      if (blocked.has(message.groupId) || message.visibleAt > now) {
+        blocked.add(message.groupId);
+        continue;
+      }
+      if (message.receiveCount >= this.#maxReceiveCount) {
+        this.#remove(message);
+        this.deadLetters.push({
+          body: message.body,
+          reason: `exhausted retries (received ${message.receiveCount} times)`,
+        });
+        continue;
+      }
+      message.receiveCount++;
+      message.visibleAt = now + this.#visibilityMs;
+      message.receiptHandle = `${message.id}#${message.receiveCount}`;
+      taken.push(toRecord(message));
+      // Later messages of this group may share the batch, in order; other batches wait for them.
+    }
+    return taken;
+  }
+
+  delete(receiptHandle: string): void {
+    const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
+    if (message) this.#remove(message);
+  }
+
+  changeVisibility(receiptHandle: string, seconds: number): void {
+    const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
+    if (message) message.visibleAt = this.#now() + seconds * 1000;
+  }
+
+  /** When the next message becomes visible (for advancing the virtual clock). */
+  nextVisibleAt(): number | undefined {
+    // Messages behind a held message of their group are visible but blocked: only future times count.
+    const times = this.#messages.map((m) => m.visibleAt).filter((t) => t > this.#now());
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
+  #remove(message: Message): void {
+    this.#messages.splice(this.#messages.indexOf(message), 1);
+  }
+}
+
+function toRecord(message: Message): SQSRecord {
+  return {
+    messageId: message.id,
+    receiptHandle: message.receiptHandle ?? '',
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount),
+      SentTimestamp: '0',
+      SenderId: 'harness',
+      ApproximateFirstReceiveTimestamp: '0',
+      MessageGroupId: message.groupId,
+      MessageDeduplicationId: message.id,
+      SequenceNumber: message.id.slice(1),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:harness.fifo',
+    awsRegion: 'us-east-1',
+  };
+}
