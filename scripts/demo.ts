@@ -95,6 +95,7 @@ try {
       change = entry.family === 'payments' ? paymentChange(outcome) : await ticketChange(outcome);
     rows.push([outcome.name, `${answer.statusCode} ${body.status ?? ''}`, change]);
   }
+  await rejectDuplicate(rows);
   await rejectForgeries(rows);
 
   printTable(['event', 'answer', 'wolkvox change'], rows);
@@ -115,6 +116,23 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log('\nEvery sample behaved as expected.');
+
+/** The same payment delivered again (a provider retry): acknowledged, never applied twice. */
+async function rejectDuplicate(into: string[][]): Promise<void> {
+  const answer = await local.handlers.paymentReceived(
+    await signedSample('events/stripe/payment_intent.succeeded.json'),
+    localContext('paymentReceived'),
+  );
+  const body = JSON.parse(answer.body ?? '{}') as { status?: string; reason?: string };
+  const writes = local.takeCalls().filter((c) => c.endpoint.includes('update'));
+  if (body.status !== 'skipped' || writes.length > 0)
+    problems.push('duplicate delivery: expected skipped and no write');
+  into.push([
+    'stripe: payment_intent.succeeded delivered again',
+    `${answer.statusCode} ${body.status}`,
+    body.reason ?? '',
+  ]);
+}
 
 /** Tampered and forged requests: 401, and not one wolkvox call. */
 async function rejectForgeries(into: string[][]): Promise<void> {
