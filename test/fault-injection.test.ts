@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import { deduplicationId, messageGroupId, queuedMessageSchema } from '#lib/dispatch/message.ts';
 import type { Dispatcher, ParkedEvent } from '#lib/dispatch/types.ts';
+import { createDynamoLedger } from '#lib/ledger/dynamodb.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
@@ -23,6 +24,7 @@ import {
   ticketResolvedHandler,
   wolkvoxSyncFromRuntime,
 } from '#lib/wiring.ts';
+import { startDynalite } from './support/dynalite.ts';
 import { FifoQueue } from './support/fifo-harness.ts';
 
 // serverless.yml's maxReceiveCount: FIFO batches fail the rest of a failed group, and each of those
@@ -205,11 +207,12 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return out;
 }
 
-async function runScenario(seed: number) {
+async function runScenario(seed: number, ledgerKind: 'memory' | 'dynamodb' = 'memory') {
   const random = rng(seed);
   let clock = START;
   const now = () => new Date(clock);
   const sandbox = await startSandbox({ tokens: ['token-before-rotation'], dailyQuota: 700, now, seed });
+  const cleanups: Array<() => Promise<void>> = [];
   const lines: string[] = [];
   for (const stream of [process.stdout, process.stderr]) {
     vi.spyOn(stream, 'write').mockImplementation((chunk) => {
@@ -242,7 +245,13 @@ async function runScenario(seed: number) {
         parked.push(event);
       },
     };
-    const ledger = createMemoryLedger({ now: () => clock });
+    // One seed runs the DynamoDB ledger against dynalite on loopback: the deployed code path.
+    const dynalite = ledgerKind === 'dynamodb' ? await startDynalite() : undefined;
+    if (dynalite) await dynalite.createTable('ledger');
+    const ledger = dynalite
+      ? createDynamoLedger({ tableName: 'ledger', client: dynalite.client, now: () => clock })
+      : createMemoryLedger({ now: () => clock });
+    cleanups.push(async () => dynalite?.close());
     const runtime = {
       ...createRuntime(config, { secrets: rotatingSecrets(secretValues), ledger, now }),
       dispatcher: harnessDispatcher,
@@ -319,6 +328,7 @@ async function runScenario(seed: number) {
   } finally {
     vi.restoreAllMocks();
     await sandbox.close();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
   }
 }
 
@@ -371,13 +381,19 @@ async function deliver(
 describe('delivery guarantees under injected faults', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it.each([1, 2, 3, 4, 5])(
-    'seed %i: every event applied exactly once, newest state wins, nothing lost',
-    async (seed) => {
+  it.each([
+    [1, 'memory'],
+    [2, 'memory'],
+    [3, 'memory'],
+    [4, 'memory'],
+    [5, 'dynamodb'],
+  ] as const)(
+    'seed %i (%s ledger): every event applied exactly once, newest state wins, nothing lost',
+    async (seed, ledgerKind) => {
       const initial = await startSandbox();
       const before = initial.state();
       await initial.close();
-      const { sandbox, truth, parked, lines, stats } = await runScenario(seed);
+      const { sandbox, truth, parked, lines, stats } = await runScenario(seed, ledgerKind);
       const after = sandbox.state();
 
       // Only one kind of park is acceptable here: a payment whose write may or may not have landed
