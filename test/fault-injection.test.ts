@@ -15,6 +15,7 @@ import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signPayment, signTicket } from '#lib/local/sign.ts';
+import { seededRandom } from '#lib/sandbox/faults.ts';
 import { type Sandbox, SEED_CASE_IDS, startSandbox } from '#lib/sandbox/index.ts';
 import type { Secrets, SecretsSource } from '#lib/secrets/index.ts';
 import { calendarDate } from '#lib/translate/obligation.ts';
@@ -31,18 +32,6 @@ import { FifoQueue } from './support/fifo-harness.ts';
 // unattempted messages still counts a receive, so 5 sends innocent messages to the DLQ under faults.
 const MAX_RECEIVE_COUNT = 20;
 const START = Date.parse('2026-11-23T15:00:00Z'); // 10:00 in Bogotá
-
-/** A deterministic PRNG, so a failing seed can be replayed. */
-function rng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Secrets as Secrets Manager serves them: cached until refresh(), so a rotation needs the refresh path. */
 function rotatingSecrets(values: Record<string, string>): SecretsSource {
@@ -208,7 +197,8 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 }
 
 async function runScenario(seed: number, ledgerKind: 'memory' | 'dynamodb' = 'memory') {
-  const random = rng(seed);
+  // The sandbox's own seeded PRNG: a failing seed replays.
+  const random = seededRandom(seed);
   let clock = START;
   const now = () => new Date(clock);
   const sandbox = await startSandbox({ tokens: ['token-before-rotation'], dailyQuota: 700, now, seed });

@@ -60,7 +60,7 @@ export function effectOf(kind: FaultKind): FaultEffect {
 }
 
 /** mulberry32: tiny, seedable, good enough to spread faults; not for anything secret. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,3 +1,4 @@
+import { loopbackClientConfig } from './aws.ts';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,12 +27,7 @@ export async function startDynalite(): Promise<Dynalite> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  const client = new DynamoDBClient(loopbackClientConfig(endpoint));
   return {
     endpoint,
     client,

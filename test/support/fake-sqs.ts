@@ -1,3 +1,4 @@
+import { loopbackClientConfig } from './aws.ts';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
@@ -373,12 +374,7 @@ export async function startFakeSqs(): Promise<FakeSqs> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  const client = new SQSClient(loopbackClientConfig(endpoint));
   return {
     endpoint,
     client,
