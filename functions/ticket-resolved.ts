@@ -1,5 +1,6 @@
 // POST /webhooks/tickets/{provider}: verify, translate, enqueue (lib/http/ingress.ts).
 import { loadConfig } from '#lib/config.ts';
-import { createRuntime, ticketResolvedHandler } from '#lib/wiring.ts';
+import { createIngressRuntime } from '#lib/runtime/ingress.ts';
+import { ticketResolvedHandler } from '#lib/runtime/tickets.ts';
 
-export const handler = ticketResolvedHandler(createRuntime(loadConfig()));
+export const handler = ticketResolvedHandler(createIngressRuntime(loadConfig()));

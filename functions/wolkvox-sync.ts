@@ -1,5 +1,5 @@
 // SQS FIFO → wolkvox, at most 2 concurrent invocations (lib/worker/sync.ts).
 import { loadConfig } from '#lib/config.ts';
-import { createRuntime, wolkvoxSyncFromRuntime } from '#lib/wiring.ts';
+import { createRuntime, wolkvoxSyncFromRuntime } from '#lib/runtime/worker.ts';
 
 export const handler = wolkvoxSyncFromRuntime(createRuntime(loadConfig()));

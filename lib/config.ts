@@ -1,5 +1,6 @@
-import { z } from 'zod';
-import { DEFAULT_WOMPI_REFERENCE_PATTERN } from './sources/payments/wompi.ts';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
+import { DEFAULT_WOMPI_REFERENCE_PATTERN } from './sources/payments/wompi-reference.ts';
 import { type CaseRules, DEFAULT_PRIORITY_MAP } from './translate/case.ts';
 import type { ObligationRules } from './translate/obligation.ts';
 import { resolveWolkvoxServer } from './wolkvox/host.ts';
@@ -10,57 +11,66 @@ import { resolveWolkvoxServer } from './wolkvox/host.ts';
  */
 const blankIsUnset = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
-const text = () => z.preprocess(blankIsUnset, z.string().trim().optional());
+/** Classic zod's z.preprocess(fn, schema), which zod/mini leaves out: the same pipe. */
+const preprocess = <T extends z.ZodMiniType>(fn: (value: unknown) => unknown, schema: T) =>
+  z.pipe(z.transform(fn), schema);
+const text = () => preprocess(blankIsUnset, z.optional(z.string().check(z.trim())));
 const flag = (fallback: boolean) =>
-  z.preprocess(
+  preprocess(
     (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
-    z
-      .enum(['true', 'false', '1', '0'])
-      .default(fallback ? 'true' : 'false')
-      .transform((v) => v === 'true' || v === '1'),
+    z.pipe(
+      z._default(z.enum(['true', 'false', '1', '0']), fallback ? 'true' : 'false'),
+      z.transform((v) => v === 'true' || v === '1'),
+    ),
   );
 /** A JSON object of strings in one variable (mapping settings); keys that are e-mails are lower-cased. */
 const jsonMap = (fallback: Record<string, string>) =>
-  z.preprocess(
+  preprocess(
     (value) => {
       if (typeof value !== 'string' || value.trim() === '') return undefined;
       try {
-        return JSON.parse(value);
+        return JSON.parse(value) as unknown;
       } catch {
         return value;
       }
     },
-    z
-      .record(z.string(), z.string(), { error: 'must be a JSON object of strings, e.g. {"high":"Alta"}' })
-      .default(fallback)
-      .transform((map) =>
+    z.pipe(
+      z._default(
+        z.record(z.string(), z.string(), { error: 'must be a JSON object of strings, e.g. {"high":"Alta"}' }),
+        fallback,
+      ),
+      z.transform((map) =>
         Object.fromEntries(
           Object.entries(map).map(([key, v]) => [key.includes('@') ? key.toLowerCase() : key, v]),
         ),
       ),
+    ),
   );
 const integer = (fallback: number, min: number, max: number) =>
-  z.preprocess(blankIsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
+  preprocess(
+    blankIsUnset,
+    z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback),
+  );
 
 const schema = z.object({
   /** CRM host, e.g. crm0001.wolkvox.com; http://127.0.0.1:PORT only for a local sandbox. */
-  WOLKVOX_SERVER: z.preprocess(blankIsUnset, z.string({ error: 'is required (e.g. crm0001.wolkvox.com)' })),
+  WOLKVOX_SERVER: preprocess(blankIsUnset, z.string({ error: 'is required (e.g. crm0001.wolkvox.com)' })),
   /** The CRM operation (tenant) name sent in every request body. */
-  WOLKVOX_OPERATION: z.preprocess(
+  WOLKVOX_OPERATION: preprocess(
     blankIsUnset,
     z
       .string({ error: 'is required (your wolkvox operation name)' })
-      .regex(/^[\w.-]+$/, 'must be an operation name (letters, digits, _ . -)'),
+      .check(z.regex(/^[\w.-]+$/, 'must be an operation name (letters, digits, _ . -)')),
   ),
   /** Secrets Manager secret (name or ARN) holding WOLKVOX_TOKEN and the provider secrets. */
   SECRET_ID: text(),
   SECRETS_TTL_SECONDS: integer(300, 1, 86_400),
-  DISPATCH: z.preprocess(blankIsUnset, z.enum(['queue', 'direct']).optional()),
+  DISPATCH: preprocess(blankIsUnset, z.optional(z.enum(['queue', 'direct']))),
   WOLKVOX_TIMEOUT_MS: integer(10_000, 100, 60_000),
-  WOLKVOX_OBLIGATION_UPDATE_METHOD: z.preprocess(blankIsUnset, z.enum(['POST', 'PUT']).default('POST')),
-  LOG_LEVEL: z.preprocess(
+  WOLKVOX_OBLIGATION_UPDATE_METHOD: preprocess(blankIsUnset, z._default(z.enum(['POST', 'PUT']), 'POST')),
+  LOG_LEVEL: preprocess(
     (value) => (typeof value === 'string' ? value.toUpperCase() : value),
-    z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
   ),
   AWS_LAMBDA_FUNCTION_NAME: text(),
   /** SQS FIFO queue the ingress functions send commands to (DISPATCH=queue). */
@@ -69,35 +79,39 @@ const schema = z.object({
   PARKED_QUEUE_URL: text(),
   /** DynamoDB table of applied events and per-record ordering (DISPATCH=queue; local runs keep it in memory). */
   LEDGER_TABLE: text(),
-  WOLKVOX_TIMEZONE: z.preprocess(
+  WOLKVOX_TIMEZONE: preprocess(
     blankIsUnset,
-    z
-      .string()
-      .refine(isTimeZone, 'must be an IANA time zone such as America/Bogota')
-      .default('America/Bogota'),
+    z._default(
+      z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as America/Bogota')),
+      'America/Bogota',
+    ),
   ),
-  WOLKVOX_DATE_FORMAT: z.preprocess(
+  WOLKVOX_DATE_FORMAT: preprocess(
     blankIsUnset,
-    z.enum(['DD-MM-YYYY', 'MM-DD-YYYY', 'YYYY-MM-DD']).default('DD-MM-YYYY'),
+    z._default(z.enum(['DD-MM-YYYY', 'MM-DD-YYYY', 'YYYY-MM-DD']), 'DD-MM-YYYY'),
   ),
-  WOLKVOX_CURRENCY: z.preprocess(
+  WOLKVOX_CURRENCY: preprocess(
     blankIsUnset,
-    z
-      .string()
-      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as COP')
-      .default('COP'),
+    z._default(z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as COP')), 'COP'),
   ),
   OBLIGATION_REDUCE_BALANCE: flag(true),
   OBLIGATION_CLEAR_DELAY_WHEN_PAID: flag(true),
   STRIPE_TOLERANCE_SECONDS: integer(300, 1, 3_600),
-  WOMPI_REFERENCE_PATTERN: z.preprocess(
+  WOMPI_REFERENCE_PATTERN: preprocess(
     blankIsUnset,
-    z
-      .string()
-      .refine(hasTargetGroups, 'must be a regular expression with named groups wolkvox_id and obligation')
-      .default(DEFAULT_WOMPI_REFERENCE_PATTERN),
+    z._default(
+      z
+        .string()
+        .check(
+          z.refine(
+            hasTargetGroups,
+            'must be a regular expression with named groups wolkvox_id and obligation',
+          ),
+        ),
+      DEFAULT_WOMPI_REFERENCE_PATTERN,
+    ),
   ),
-  CASE_RESOLVED_STATUS: z.preprocess(blankIsUnset, z.string().trim().default('Resuelto')),
+  CASE_RESOLVED_STATUS: preprocess(blankIsUnset, z._default(z.string().check(z.trim()), 'Resuelto')),
   CASE_RESOLVED_STATUS_BY_TYPE: jsonMap({}),
   CASE_TYPE: text(),
   CASE_TYPE_MAP: jsonMap({}),
@@ -106,37 +120,35 @@ const schema = z.object({
   CASE_FORM_MAP: jsonMap({}),
   ZENDESK_TOLERANCE_SECONDS: integer(300, 1, 3_600),
   /** Your Zendesk subdomain (acme for acme.zendesk.com): narrows where attachments may come from. */
-  ZENDESK_SUBDOMAIN: z.preprocess(
+  ZENDESK_SUBDOMAIN: preprocess(
     blankIsUnset,
-    z
-      .string()
-      .regex(/^[a-z0-9-]+$/i, 'must be a subdomain such as acme')
-      .optional(),
+    z.optional(z.string().check(z.regex(/^[a-z0-9-]+$/i, 'must be a subdomain such as acme'))),
   ),
   /** Your Jira site (acme.atlassian.net): narrows where attachments may come from. */
-  JIRA_SITE: z.preprocess(
+  JIRA_SITE: preprocess(
     blankIsUnset,
-    z
-      .string()
-      .regex(
-        /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i,
-        'must be a host such as acme.atlassian.net',
-      )
-      .optional(),
+    z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i,
+            'must be a host such as acme.atlassian.net',
+          ),
+        ),
+    ),
   ),
-  JIRA_CASE_ID_FIELD: z.preprocess(
+  JIRA_CASE_ID_FIELD: preprocess(
     blankIsUnset,
-    z
-      .string()
-      .regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10050')
-      .optional(),
+    z.optional(
+      z.string().check(z.regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10050')),
+    ),
   ),
-  JIRA_SOLUTION_FIELD: z.preprocess(
+  JIRA_SOLUTION_FIELD: preprocess(
     blankIsUnset,
-    z
-      .string()
-      .regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10060')
-      .optional(),
+    z.optional(
+      z.string().check(z.regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10060')),
+    ),
   ),
   ATTACHMENT_MAX_FILE_BYTES: integer(10 * 1024 * 1024, 1, 50 * 1024 * 1024),
   ATTACHMENT_MAX_CASE_BYTES: integer(20 * 1024 * 1024, 1, 200 * 1024 * 1024),

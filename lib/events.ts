@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 
 /**
  * The normalized events every source produces, and the commands they translate into. Plain JSON:
@@ -7,29 +8,29 @@ import { z } from 'zod';
 
 /** Money as an integer of minor units plus its currency and exponent: never a float. */
 export const moneySchema = z.object({
-  minor: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  currency: z.string().regex(/^[A-Z]{3}$/),
-  exponent: z.number().int().min(0).max(4),
+  minor: z.number().check(z.int(), z.nonnegative(), z.maximum(Number.MAX_SAFE_INTEGER)),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
+  exponent: z.number().check(z.int(), z.minimum(0), z.maximum(4)),
 });
 export type Money = z.infer<typeof moneySchema>;
 
 /** Which wolkvox obligation a payment settles. */
 export const obligationTargetSchema = z.object({
-  operation: z.string().min(1),
-  wolkvoxId: z.string().min(1),
-  obligation: z.string().min(1),
+  operation: z.string().check(z.minLength(1)),
+  wolkvoxId: z.string().check(z.minLength(1)),
+  obligation: z.string().check(z.minLength(1)),
 });
 export type ObligationTarget = z.infer<typeof obligationTargetSchema>;
 
 export const paymentSchema = z.object({
-  provider: z.string().min(1),
+  provider: z.string().check(z.minLength(1)),
   /** The provider's id of the payment (not of the delivery): the dedupe key. */
-  paymentId: z.string().min(1),
+  paymentId: z.string().check(z.minLength(1)),
   amount: moneySchema,
   /** When the payment was made (ISO 8601 instant). */
   paidAt: z.iso.datetime({ offset: true }),
   /** The balance the provider says remains after this payment, when it says so. */
-  balanceAfter: moneySchema.optional(),
+  balanceAfter: z.optional(moneySchema),
 });
 export type Payment = z.infer<typeof paymentSchema>;
 
@@ -49,7 +50,7 @@ export interface PaymentReceived {
 export const applyPaymentCommandSchema = z.object({
   kind: z.literal('applyPayment'),
   /** `<provider>:<paymentId>`: the same payment always has the same identity. */
-  identity: z.string().min(1),
+  identity: z.string().check(z.minLength(1)),
   target: obligationTargetSchema,
   payment: paymentSchema,
 });
@@ -57,15 +58,15 @@ export type ApplyPaymentCommand = z.infer<typeof applyPaymentCommandSchema>;
 
 /** A file the worker downloads from the helpdesk and attaches to the case. */
 export const attachmentRefSchema = z.object({
-  filename: z.string().min(1),
-  url: z.string().url(),
-  contentType: z.string().optional(),
-  size: z.number().int().nonnegative().optional(),
+  filename: z.string().check(z.minLength(1)),
+  url: z.string().check(z.url()),
+  contentType: z.optional(z.string()),
+  size: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
 
 /** Who resolved the ticket in the helpdesk: an e-mail, an id (Jira accountId), or both. */
-export const agentRefSchema = z.object({ email: z.string().optional(), id: z.string().optional() });
+export const agentRefSchema = z.object({ email: z.optional(z.string()), id: z.optional(z.string()) });
 export type AgentRef = z.infer<typeof agentRefSchema>;
 
 export interface TicketResolved {
@@ -93,17 +94,20 @@ export interface TicketResolved {
 export const updateCaseCommandSchema = z.object({
   kind: z.literal('updateCase'),
   /** `<provider>:<ticketId>:<resolvedAt>`: one resolution of one ticket. */
-  identity: z.string().min(1),
-  provider: z.string().min(1),
+  identity: z.string().check(z.minLength(1)),
+  provider: z.string().check(z.minLength(1)),
   resolvedAt: z.iso.datetime({ offset: true }),
-  target: z.object({ operation: z.string().min(1), wolkvoxId: z.string().min(1) }),
+  target: z.object({
+    operation: z.string().check(z.minLength(1)),
+    wolkvoxId: z.string().check(z.minLength(1)),
+  }),
   update: z.object({
-    status: z.string().min(1),
-    solution: z.string().min(1),
-    responsible: z.string().optional(),
-    priority: z.string().optional(),
-    caseType: z.string().optional(),
-    form: z.record(z.string(), z.string()).optional(),
+    status: z.string().check(z.minLength(1)),
+    solution: z.string().check(z.minLength(1)),
+    responsible: z.optional(z.string()),
+    priority: z.optional(z.string()),
+    caseType: z.optional(z.string()),
+    form: z.optional(z.record(z.string(), z.string())),
   }),
   attachments: z.array(attachmentRefSchema),
 });

@@ -1,46 +1,182 @@
-// Bundles each Lambda entry point (functions/*.ts) into .esbuild/<name>/index.mjs: ESM, minified,
+// Bundles each Lambda entry point (functions/*.ts) into .esbuild/<name>/: ESM, minified,
 // tree-shaken, with the AWS SDK bundled deliberately (the runtime's copy is a moving target, and a
 // bundled client tree-shakes to less than what the runtime would load).
-import { readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { build } from 'esbuild';
+//
+// index.mjs is the entry (the handler); code reached only through `await import()` goes to
+// chunks/*.mjs beside it and is loaded when first needed: the worker side in an ingress function
+// run with DISPATCH=direct (local runs), the attachment downloader, AWS credential providers
+// Lambda never uses. Each zip ships its whole directory (serverless.yml: .esbuild/<name>/**).
+import { writeFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { createRequire, isBuiltin } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
 const outRoot = join(root, '.esbuild');
 
+const LLHTTP_FALLBACK = /[\\/]undici[\\/]lib[\\/]llhttp[\\/]llhttp-wasm\.js$/;
+const LLHTTP_FALLBACK_FILE = 'llhttp-wasm.wasm';
+
+/**
+ * undici ships its HTTP parser (llhttp) as two WebAssembly builds inlined as base64 in JS: one using
+ * SIMD, and a fallback without it for machines that lack SIMD (riscv64, old ppc64) or when
+ * UNDICI_NO_WASM_SIMD=1. Lambda (x86_64, arm64) always takes the SIMD one, so the fallback's 72 KB
+ * need not be in the code a cold start loads: it becomes a .wasm file beside the chunk that reads
+ * it, read only if undici ever asks for it. Same bytes, same behaviour.
+ */
+function llhttpFallbackAsFile(): Plugin {
+  return {
+    name: 'llhttp-fallback-as-file',
+    setup(b) {
+      let wasm: Buffer | undefined;
+      b.onLoad({ filter: LLHTTP_FALLBACK }, (args) => {
+        wasm = createRequire(import.meta.url)(args.path) as Buffer;
+        // CommonJS, as the original (require() must get the Buffer itself). __bundleFileUrl is the
+        // banner's import.meta.url of whichever output file this code lands in; onEnd puts the
+        // .wasm beside that file.
+        return {
+          loader: 'js',
+          contents: [
+            "'use strict'",
+            "const { readFileSync } = require('node:fs')",
+            'let wasm',
+            "Object.defineProperty(module, 'exports', {",
+            `  get: () => (wasm ??= readFileSync(new URL('./${LLHTTP_FALLBACK_FILE}', __bundleFileUrl))),`,
+            '})',
+          ].join('\n'),
+        };
+      });
+      b.onEnd((result) => {
+        if (!wasm || !result.metafile || b.initialOptions.write === false) return;
+        for (const [path, output] of Object.entries(result.metafile.outputs)) {
+          const reads = Object.entries(output.inputs).some(
+            ([input, { bytesInOutput }]) => LLHTTP_FALLBACK.test(input) && bytesInOutput > 0,
+          );
+          if (!reads) continue;
+          const file = resolve(b.initialOptions.absWorkingDir ?? process.cwd(), path);
+          writeFileSync(join(dirname(file), LLHTTP_FALLBACK_FILE), wasm);
+        }
+      });
+    },
+  };
+}
+
+/** esbuild's options for functions/<name>.ts; the caller adds `write` and the like. */
+export function bundleOptions(name: string, outdir = join(outRoot, name)) {
+  return {
+    entryPoints: { index: join(root, 'functions', `${name}.ts`) },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    // The AWS SDK's ES modules (dist-es) tree-shake; its CommonJS builds (main) carry every command
+    // of a client and all of @smithy/core. Packages without a `module` field are unaffected.
+    mainFields: ['module', 'main'],
+    // undici's experimental Milo parser (off unless UNDICI_USE_MILO is set, and we never set it)
+    // is left out, as in Node's own build of undici: client-h1.js keys it on this identifier.
+    define: { esbuildDetection: 'true' },
+    // The AWS SDK's browser user-agent provider imports bowser with import(); on Node that provider
+    // is tree-shaken away, but esbuild would still write bowser as an orphan 34 KB chunk.
+    // assertNoExternalImports() fails the build if anything live ever imports it.
+    external: ['bowser'],
+    minify: true,
+    sourcemap: 'linked',
+    // Stack traces need only the mappings; embedding sources would ship them in every zip.
+    sourcesContent: false,
+    metafile: true,
+    legalComments: 'none',
+    // Some CommonJS dependencies call require() on Node built-ins; give the ESM bundle one.
+    // __bundleFileUrl: each output file's own URL, for llhttpFallbackAsFile.
+    banner: {
+      js: "import{createRequire as __cr}from'node:module';const __bundleFileUrl=import.meta.url,require=__cr(__bundleFileUrl);",
+    },
+    logLevel: 'warning',
+    plugins: [llhttpFallbackAsFile()],
+  } satisfies BuildOptions;
+}
+
+export interface BundleSize {
+  /** index.mjs and the chunks it imports statically: what a cold start loads. */
+  coldStart: number;
+  /** Every .mjs in the bundle, the lazily loaded chunks included (not the llhttp fallback .wasm). */
+  total: number;
+  files: number;
+}
+
+/** The output files a cold start loads: index.mjs and, transitively, the chunks it imports statically. */
+export function coldStartOutputs(metafile: Metafile): Set<string> {
+  const outputs = metafile.outputs;
+  // Chunks loaded with import() have an entryPoint too: the handler's is index.mjs.
+  const entry = Object.keys(outputs).find((path) => basename(path) === 'index.mjs');
+  const loaded = new Set<string>();
+  const pending = entry ? [entry] : [];
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    if (loaded.has(path)) continue;
+    loaded.add(path);
+    for (const imported of outputs[path]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && imported.path in outputs) pending.push(imported.path);
+    }
+  }
+  return loaded;
+}
+
+/** Sizes from a metafile: what a cold start loads, and everything (source maps aside). */
+export function bundleSize(metafile: Metafile): BundleSize {
+  const code = Object.keys(metafile.outputs).filter((path) => path.endsWith('.mjs'));
+  const sum = (paths: Iterable<string>) =>
+    [...paths].reduce((n, path) => n + (metafile.outputs[path]?.bytes ?? 0), 0);
+  return { coldStart: sum(coldStartOutputs(metafile)), total: sum(code), files: code.length };
+}
+
+/** Everything a bundle imports must be in it, or be a Node built-in the runtime provides. */
+export function assertNoExternalImports(metafile: Metafile): void {
+  for (const [path, output] of Object.entries(metafile.outputs)) {
+    const missing = output.imports.filter((i) => i.external && !isBuiltin(i.path));
+    if (missing.length > 0) {
+      throw new Error(`${path} imports ${missing.map((i) => i.path).join(', ')}, which is not bundled`);
+    }
+  }
+}
+
+/** Builds functions/<name>.ts (all, or the named ones); answers each one's bytes loaded at cold start. */
 export async function buildFunctions(names?: string[]): Promise<Record<string, number>> {
+  const details = await buildFunctionsWithSizes(names);
+  return Object.fromEntries(Object.entries(details).map(([name, size]) => [name, size.coldStart]));
+}
+
+/** Builds as buildFunctions does; answers each bundle's cold-start and total sizes. */
+export async function buildFunctionsWithSizes(names?: string[]): Promise<Record<string, BundleSize>> {
   const files = (await readdir(join(root, 'functions'))).filter((f) => f.endsWith('.ts'));
   const wanted = files.filter((f) => !names || names.includes(basename(f, '.ts')));
-  const sizes: Record<string, number> = {};
+  const sizes: Record<string, BundleSize> = {};
   for (const file of wanted) {
     const name = basename(file, '.ts');
-    const result = await build({
-      entryPoints: [join(root, 'functions', file)],
-      outfile: join(outRoot, name, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'esm',
-      minify: true,
-      sourcemap: 'linked',
-      // Stack traces need only the mappings; embedding sources would ship them in every zip.
-      sourcesContent: false,
-      metafile: true,
-      legalComments: 'none',
-      // Some CommonJS dependencies call require() on Node built-ins; give the ESM bundle one.
-      banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-      logLevel: 'warning',
-    });
-    const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('.mjs'));
-    sizes[name] = output?.[1].bytes ?? 0;
+    const options = bundleOptions(name);
+    // Chunk names carry content hashes: stale ones from an earlier build must not ship.
+    await rm(options.outdir, { recursive: true, force: true });
+    const result = await build(options);
+    assertNoExternalImports(result.metafile);
+    sizes[name] = bundleSize(result.metafile);
   }
   return sizes;
 }
 
 if (import.meta.main) {
-  const sizes = await buildFunctions(process.argv.slice(2).length ? process.argv.slice(2) : undefined);
+  const sizes = await buildFunctionsWithSizes(
+    process.argv.slice(2).length ? process.argv.slice(2) : undefined,
+  );
   const names = Object.keys(sizes);
   if (names.length === 0) console.log('no functions/*.ts to build');
-  for (const name of names)
-    console.log(`${name.padEnd(24)} ${(sizes[name] ?? 0).toLocaleString('en')} bytes`);
+  const bytes = (n: number) => `${n.toLocaleString('en')} bytes`.padStart(16);
+  for (const name of names) {
+    const { coldStart, total, files } = sizes[name] ?? { coldStart: 0, total: 0, files: 0 };
+    console.log(
+      `${name.padEnd(24)} ${bytes(coldStart)} loaded at cold start, ${bytes(total)} in ${files} files`,
+    );
+  }
 }

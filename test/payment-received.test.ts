@@ -6,7 +6,12 @@ import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signPayment } from '#lib/local/sign.ts';
 import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
-import { createRuntime, paymentReceivedHandler, type RuntimeOverrides } from '#lib/wiring.ts';
+import {
+  createIngressRuntime,
+  createRuntime,
+  paymentReceivedHandler,
+  type RuntimeOverrides,
+} from '#lib/wiring.ts';
 import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
 import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
 
@@ -297,5 +302,55 @@ describe('queue dispatch', () => {
       await signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
     );
     expect(answer.statusCode).toBe(503);
+  });
+});
+
+describe("the Lambda entry point's runtime (createIngressRuntime: no worker side until needed)", () => {
+  function ingressRuntime(env: Record<string, string> = {}) {
+    const config = loadConfig({
+      WOLKVOX_SERVER: harness.sandbox.url,
+      WOLKVOX_OPERATION: 'demo',
+      DISPATCH: 'direct',
+      ...env,
+    });
+    return createIngressRuntime(config, { secrets: secrets(), logLevel: 'SILENT', sqs: harness.sqs.client });
+  }
+
+  it('applies directly with DISPATCH=direct, loading the wolkvox client and ledger on first use', async () => {
+    const rt = ingressRuntime();
+    const dispatcher = rt.dispatcher as DirectDispatcher;
+    expect(dispatcher.mode).toBe('direct');
+    expect(dispatcher.parked()).toEqual([]);
+    const handler = paymentReceivedHandler(rt);
+    const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
+    const answer = await handler(event, localContext('paymentReceived'));
+    expect([answer.statusCode, JSON.parse(answer.body ?? '{}')]).toEqual([
+      200,
+      { status: 'applied', identity: expect.stringMatching(/^stripe:pi_/) },
+    ]);
+    expect(carlos()).toMatchObject({ total_balance: '1100000', last_pay: '150000' });
+    // The same ledger serves the next delivery of that payment: skipped, not applied twice.
+    const again = await handler(event, localContext('paymentReceived'));
+    expect(JSON.parse(again.body ?? '{}')).toMatchObject({ status: 'skipped' });
+    expect(carlos()).toMatchObject({ total_balance: '1100000' });
+
+    const unknown = await signed('stripe', await sample('stripe/payment_intent.succeeded.no-metadata.json'));
+    expect((await handler(unknown, localContext('paymentReceived'))).statusCode).toBe(202);
+    expect(dispatcher.parked()).toEqual([expect.objectContaining({ provider: 'stripe' })]);
+  });
+
+  it('enqueues with DISPATCH=queue', async () => {
+    const rt = ingressRuntime({
+      DISPATCH: 'queue',
+      QUEUE_URL: `${harness.sqs.endpoint}/000000000000/wolkvox-commands.fifo`,
+      PARKED_QUEUE_URL: `${harness.sqs.endpoint}/000000000000/wolkvox-parked.fifo`,
+      LEDGER_TABLE: 'ingress-never-touches-it',
+    });
+    expect(rt.dispatcher.mode).toBe('queue');
+    const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
+    const answer = await paymentReceivedHandler(rt)(event, localContext('paymentReceived'));
+    expect(JSON.parse(answer.body ?? '{}')).toMatchObject({ status: 'queued' });
+    expect(harness.sqs.sent).toHaveLength(1);
+    expect(harness.sandbox.requests()).toEqual([]);
   });
 });

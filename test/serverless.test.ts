@@ -2,9 +2,9 @@
 // credentials), then assertions on the CloudFormation template and the zips; and one
 // `osls invoke local --stage local` against an in-process sandbox, as the README documents it.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
@@ -383,7 +383,22 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect(code.S3Key.endsWith(`/${name}.zip`)).toBe(true);
     const entries = await zipEntries(join(dir, 'package', `${name}.zip`));
     const bundle = `.esbuild/${FUNCTIONS[name]}/`;
-    expect([...entries.keys()].sort()).toEqual([`${bundle}index.mjs`, `${bundle}index.mjs.map`]);
+    // index.mjs (the handler) and the chunks it loads, each with its source map, and undici's
+    // non-SIMD parser fallback as a file: all of what scripts/build.ts wrote for this function, and
+    // nothing from another one.
+    const built = (await readdir(join(ROOT, bundle), { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)).split(sep).join('/'));
+    const names = [...entries.keys()].sort();
+    expect(names).toEqual(built.sort());
+    expect(names).toContain(`${bundle}index.mjs`);
+    expect(names).toContain(`${bundle}index.mjs.map`);
+    for (const file of names) {
+      expect(file).toMatch(
+        /^\.esbuild\/[\w-]+\/(?:(?:index|chunks\/[\w-]+)\.mjs(?:\.map)?|(?:chunks\/)?llhttp-wasm\.wasm)$/,
+      );
+      if (file.endsWith('.mjs')) expect(names).toContain(`${file}.map`);
+    }
     expect(entries.get(`${bundle}index.mjs`)).toBeGreaterThan(10_000);
   });
 });

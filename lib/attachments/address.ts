@@ -1,6 +1,6 @@
 import dns, { type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { Agent } from 'undici';
+import { Agent } from '#lib/undici.ts';
 
 /**
  * The IP rule for attachment downloads: a helpdesk URL must never make the worker reach its own

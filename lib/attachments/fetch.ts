@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { type Agent, type Dispatcher, request } from 'undici';
+import { type Agent, type Dispatcher, request } from '#lib/undici.ts';
 import type { AttachmentRef } from '#lib/events.ts';
 import type { CaseFile } from '#lib/wolkvox/types.ts';
 import { createGuardedAgent, isRestrictedAddress, RestrictedAddressError } from './address.ts';

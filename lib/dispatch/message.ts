@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 import { recordKey, type WolkvoxCommand, wolkvoxCommandSchema } from '#lib/events.ts';
 
 /** The SQS message body between ingress and the worker. */

@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher, FormData, request } from 'undici';
+import { Agent, type Dispatcher, FormData, request } from '#lib/undici.ts';
 import { classifyAnswer } from './classify.ts';
 import { type FailureKind, WolkvoxError } from './errors.ts';
 import { tokenSemaphore } from './limiter.ts';

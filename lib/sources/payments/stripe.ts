@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PaymentReceived } from '#lib/events.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import type { PaymentSource, RawRequest, SourceContext } from '../types.ts';

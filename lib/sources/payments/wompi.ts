@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PaymentReceived } from '#lib/events.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import type { PaymentSource, RawRequest, SourceContext } from '../types.ts';
@@ -17,7 +17,7 @@ export interface WompiSettings {
   referencePattern: RegExp;
 }
 
-export const DEFAULT_WOMPI_REFERENCE_PATTERN = '^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$';
+export { DEFAULT_WOMPI_REFERENCE_PATTERN } from './wompi-reference.ts';
 
 const signed = z.object({
   data: z.record(z.string(), z.unknown()),

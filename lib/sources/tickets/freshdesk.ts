@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TicketResolved } from '#lib/events.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import type { RawRequest, SourceContext, TicketSource } from '../types.ts';

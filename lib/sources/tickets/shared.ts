@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
 import { MalformedError } from '#lib/http/errors.ts';
 import { decodeTemplateText } from './text.ts';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TicketResolved } from '#lib/events.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
 import type { RawRequest, SourceContext, TicketSource } from '../types.ts';

@@ -1,0 +1,68 @@
+import type { Config } from '#lib/config.ts';
+import { type DirectDispatcher, directDispatcher } from '#lib/dispatch/direct.ts';
+import { createDynamoLedger } from '#lib/ledger/dynamodb.ts';
+import { createMemoryLedger } from '#lib/ledger/memory.ts';
+import type { SecretsSource } from '#lib/secrets/index.ts';
+import { createWolkvoxClient } from '#lib/wolkvox/client.ts';
+import { wolkvoxTokenFrom } from '#lib/wolkvox/token.ts';
+import type { AttachmentFetcher } from '#lib/worker/apply.ts';
+import type { Runtime, RuntimeOverrides } from './types.ts';
+
+/** What applying a command needs: the wolkvox client, the attachment downloader and the ledger. */
+export type ApplySide = Pick<Runtime, 'client' | 'attachments' | 'ledger'>;
+
+/**
+ * The worker's side, also loaded by ingress in local runs (DISPATCH=direct) on its first event.
+ * Cheap objects: the HTTP agent and the DynamoDB client are created on first use.
+ */
+export function createApplySide(
+  config: Config,
+  overrides: RuntimeOverrides,
+  secrets: SecretsSource,
+): ApplySide {
+  const client = createWolkvoxClient({
+    baseUrl: config.wolkvox.baseUrl,
+    operation: config.wolkvox.operation,
+    token: wolkvoxTokenFrom(secrets),
+    timeoutMs: config.wolkvox.timeoutMs,
+    obligationUpdateMethod: config.wolkvox.obligationUpdateMethod,
+    onCall: overrides.onCall,
+  });
+  const attachments: AttachmentFetcher = async (refs, provider, signal) => {
+    // Loaded on first use: only resolved tickets with files need the downloader.
+    const { attachmentHostsFor, authorizationFor, fetchAttachments } =
+      await import('#lib/attachments/index.ts');
+    const policy = {
+      ...config.attachments,
+      allowedHosts: attachmentHostsFor(provider, {
+        zendeskSubdomain: config.zendesk.subdomain,
+        jiraSite: config.jira.site,
+      }),
+      authorization: authorizationFor(provider, await secrets.get()),
+    };
+    return fetchAttachments(refs, policy, { signal, dispatcher: overrides.attachmentDispatcher });
+  };
+  const ledger =
+    overrides.ledger ??
+    (config.queue.ledgerTable
+      ? createDynamoLedger({ tableName: config.queue.ledgerTable })
+      : createMemoryLedger());
+  return { client, attachments, ledger };
+}
+
+/** DISPATCH=direct (local runs): the worker's code applied in the same process. */
+export function createDirectDispatcher(
+  config: Config,
+  overrides: RuntimeOverrides,
+  side: ApplySide,
+  now: () => Date,
+): DirectDispatcher {
+  return directDispatcher({
+    client: side.client,
+    rules: config.obligations,
+    attachments: side.attachments,
+    ledger: side.ledger,
+    now,
+    onPark: overrides.onPark,
+  });
+}

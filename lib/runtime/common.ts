@@ -1,0 +1,37 @@
+import type { Config } from '#lib/config.ts';
+import { queueDispatcher } from '#lib/dispatch/queue.ts';
+import type { Dispatcher } from '#lib/dispatch/types.ts';
+import { createLogger } from '#lib/log.ts';
+import { createSecretsSource } from '#lib/secrets/index.ts';
+import type { IngressRuntime, RuntimeOverrides } from './types.ts';
+
+/** The pieces every function has: logger, clock and secrets. Cheap objects, no network. */
+export function createBase(
+  config: Config,
+  overrides: RuntimeOverrides,
+): Pick<IngressRuntime, 'config' | 'secrets' | 'logger' | 'now'> {
+  const logger = overrides.logger ?? createLogger('wolkvox-webhooks', overrides.logLevel ?? config.logLevel);
+  const now = overrides.now ?? (() => new Date());
+  const secrets =
+    overrides.secrets ??
+    createSecretsSource({
+      secretId: config.secrets.secretId,
+      ttlMs: config.secrets.ttlMs,
+      inLambda: config.inLambda,
+    });
+  return { config, secrets, logger, now };
+}
+
+/** DISPATCH=queue: the SQS FIFO work queue, and the parking queue for events an operator must see. */
+export function createQueueDispatcher(
+  config: Config,
+  overrides: RuntimeOverrides,
+  now: () => Date,
+): Dispatcher {
+  return queueDispatcher({
+    queueUrl: config.queue.url ?? '',
+    parkedQueueUrl: config.queue.parkedUrl ?? '',
+    client: overrides.sqs,
+    now,
+  });
+}

@@ -1,0 +1,44 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Dispatcher as HttpDispatcher } from 'undici';
+import type { Config } from '#lib/config.ts';
+import type { Dispatcher, ParkedEvent } from '#lib/dispatch/types.ts';
+import type { Ledger } from '#lib/ledger/types.ts';
+import type { Logger, LogLevel } from '#lib/log.ts';
+import type { SecretsSource } from '#lib/secrets/index.ts';
+import type { CallRecord, WolkvoxClient } from '#lib/wolkvox/client.ts';
+import type { AttachmentFetcher } from '#lib/worker/apply.ts';
+
+// Types only: each function's entry point imports just the runtime it needs (ingress.ts or
+// worker.ts), so a bundle carries only its own dependency graph.
+
+/** What an ingress function is built from: verify, translate, hand to the dispatcher. */
+export interface IngressRuntime {
+  config: Config;
+  secrets: SecretsSource;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** Everything, the worker's side included; tests and local tools pass their own pieces. */
+export interface Runtime extends IngressRuntime {
+  client: WolkvoxClient;
+  attachments: AttachmentFetcher;
+  ledger: Ledger;
+  sqs: SQSClient | undefined;
+}
+
+export interface RuntimeOverrides {
+  secrets?: SecretsSource;
+  sqs?: SQSClient;
+  now?: () => Date;
+  logger?: Logger;
+  logLevel?: LogLevel;
+  onPark?: (event: ParkedEvent) => void;
+  /** Observes every wolkvox call (local tools print them). */
+  onCall?: (call: CallRecord) => void;
+  /** Local runs serve sample attachments from disk (lib/local/attachments.ts); tests use loopback. */
+  attachmentDispatcher?: HttpDispatcher;
+  /** The applied-events ledger; default: DynamoDB with LEDGER_TABLE, else in memory (local runs). */
+  ledger?: Ledger;
+}

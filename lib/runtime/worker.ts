@@ -1,0 +1,45 @@
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from '#lib/config.ts';
+import { MAX_VISIBILITY_SECONDS } from '#lib/worker/retry.ts';
+import { wolkvoxSyncHandler } from '#lib/worker/sync.ts';
+import { createApplySide, createDirectDispatcher } from './apply.ts';
+import { createBase, createQueueDispatcher } from './common.ts';
+import type { Runtime, RuntimeOverrides } from './types.ts';
+
+/**
+ * Everything built once per container (cold start): cheap objects, no network until a request
+ * needs it. The worker's runtime is the whole one; tests and local tools build theirs with it too
+ * (lib/wiring.ts). Ingress functions build less (ingress.ts).
+ */
+export function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Runtime {
+  const base = createBase(config, overrides);
+  const side = createApplySide(config, overrides, base.secrets);
+  const dispatcher =
+    config.dispatch === 'queue'
+      ? createQueueDispatcher(config, overrides, base.now)
+      : createDirectDispatcher(config, overrides, side, base.now);
+  return { ...base, ...side, dispatcher, sqs: overrides.sqs };
+}
+
+/** SQS FIFO → wolkvox: the worker's handler over a runtime. */
+export function wolkvoxSyncFromRuntime(runtime: Runtime) {
+  return wolkvoxSyncHandler({
+    client: runtime.client,
+    rules: runtime.config.obligations,
+    attachments: runtime.attachments,
+    ledger: runtime.ledger,
+    delayMessage: async (receiptHandle, seconds) => {
+      runtime.sqs ??= new SQSClient({});
+      await runtime.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: runtime.config.queue.url,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, seconds),
+        }),
+      );
+    },
+    park: (event) => runtime.dispatcher.park(event),
+    logger: runtime.logger,
+    now: runtime.now,
+  });
+}

@@ -1,0 +1,174 @@
+// The functions' bundles, built into a temporary directory exactly as scripts/build.ts builds them:
+// each carries only its own dependency graph, what a cold start loads stays small, and the built
+// code behaves as deployed. The numbers are budgets with headroom; a dependency upgrade that blows
+// one should be looked at, not just raised.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertNoExternalImports, bundleOptions, bundleSize, coldStartOutputs } from '../scripts/build.ts';
+
+const NAMES = ['payment-received', 'ticket-resolved', 'wolkvox-sync'] as const;
+type Name = (typeof NAMES)[number];
+
+/** Each bundle was 1.87 MB, every byte loaded at cold start, when every function imported everything. */
+const BEFORE_SPLIT = 1_870_000;
+
+let dir: string;
+const metafiles = {} as Record<Name, Metafile>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wolkvox-bundle-'));
+  for (const name of NAMES) {
+    const result = await build({ ...bundleOptions(name, join(dir, name)), logLevel: 'silent' });
+    metafiles[name] = result.metafile;
+  }
+}, 60_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Source files with code in the given outputs, as paths relative to the repository. */
+function inputsOf(metafile: Metafile, outputs: Iterable<string>): string[] {
+  const inputs = new Set<string>();
+  for (const output of outputs) {
+    for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[output]?.inputs ?? {})) {
+      if (bytesInOutput > 0) inputs.add(input);
+    }
+  }
+  return [...inputs];
+}
+
+const coldStart = (name: Name) => inputsOf(metafiles[name], coldStartOutputs(metafiles[name]));
+const everything = (name: Name) => inputsOf(metafiles[name], Object.keys(metafiles[name].outputs));
+const has = (inputs: string[], fragment: string) => inputs.some((input) => input.includes(fragment));
+
+describe('bundles', () => {
+  it.each(NAMES)('%s imports nothing it does not ship (Node built-ins aside)', (name) => {
+    expect(() => assertNoExternalImports(metafiles[name])).not.toThrow();
+  });
+
+  it.each(['payment-received', 'ticket-resolved'] as const)(
+    '%s loads no wolkvox client, ledger or worker at cold start (only DISPATCH=direct does, on first use)',
+    (name) => {
+      const loaded = coldStart(name);
+      for (const absent of [
+        'node_modules/undici/',
+        'node_modules/@aws-sdk/client-dynamodb/',
+        'node_modules/@aws-lambda-powertools/batch/',
+        'lib/wolkvox/client.ts',
+        'lib/ledger/',
+        'lib/worker/apply.ts',
+        'lib/attachments/',
+      ]) {
+        expect(has(loaded, absent), absent).toBe(false);
+      }
+      for (const present of [
+        'node_modules/@aws-sdk/client-sqs/',
+        'node_modules/@aws-sdk/client-secrets-manager/',
+        'node_modules/@middy/core/',
+        'lib/dispatch/queue.ts',
+      ]) {
+        expect(has(loaded, present), present).toBe(true);
+      }
+      // Local runs still work from the bundle (osls invoke local): the worker side is a lazy chunk.
+      expect(has(everything(name), 'lib/worker/apply.ts')).toBe(true);
+    },
+  );
+
+  it('each ingress function carries only its own sources', () => {
+    expect(has(coldStart('payment-received'), 'lib/sources/payments/stripe.ts')).toBe(true);
+    expect(has(everything('payment-received'), 'lib/sources/tickets/')).toBe(false);
+    expect(has(coldStart('ticket-resolved'), 'lib/sources/tickets/zendesk.ts')).toBe(true);
+    expect(has(everything('ticket-resolved'), 'lib/sources/payments/stripe.ts')).toBe(false);
+  });
+
+  it('the worker carries no HTTP ingress and no webhook sources', () => {
+    const all = everything('wolkvox-sync');
+    for (const absent of [
+      'node_modules/@middy/',
+      'lib/http/ingress.ts',
+      'lib/sources/tickets/',
+      'stripe.ts',
+    ]) {
+      expect(has(all, absent), absent).toBe(false);
+    }
+    const loaded = coldStart('wolkvox-sync');
+    expect(has(loaded, 'node_modules/undici/')).toBe(true);
+    expect(has(loaded, 'node_modules/@aws-sdk/client-dynamodb/')).toBe(true);
+    // The attachment downloader is loaded by the first case with files.
+    expect(has(loaded, 'lib/attachments/')).toBe(false);
+    expect(has(all, 'lib/attachments/fetch.ts')).toBe(true);
+    // Its schemas (config, events, the queue message) are zod/mini: classic zod is for the sources.
+    expect(has(all, 'node_modules/zod/v4/classic/')).toBe(false);
+  });
+
+  it.each(NAMES)("%s takes undici's client without its index (fetch, WebSocket, mocks) or Milo", (name) => {
+    const all = everything(name);
+    for (const absent of [
+      'node_modules/undici/index.js',
+      'node_modules/undici/lib/milo/',
+      '/lib/web/websocket/',
+    ]) {
+      expect(has(all, absent), absent).toBe(false);
+    }
+  });
+
+  it.each(NAMES)("%s takes the AWS SDK's tree-shakable ES modules and zod's used parts", (name) => {
+    const all = everything(name);
+    expect(has(all, '/dist-cjs/')).toBe(false);
+    expect(has(all, 'node_modules/zod/v4/locales/he.js')).toBe(false);
+  });
+
+  it.each([
+    ['payment-received', 420_000],
+    ['ticket-resolved', 420_000],
+    ['wolkvox-sync', 680_000],
+  ] as const)(
+    '%s loads at most %i bytes at cold start, and ships under half of what it did',
+    (name, budget) => {
+      const size = bundleSize(metafiles[name]);
+      expect(size.coldStart).toBeLessThanOrEqual(budget);
+      expect(size.total).toBeLessThanOrEqual(BEFORE_SPLIT / 2);
+    },
+  );
+});
+
+describe('the built bundles, run as deployed (DISPATCH=queue) against loopback AWS fakes and the sandbox', () => {
+  // UNDICI_NO_WASM_SIMD=1: undici's non-SIMD parser, read from the .wasm file the build writes.
+  it.each(['0', '1'])(
+    'enqueue, park, retry after a wolkvox failure, apply once, skip the replay (UNDICI_NO_WASM_SIMD=%s)',
+    { timeout: 60_000 },
+    async (noSimd) => {
+      const script = join(import.meta.dirname, 'support', 'run-bundles.ts');
+      const env = { ...process.env, UNDICI_NO_WASM_SIMD: noSimd };
+      const { stdout } = await promisify(execFile)(process.execPath, [script, dir], { env, timeout: 50_000 });
+      expect(JSON.parse(stdout)).toEqual({
+        answers: [
+          { statusCode: 200, body: { status: 'queued', identity: expect.stringMatching(/^stripe:pi_/) } },
+          {
+            statusCode: 202,
+            body: { status: 'parked', reason: 'metadata wolkvox_id and wolkvox_obligation are not both set' },
+          },
+        ],
+        received: 1,
+        // wolkvox answers 500 once: the record fails and is delayed; then applied; then skipped (ledger).
+        failures: [1, 0, 0],
+        obligation: { total_balance: '1100000', last_pay: '150000' },
+        sqsActions: ['SendMessage', 'SendMessage', 'ReceiveMessage', 'ChangeMessageVisibility'],
+        parked: 1,
+        // One GetSecretValue per container (ingress, worker), cached after.
+        secretFetches: 2,
+        wolkvox: [
+          'collections/queryObligation.php',
+          'collections/queryObligation.php',
+          'collections/updateObligation.php',
+        ],
+      });
+    },
+  );
+});

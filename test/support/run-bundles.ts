@@ -1,0 +1,115 @@
+// Runs built bundles as Lambda runs them in a deployment (DISPATCH=queue, secrets from Secrets
+// Manager, the DynamoDB ledger, credentials and endpoints from the environment), against loopback
+// fakes and the sandbox: `node test/support/run-bundles.ts <dir with payment-received/ and
+// wolkvox-sync/>`. Prints one JSON report; test/bundle.test.ts runs it in a child process so the
+// environment and the bundles' module state stay out of the test runner.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
+import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
+import { localContext } from '#lib/local/runtime.ts';
+import { apiGatewayEvent, signPayment } from '#lib/local/sign.ts';
+import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
+import { startDynalite } from './dynalite.ts';
+import { startFakeSecretsManager } from './fake-secrets-manager.ts';
+import { startFakeSqs } from './fake-sqs.ts';
+
+type Ingress = (
+  event: APIGatewayProxyEventV2,
+  context: unknown,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+type Worker = (event: SQSEvent, context: unknown) => Promise<{ batchItemFailures: unknown[] }>;
+
+const dir = process.argv[2] ?? '.esbuild';
+const sandbox = await startSandbox({ operation: 'demo', tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
+const sqs = await startFakeSqs();
+const secretsManager = await startFakeSecretsManager();
+const dynamo = await startDynalite();
+try {
+  secretsManager.setSecret('wolkvox-webhooks/bundles', JSON.stringify(LOCAL_SECRETS));
+  await dynamo.createTable('ledger');
+  const work = sqs.createQueue('work.fifo');
+  const parked = sqs.createQueue('parked.fifo');
+  Object.assign(process.env, {
+    WOLKVOX_SERVER: sandbox.url,
+    WOLKVOX_OPERATION: 'demo',
+    DISPATCH: 'queue',
+    LOG_LEVEL: process.env.BUNDLE_LOG_LEVEL ?? 'ERROR',
+    AWS_LAMBDA_FUNCTION_NAME: 'bundles',
+    SECRET_ID: 'wolkvox-webhooks/bundles',
+    QUEUE_URL: work,
+    PARKED_QUEUE_URL: parked,
+    LEDGER_TABLE: 'ledger',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+  });
+  const load = async (name: string) =>
+    ((await import(pathToFileURL(join(dir, name, 'index.mjs')).href)) as { handler: unknown }).handler;
+  const ingress = (await load('payment-received')) as Ingress;
+  const worker = (await load('wolkvox-sync')) as Worker;
+
+  const answers: unknown[] = [];
+  for (const file of ['payment_intent.succeeded.json', 'payment_intent.succeeded.no-metadata.json']) {
+    const body = await readFile(join(import.meta.dirname, '..', '..', 'events', 'stripe', file), 'utf8');
+    const signed = signPayment('stripe', body, LOCAL_SECRETS);
+    const event = apiGatewayEvent({ family: 'payments', provider: 'stripe', ...signed });
+    const answer = await ingress(event, localContext('paymentReceived'));
+    answers.push({ statusCode: answer.statusCode, body: JSON.parse(String(answer.body)) as unknown });
+  }
+
+  const received = await sqs.client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: work,
+      MaxNumberOfMessages: 10,
+      MessageSystemAttributeNames: ['All'],
+    }),
+  );
+  const records = (received.Messages ?? []).map(
+    (m) =>
+      ({
+        messageId: m.MessageId ?? '',
+        receiptHandle: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+        attributes: m.Attributes ?? {},
+        messageAttributes: {},
+        md5OfBody: m.MD5OfBody ?? '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:work.fifo',
+        awsRegion: 'us-east-1',
+      }) as SQSRecord,
+  );
+  sandbox.failNext('error500');
+  const failed = await worker({ Records: records }, localContext('wolkvoxSync'));
+  const applied = await worker({ Records: records }, localContext('wolkvoxSync'));
+  const replayed = await worker({ Records: records }, localContext('wolkvoxSync'));
+  const obligation = sandbox
+    .state()
+    .records.find((r) => r.wolkvox_id === SEED_RECORD_IDS.carlosRamirez)
+    ?.obligations.find((o) => o.id === SEED_OBLIGATION_IDS.carlosLibreInversion);
+
+  console.log(
+    JSON.stringify({
+      answers,
+      received: records.length,
+      failures: [failed, applied, replayed].map((r) => r.batchItemFailures.length),
+      obligation: { total_balance: obligation?.total_balance, last_pay: obligation?.last_pay },
+      sqsActions: sqs.actions,
+      parked: sqs.messages(parked).length,
+      secretFetches: secretsManager.calls.count,
+      wolkvox: sandbox.requests().map((r) => r.endpoint),
+    }),
+  );
+} finally {
+  await Promise.all([sandbox.close(), sqs.close(), secretsManager.close(), dynamo.close()]);
+}
