@@ -1,0 +1,128 @@
+/**
+ * Builds what the bench measures: our production bundles through scripts/build.ts
+ * (`buildFunctions()`, the deploy build) and the naive baseline (bench/naive/) with the same
+ * esbuild options, side by side.
+ */
+import { cp, mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type BuildOptions } from 'esbuild';
+
+export const FUNCTIONS = ['payment-received', 'ticket-resolved', 'wolkvox-sync'] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+const ROOT = join(import.meta.dirname, '..');
+
+export interface BundleBytes {
+  /** Every .mjs of the function (index.mjs and any chunks): the code it ships. */
+  total: number;
+  /** index.mjs and the chunks it imports statically: the code a cold start loads. */
+  loadedAtColdStart: number;
+  files: number;
+}
+
+export interface Built {
+  /** Path of each function's index.mjs. */
+  ours: Record<FunctionName, string>;
+  naive: Record<FunctionName, string>;
+  sizes: { ours: Record<FunctionName, BundleBytes>; naive: Record<FunctionName, BundleBytes> };
+}
+
+type BuildModule = {
+  buildFunctions: (names?: string[]) => Promise<unknown>;
+  /** esbuild's options for functions/<name>.ts, when scripts/build.ts exports them. */
+  bundleOptions?: (name: string, outdir?: string) => BuildOptions;
+};
+
+/**
+ * `dir` unset: ours into .esbuild/<name>/ as `npm run build` does, the baseline into
+ * .esbuild/bench-naive/. `dir` set: both under `dir`, ours built by a copy of scripts/ whose
+ * functions/, lib/ and node_modules/ link back to the repository, so the output is the same
+ * production build without touching .esbuild/ (which `osls package` may be zipping meanwhile).
+ */
+export async function buildBundles(dir?: string): Promise<Built> {
+  let oursRoot = ROOT;
+  let script = join(ROOT, 'scripts', 'build.ts');
+  if (dir) {
+    oursRoot = join(dir, 'ours');
+    await rm(oursRoot, { recursive: true, force: true });
+    await mkdir(oursRoot, { recursive: true });
+    await cp(join(ROOT, 'scripts'), join(oursRoot, 'scripts'), { recursive: true });
+    await cp(join(ROOT, 'package.json'), join(oursRoot, 'package.json'));
+    for (const linked of ['functions', 'lib', 'node_modules', 'tsconfig.json']) {
+      await symlink(join(ROOT, linked), join(oursRoot, linked));
+    }
+    script = join(oursRoot, 'scripts', 'build.ts');
+  }
+  const production = (await import(pathToFileURL(script).href)) as BuildModule;
+  await production.buildFunctions();
+  const naiveRoot = dir ? join(dir, 'naive') : join(ROOT, '.esbuild', 'bench-naive');
+  for (const name of FUNCTIONS) await buildNaive(production, name, join(naiveRoot, name));
+
+  const ours = paths((name) => join(oursRoot, '.esbuild', name, 'index.mjs'));
+  const naive = paths((name) => join(naiveRoot, name, 'index.mjs'));
+  return { ours, naive, sizes: { ours: await sizesOf(ours), naive: await sizesOf(naive) } };
+}
+
+/**
+ * The production options (scripts/build.ts's bundleOptions) applied to the baseline's entry
+ * point; the options below are the fallback for a build script that does not export them.
+ */
+async function buildNaive(production: BuildModule, name: FunctionName, outdir: string): Promise<void> {
+  const entry = join(ROOT, 'bench', 'naive', `${name}.ts`);
+  const options: BuildOptions = production.bundleOptions
+    ? { ...production.bundleOptions(name, outdir), entryPoints: { index: entry }, outdir }
+    : {
+        entryPoints: { index: entry },
+        outdir,
+        outExtension: { '.js': '.mjs' },
+        bundle: true,
+        platform: 'node',
+        target: 'node24',
+        format: 'esm',
+        minify: true,
+        sourcemap: 'linked',
+        sourcesContent: false,
+        legalComments: 'none',
+        banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+        logLevel: 'warning',
+      };
+  await rm(outdir, { recursive: true, force: true });
+  await build(options);
+}
+
+function paths(of: (name: FunctionName) => string): Record<FunctionName, string> {
+  return Object.fromEntries(FUNCTIONS.map((name) => [name, of(name)])) as Record<FunctionName, string>;
+}
+
+async function sizesOf(entries: Record<FunctionName, string>): Promise<Record<FunctionName, BundleBytes>> {
+  const sizes = {} as Record<FunctionName, BundleBytes>;
+  for (const name of FUNCTIONS) sizes[name] = await bundleBytes(entries[name]);
+  return sizes;
+}
+
+// Static imports in esbuild's minified ESM: `from"./x.mjs"` and `import"./x.mjs"`, never `import("./x.mjs")`.
+const STATIC_IMPORT = /(?:\bfrom|\bimport)\s*["'](\.\.?\/[^"']+\.mjs)["']/g;
+
+/**
+ * Measured from the files, whatever scripts/build.ts's options (a single file, or code splitting
+ * with chunks/ beside index.mjs): the .mjs bytes shipped, and those reachable from index.mjs by
+ * static imports.
+ */
+export async function bundleBytes(entry: string): Promise<BundleBytes> {
+  const dir = dirname(entry);
+  const all = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.mjs'));
+  let total = 0;
+  for (const file of all) total += (await stat(join(dir, file))).size;
+  let loadedAtColdStart = 0;
+  const seen = new Set<string>();
+  const pending = [resolve(entry)];
+  for (let file = pending.pop(); file !== undefined && seen.size < 10_000; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const code = await readFile(file, 'utf8');
+    loadedAtColdStart += Buffer.byteLength(code);
+    for (const match of code.matchAll(STATIC_IMPORT)) pending.push(resolve(dirname(file), match[1] ?? ''));
+  }
+  return { total, loadedAtColdStart, files: all.length };
+}

@@ -1,0 +1,165 @@
+/**
+ * b. Cold starts: a fresh Node process per run (bench/cold-driver.mjs) loads a bundle with the
+ * deploy environment and serves its first event against the loopback services: Secrets Manager,
+ * SQS and DynamoDB fakes and the wolkvox sandbox. Ours and naive alternate within each run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Built, FunctionName } from './build.ts';
+import { FUNCTIONS } from './build.ts';
+import { deployEnv } from './env.ts';
+import { lambdaContext, sqsRecord, stripePaymentEvent, zendeskResolutionEvent } from './events.ts';
+import { accepted, applied, type Implementation, type Variant } from './implementations.ts';
+import type { Services, Target } from './services.ts';
+import { median, round } from './stats.ts';
+
+const DRIVER = join(import.meta.dirname, 'cold-driver.mjs');
+const MARK = '@@cold-start@@';
+const SPAWN_TIMEOUT_MS = 30_000;
+
+export interface ColdRun {
+  totalMs: number;
+  importMs: number;
+  firstEventMs: number;
+  maxRssBytes: number;
+}
+
+export interface ColdSummary {
+  runs: number;
+  /** Process start → first answer (Node's own bootstrap included). */
+  medianTotalMs: number;
+  /** Bundle import + first event: the part the bundle is responsible for. */
+  medianLoadAndServeMs: number;
+  medianImportMs: number;
+  medianFirstEventMs: number;
+  medianMaxRssBytes: number;
+  samples: ColdRun[];
+}
+
+export type ColdResults = Record<FunctionName, Record<Variant, ColdSummary>>;
+
+const LAMBDA_NAMES: Record<FunctionName, string> = {
+  'payment-received': 'wolkvox-webhooks-bench-paymentReceived',
+  'ticket-resolved': 'wolkvox-webhooks-bench-ticketResolved',
+  'wolkvox-sync': 'wolkvox-webhooks-bench-wolkvoxSync',
+};
+
+export async function measureColdStarts(
+  built: Built,
+  services: Services,
+  implementations: Record<Variant, Implementation>,
+  target: Target,
+  runs: number,
+): Promise<ColdResults> {
+  const dir = await mkdtemp(join(tmpdir(), 'wolkvox-bench-cold-'));
+  const samples = {} as Record<FunctionName, Record<Variant, ColdRun[]>>;
+  for (const name of FUNCTIONS) samples[name] = { ours: [], naive: [] };
+  try {
+    for (let run = 0; run < runs; run++) {
+      // Alternate who goes first, so a drift of the machine weighs on both alike.
+      const order: Variant[] = run % 2 === 0 ? ['ours', 'naive'] : ['naive', 'ours'];
+      for (const name of FUNCTIONS) {
+        for (const variant of order) {
+          const event = await invocationEvent(
+            name,
+            implementations[variant],
+            target,
+            `${variant}_${run}`,
+            run,
+          );
+          const file = join(dir, `${name}-${variant}-${run}.json`);
+          await writeFile(file, JSON.stringify({ event, functionName: LAMBDA_NAMES[name] }));
+          const bundle = built[variant][name];
+          samples[name][variant].push(
+            await coldStart(name, bundle, file, deployEnv(services, LAMBDA_NAMES[name])),
+          );
+        }
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const results = {} as ColdResults;
+  for (const name of FUNCTIONS) {
+    results[name] = { ours: summarize(samples[name].ours), naive: summarize(samples[name].naive) };
+  }
+  return results;
+}
+
+/** A fresh event for one run: a signed webhook, or for the worker a message its own ingress queued. */
+async function invocationEvent(
+  name: FunctionName,
+  implementation: Implementation,
+  target: Target,
+  id: string,
+  run: number,
+): Promise<unknown> {
+  if (name === 'payment-received') return stripePaymentEvent(`cold_${id}`, target, 100);
+  if (name === 'ticket-resolved') return zendeskResolutionEvent(run);
+  const before = implementation.queue.sent.length;
+  const answer = await implementation.payment(
+    stripePaymentEvent(`coldsync_${id}`, target, 100),
+    lambdaContext('bench'),
+  );
+  const message = implementation.queue.sent[before];
+  if (!accepted(answer) || !message)
+    throw new Error(`${implementation.variant} ingress did not queue the event`);
+  return { Records: [sqsRecord(message, run)] };
+}
+
+async function coldStart(
+  name: FunctionName,
+  bundle: string,
+  invocationFile: string,
+  env: Record<string, string>,
+): Promise<ColdRun> {
+  const child = spawn(process.execPath, [DRIVER, bundle, invocationFile], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), SPAWN_TIMEOUT_MS);
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  clearTimeout(timer);
+  const line = stdout.split('\n').find((l) => l.startsWith(MARK));
+  if (code !== 0 || !line) {
+    throw new Error(
+      `cold start of ${bundle} failed (exit ${code}):\n${stderr.slice(-2000)}${stdout.slice(-2000)}`,
+    );
+  }
+  const measured = JSON.parse(line.slice(MARK.length)) as ColdRun & { result: unknown };
+  const ok = name === 'wolkvox-sync' ? applied(measured.result) : accepted(measured.result);
+  if (!ok) {
+    throw new Error(
+      `cold start of ${bundle} answered ${JSON.stringify(measured.result)}:\n${stdout.slice(-2000)}`,
+    );
+  }
+  return {
+    totalMs: measured.totalMs,
+    importMs: measured.importMs,
+    firstEventMs: measured.firstEventMs,
+    maxRssBytes: measured.maxRssBytes,
+  };
+}
+
+function summarize(samples: ColdRun[]): ColdSummary {
+  return {
+    runs: samples.length,
+    medianTotalMs: round(median(samples.map((s) => s.totalMs))),
+    medianLoadAndServeMs: round(median(samples.map((s) => s.importMs + s.firstEventMs))),
+    medianImportMs: round(median(samples.map((s) => s.importMs))),
+    medianFirstEventMs: round(median(samples.map((s) => s.firstEventMs))),
+    medianMaxRssBytes: median(samples.map((s) => s.maxRssBytes)),
+    samples: samples.map((s) => ({
+      totalMs: round(s.totalMs),
+      importMs: round(s.importMs),
+      firstEventMs: round(s.firstEventMs),
+      maxRssBytes: s.maxRssBytes,
+    })),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * The functions' environment as serverless.yml deploys it (DISPATCH=queue, SECRET_ID, QUEUE_URL,
+ * LEDGER_TABLE, NODE_OPTIONS=--enable-source-maps, LOG_LEVEL=INFO), with every AWS endpoint and
+ * the wolkvox server pointed at the loopback services, and no AWS config files (as in Lambda).
+ */
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { LEDGER_TABLE, OPERATION, SECRET_ID, type ServiceEndpoints } from './services.ts';
+
+export function deployEnv(services: ServiceEndpoints, functionName: string): Record<string, string> {
+  const none = join(tmpdir(), 'wolkvox-bench-no-aws-config');
+  return {
+    WOLKVOX_SERVER: services.sandboxUrl,
+    WOLKVOX_OPERATION: OPERATION,
+    SECRET_ID,
+    DISPATCH: 'queue',
+    QUEUE_URL: `${services.sqs}/000000000000/wolkvox-webhooks-bench-work.fifo`,
+    PARKED_QUEUE_URL: `${services.sqs}/000000000000/wolkvox-webhooks-bench-parked.fifo`,
+    LEDGER_TABLE,
+    LOG_LEVEL: 'INFO',
+    NODE_OPTIONS: '--enable-source-maps',
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: services.secretsManager,
+    AWS_ENDPOINT_URL_SQS: services.sqs,
+    AWS_ENDPOINT_URL_DYNAMODB: services.dynamodb,
+    AWS_CONFIG_FILE: none,
+    AWS_SHARED_CREDENTIALS_FILE: none,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    TZ: 'UTC',
+  };
+}
+
+/**
+ * The same environment for this process (warm and throughput runs), logging only errors so the
+ * table stays readable; both implementations log at the same level. NODE_OPTIONS is left alone.
+ */
+export function applyInProcessEnv(services: ServiceEndpoints): void {
+  const { NODE_OPTIONS: _ignored, ...env } = deployEnv(services, 'wolkvox-webhooks-bench');
+  Object.assign(process.env, env, { LOG_LEVEL: 'ERROR' });
+}

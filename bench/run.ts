@@ -1,0 +1,153 @@
+/**
+ * `npm run bench` (node bench/run.ts): builds the production bundles (scripts/build.ts) and the
+ * naive baseline (bench/naive/), then measures both in one run, side by side:
+ *   a. bundle sizes; b. cold starts; c. warm cost per event; d. throughput against the sandbox's
+ *   2-concurrent limit; e. Secrets Manager calls and wolkvox connections per 1,000 events, peak RSS.
+ * Prints a table with the issue's targets and writes bench/results.json.
+ *
+ *   node bench/run.ts [--cold-runs 15] [--warm 2000] [--warmup 200] [--throughput 300]
+ *                     [--latency 50] [--skip-dynamodb] [--build-dir DIR] [--out FILE] [--smoke]
+ *
+ * --smoke: tiny counts, to check the bench works (npm test runs it); its numbers mean nothing.
+ * --skip-dynamodb: leave out the throughput run of ours with the DynamoDB ledger (dynalite).
+ * --build-dir: build both into DIR instead of .esbuild/ (the smoke test does, so that it never
+ *   rewrites .esbuild/ while `osls package` zips it).
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus, platform, arch, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildBundles, FUNCTIONS } from './build.ts';
+import { measureColdStarts } from './cold.ts';
+import { applyInProcessEnv } from './env.ts';
+import { naive, ours } from './implementations.ts';
+import { startServices } from './services.ts';
+import { ratio, round } from './stats.ts';
+import { type BenchResults, evaluateTargets, perThousand, renderTable } from './table.ts';
+import { BATCH_SIZE, measureThroughput, type ThroughputRun } from './throughput.ts';
+import { measureWarm } from './warm.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    'cold-runs': { type: 'string' },
+    warm: { type: 'string' },
+    warmup: { type: 'string' },
+    throughput: { type: 'string' },
+    latency: { type: 'string' },
+    'skip-dynamodb': { type: 'boolean' },
+    'build-dir': { type: 'string' },
+    out: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+  },
+});
+
+function count(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`--${name} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+const smoke = flags.smoke;
+const coldRuns = count('cold-runs', flags['cold-runs'], smoke ? 1 : 15, 1);
+const warm = count('warm', flags.warm, smoke ? 20 : 2000, 1);
+const warmup = count('warmup', flags.warmup, smoke ? 5 : Math.max(20, Math.round(warm / 10)), 0);
+const throughputEvents = count('throughput', flags.throughput, smoke ? 12 : 300, 1);
+const latencyMs = count('latency', flags.latency, 50, 1);
+const out = flags.out ?? join(import.meta.dirname, 'results.json');
+// The DynamoDB-ledger throughput run takes the longest: off in smoke runs unless asked.
+const skipDynamo = flags['skip-dynamodb'] ?? smoke;
+
+const begun = performance.now();
+const log = (message: string) =>
+  process.stderr.write(`bench [${((performance.now() - begun) / 1000).toFixed(1)} s]: ${message}\n`);
+
+log(`building bundles${flags['build-dir'] ? ` into ${flags['build-dir']}` : ''}`);
+const built = await buildBundles(flags['build-dir']);
+const services = await startServices();
+try {
+  applyInProcessEnv(services);
+  const implementations = { ours: ours(), naive: await naive() };
+
+  log(`cold starts: ${coldRuns} run(s) × ${FUNCTIONS.length} functions × 2`);
+  const [coldTarget] = await services.addObligations('COLD', 1, '1000000000');
+  if (!coldTarget) throw new Error('no obligation for the cold starts');
+  const coldStart = await measureColdStarts(built, services, implementations, coldTarget, coldRuns);
+
+  log(`warm: ${warmup} + ${warm} events per series`);
+  const warmTargets = await services.addObligations('WARM', 20, '1000000000');
+  // Fresh ingress containers of ours, so each series counts its own Secrets Manager fetch.
+  const warmImplementations = { ours: ours(), naive: implementations.naive };
+  const warmResults = await measureWarm(services, warmImplementations, warmTargets, { warm, warmup });
+
+  const throughputOptions = {
+    events: throughputEvents,
+    latencyMs,
+    timeoutMs: Math.max(30_000, throughputEvents * latencyMs * 20),
+  };
+  const runThroughput = (
+    label: string,
+    implementation: (typeof implementations)['ours'],
+    containers: number,
+    ledger: 'memory' | 'dynamodb',
+  ): Promise<ThroughputRun> => {
+    log(`throughput: ${label}`);
+    return measureThroughput(services, { label, implementation, containers, ledger }, throughputOptions);
+  };
+  const throughput: BenchResults['throughput'] = {
+    ours: await runThroughput('ours', implementations.ours, 2, 'memory'),
+    naive: await runThroughput('naive', implementations.naive, 2, 'memory'),
+    sequential: await runThroughput('sequential', implementations.ours, 1, 'memory'),
+  };
+  if (!skipDynamo) {
+    throughput.oursDynamo = await runThroughput('ours-dynamodb', implementations.ours, 2, 'dynamodb');
+  }
+
+  const bundleSize = {} as BenchResults['bundleSize'];
+  const peakRssBytes = {} as BenchResults['peakRssBytes'];
+  for (const name of FUNCTIONS) {
+    const sizes = { ours: built.sizes.ours[name], naive: built.sizes.naive[name] };
+    bundleSize[name] = {
+      ...sizes,
+      ratio: round(ratio(sizes.ours.total, sizes.naive.total), 3),
+      loadedAtColdStartRatio: round(ratio(sizes.ours.loadedAtColdStart, sizes.naive.loadedAtColdStart), 3),
+    };
+    peakRssBytes[name] = {
+      ours: coldStart[name].ours.medianMaxRssBytes,
+      naive: coldStart[name].naive.medianMaxRssBytes,
+    };
+  }
+  const partial: Omit<BenchResults, 'targets'> = {
+    machine: {
+      node: process.version,
+      platform: platform(),
+      arch: arch(),
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      totalMemoryBytes: totalmem(),
+      date: new Date().toISOString(),
+    },
+    options: {
+      smoke,
+      coldRuns,
+      warmEvents: warm,
+      warmupEvents: warmup,
+      throughputEvents,
+      latencyMs,
+      batchSize: BATCH_SIZE,
+    },
+    bundleSize,
+    coldStart,
+    warm: warmResults,
+    throughput,
+    perThousandEvents: perThousand(warmResults, throughput),
+    peakRssBytes,
+  };
+  const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(renderTable(results));
+  log(`wrote ${out}`);
+} finally {
+  await services.close();
+}
