@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, Context, SQSRecord } from 'aws-lambda';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
+import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signPayment, signTicket } from '#lib/local/sign.ts';
 import { OPERATION, type Target } from './services.ts';
 
@@ -87,20 +88,7 @@ export function sqsRecord(message: QueuedBody, n: number): SQSRecord {
   };
 }
 
-/** A Lambda context that never runs out of time (the bench bounds its own loops). */
+/** The local tools' Lambda context, but one that never runs out of time (the bench bounds its own loops). */
 export function lambdaContext(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return { ...localContext(functionName), getRemainingTimeInMillis: () => 60_000 };
 }
