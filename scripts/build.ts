@@ -62,6 +62,30 @@ function llhttpFallbackAsFile(): Plugin {
   };
 }
 
+/**
+ * Node's ESM facade of a built-in reads every export when first imported: `import 'node:http'`
+ * runs node:http's lazy getters, which load Node's internal copy of undici (~30 ms on a Lambda-
+ * sized CPU), and `import 'node:fs'` loads fs streams. require() returns the module object and
+ * leaves the getters lazy. So every import of a built-in becomes a CommonJS module that requires
+ * it, and esbuild reads the imported names from it when they are used.
+ */
+function builtinsThroughRequire(): Plugin {
+  return {
+    name: 'builtins-through-require',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?[a-z_][a-z0-9_/]*$/ }, (args) => {
+        if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
+        if (!isBuiltin(args.path)) return undefined;
+        return { path: args.path, namespace: 'node-builtin' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+        loader: 'js',
+        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      }));
+    },
+  };
+}
+
 /** esbuild's options for functions/<name>.ts; the caller adds `write` and the like. */
 export function bundleOptions(name: string, outdir = join(outRoot, name)) {
   return {
@@ -96,7 +120,7 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
       js: "import{createRequire as __cr}from'node:module';const __bundleFileUrl=import.meta.url,require=__cr(__bundleFileUrl);",
     },
     logLevel: 'warning',
-    plugins: [llhttpFallbackAsFile()],
+    plugins: [llhttpFallbackAsFile(), builtinsThroughRequire()],
   } satisfies BuildOptions;
 }
 

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
 import { describeIssues, MalformedError, SignatureError } from '#lib/http/errors.ts';
 
@@ -29,9 +30,13 @@ export function parseJson(body: Buffer): unknown {
   }
 }
 
-/** Validates `value`; a mismatch is a 400 listing each failing path under `prefix`. */
-export function parseWith<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
-  const result = schema.safeParse(value);
+/**
+ * Validates `value`; a mismatch is a 400 listing each failing path under `prefix`. Any zod schema
+ * will do (zod/mini or classic: the same core), so a caller outside the cold-start path may keep
+ * classic zod.
+ */
+export function parseWith<T>(schema: z.core.$ZodType<T>, value: unknown, prefix = ''): T {
+  const result = z.safeParse(schema, value);
   if (!result.success) {
     throw new MalformedError(
       describeIssues(result.error.issues).map((line) => (prefix ? `${prefix}.${line}` : line)),

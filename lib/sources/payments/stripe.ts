@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import type { PaymentSource, RawRequest, SourceContext } from '../types.ts';
@@ -25,22 +26,24 @@ export function stripeExponent(currency: string): number {
   return THREE_DECIMAL.has(currency) ? 3 : 2;
 }
 
-const metadata = z.record(z.string(), z.string()).nullish();
-const amount = z.number().int().nonnegative();
-const currency = z.string().regex(/^[a-zA-Z]{3}$/);
-const idOf = z.union([z.string(), z.object({ id: z.string() })]).nullish();
+const metadata = z.nullish(z.record(z.string(), z.string()));
+const amount = z.number().check(z.int(), z.nonnegative());
+const currency = z.string().check(z.regex(/^[a-zA-Z]{3}$/));
+const idOf = z.nullish(z.union([z.string(), z.object({ id: z.string() })]));
+const nonEmpty = z.string().check(z.minLength(1));
+const unixTime = z.number().check(z.int(), z.positive());
 
 const envelope = z.object({
-  id: z.string().min(1),
-  type: z.string().min(1),
-  created: z.number().int().positive(),
+  id: nonEmpty,
+  type: nonEmpty,
+  created: unixTime,
   livemode: z.boolean(),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 
-const paymentIntent = z.object({ id: z.string().min(1), amount_received: amount, currency, metadata });
+const paymentIntent = z.object({ id: nonEmpty, amount_received: amount, currency, metadata });
 const checkoutSession = z.object({
-  id: z.string().min(1),
+  id: nonEmpty,
   payment_status: z.string(),
   amount_total: amount,
   currency,
@@ -48,16 +51,16 @@ const checkoutSession = z.object({
   payment_intent: idOf,
 });
 const invoice = z.object({
-  id: z.string().min(1),
+  id: nonEmpty,
   amount_paid: amount,
   currency,
   metadata,
   payment_intent: idOf,
-  status_transitions: z.object({ paid_at: z.number().int().positive().nullish() }).nullish(),
+  status_transitions: z.nullish(z.object({ paid_at: z.nullish(unixTime) })),
   // API versions since 2025-03-31 moved the PaymentIntent here (when the list is included).
-  payments: z
-    .object({ data: z.array(z.object({ payment: z.object({ payment_intent: idOf }).nullish() })) })
-    .nullish(),
+  payments: z.nullish(
+    z.object({ data: z.array(z.object({ payment: z.nullish(z.object({ payment_intent: idOf })) })) }),
+  ),
 });
 
 type Paid = {

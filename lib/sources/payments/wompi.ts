@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import type { PaymentSource, RawRequest, SourceContext } from '../types.ts';
@@ -19,27 +20,33 @@ export interface WompiSettings {
 
 export { DEFAULT_WOMPI_REFERENCE_PATTERN } from './wompi-reference.ts';
 
+const timestamp = z.number().check(z.int(), z.nonnegative());
+const nonEmpty = z.string().check(z.minLength(1));
+
 const signed = z.object({
   data: z.record(z.string(), z.unknown()),
-  timestamp: z.number().int().nonnegative(),
-  signature: z.object({ properties: z.array(z.string().min(1)).min(1), checksum: z.string().min(1) }),
+  timestamp,
+  signature: z.object({
+    properties: z.array(nonEmpty).check(z.minLength(1)),
+    checksum: nonEmpty,
+  }),
 });
 
 const event = z.object({
-  event: z.string().min(1),
+  event: nonEmpty,
   data: z.record(z.string(), z.unknown()),
-  environment: z.string().optional(),
-  timestamp: z.number().int().nonnegative(),
-  sent_at: z.iso.datetime({ offset: true }).optional(),
+  environment: z.optional(z.string()),
+  timestamp,
+  sent_at: z.optional(z.iso.datetime({ offset: true })),
 });
 
 const transaction = z.object({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  amount_in_cents: z.number().int().nonnegative(),
-  currency: z.string().regex(/^[A-Z]{3}$/),
+  id: nonEmpty,
+  status: nonEmpty,
+  amount_in_cents: z.number().check(z.int(), z.nonnegative()),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
   reference: z.string(),
-  finalized_at: z.iso.datetime({ offset: true }).nullish(),
+  finalized_at: z.nullish(z.iso.datetime({ offset: true })),
 });
 
 function valueAt(data: Record<string, unknown>, path: string): string {

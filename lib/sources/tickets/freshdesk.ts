@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 import type { TicketResolved } from '#lib/events.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import type { RawRequest, SourceContext, TicketSource } from '../types.ts';
@@ -38,16 +39,16 @@ const envelope = z.object({
 
 const body = z.object({
   /** When the status last changed (the rule fires on that change): `{{ticket.status_changed_on}}`. */
-  resolved_at: z.string().optional(),
-  updated_at: z.string().optional(),
-  ticket_url: z.string().optional(),
-  priority: z.string().optional(),
-  ticket_type: z.string().optional(),
-  agent_email: z.string().optional(),
-  wolkvox_id: z.string().optional(),
-  wolkvox_operation: z.string().optional(),
-  resolution: z.string().optional(),
-  solution: z.string().optional(),
+  resolved_at: z.optional(z.string()),
+  updated_at: z.optional(z.string()),
+  ticket_url: z.optional(z.string()),
+  priority: z.optional(z.string()),
+  ticket_type: z.optional(z.string()),
+  agent_email: z.optional(z.string()),
+  wolkvox_id: z.optional(z.string()),
+  wolkvox_operation: z.optional(z.string()),
+  resolution: z.optional(z.string()),
+  solution: z.optional(z.string()),
   custom_fields: customFieldsValue,
 });
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
 import type { RawRequest, TicketSource } from '../types.ts';
@@ -24,46 +25,48 @@ export interface JiraSettings extends TicketSettingsBase {
 }
 
 const envelope = z.object({
-  webhookEvent: z.string().min(1),
-  timestamp: z.number().int().positive().optional(),
+  webhookEvent: z.string().check(z.minLength(1)),
+  timestamp: z.optional(z.number().check(z.int(), z.positive())),
   // Items stay loose records: a schema key named `toString` would read Object.prototype's.
-  changelog: z.object({ items: z.array(z.record(z.string(), z.unknown())) }).nullish(),
-  comment: z.unknown().optional(),
-  issue: z.unknown().optional(),
+  changelog: z.nullish(z.object({ items: z.array(z.record(z.string(), z.unknown())) })),
+  comment: z.optional(z.unknown()),
+  issue: z.optional(z.unknown()),
 });
 
-const named = z.object({ name: z.string() }).nullish();
+const named = z.nullish(z.object({ name: z.string() }));
 
 const commentSchema = z.object({
-  body: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
+  body: z.nullish(z.union([z.string(), z.record(z.string(), z.unknown())])),
   /** JSM: false for internal comments, which are not replies the customer saw. */
-  jsdPublic: z.boolean().optional(),
+  jsdPublic: z.optional(z.boolean()),
 });
 
 const issueSchema = z.object({
-  key: z.string().min(1),
-  self: z.string().optional(),
+  key: z.string().check(z.minLength(1)),
+  self: z.optional(z.string()),
   fields: z.looseObject({
     status: z.object({
-      name: z.string().optional(),
-      statusCategory: z.object({ key: z.string(), name: z.string().optional() }),
+      name: z.optional(z.string()),
+      statusCategory: z.object({ key: z.string(), name: z.optional(z.string()) }),
     }),
     priority: named,
     issuetype: named,
     resolution: named,
-    resolutiondate: z.string().nullish(),
-    assignee: z.object({ accountId: z.string().min(1), emailAddress: z.string().nullish() }).nullish(),
-    attachment: z
-      .array(
+    resolutiondate: z.nullish(z.string()),
+    assignee: z.nullish(
+      z.object({ accountId: z.string().check(z.minLength(1)), emailAddress: z.nullish(z.string()) }),
+    ),
+    attachment: z.nullish(
+      z.array(
         z.object({
-          filename: z.string().min(1),
+          filename: z.string().check(z.minLength(1)),
           content: z.url({ protocol: /^https?$/ }),
-          mimeType: z.string().nullish(),
-          size: z.number().int().nonnegative().nullish(),
+          mimeType: z.nullish(z.string()),
+          size: z.nullish(z.number().check(z.int(), z.nonnegative())),
         }),
-      )
-      .nullish(),
-    comment: z.object({ comments: z.array(commentSchema) }).nullish(),
+      ),
+    ),
+    comment: z.nullish(z.object({ comments: z.array(commentSchema) })),
   }),
 });
 

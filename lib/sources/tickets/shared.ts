@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
 import { MalformedError } from '#lib/http/errors.ts';
 import { decodeTemplateText } from './text.ts';
@@ -85,10 +86,13 @@ export function optional<K extends string>(key: K, value: string | undefined): P
 }
 
 /** A template value that is a string or a number (`"{{ticket.id}}"` quoted or not). */
-export const idValue = z
-  .union([z.string(), z.number()])
-  .transform((v) => String(v).trim())
-  .pipe(z.string().min(1));
+export const idValue = z.pipe(
+  z.pipe(
+    z.union([z.string(), z.number()]),
+    z.transform((v) => String(v).trim()),
+  ),
+  z.string().check(z.minLength(1)),
+);
 
 /** Templates render a missing placeholder as "" and a dropdown's empty option as "-". */
 export function label(value: string | undefined): string | null {
@@ -97,9 +101,9 @@ export function label(value: string | undefined): string | null {
 }
 
 /** Custom field values from a template object: strings decoded, numbers and booleans as text, blanks dropped. */
-export const customFieldsValue = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
-  .optional();
+export const customFieldsValue = z.optional(
+  z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+);
 
 export function templateCustomFields(fields: z.infer<typeof customFieldsValue>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -112,18 +116,21 @@ export function templateCustomFields(fields: z.infer<typeof customFieldsValue>):
 }
 
 /** The attachments array our templates render (one object per file of the latest public comment). */
-export const templateAttachments = z
-  .array(
+export const templateAttachments = z.optional(
+  z.array(
     z.object({
-      file_name: z.string().optional(),
+      file_name: z.optional(z.string()),
       content_url: z.string(),
-      content_type: z.string().optional(),
-      size: z
-        .union([z.number().int().nonnegative(), z.string().regex(/^\s*\d*\s*$/, 'expected digits')])
-        .optional(),
+      content_type: z.optional(z.string()),
+      size: z.optional(
+        z.union([
+          z.number().check(z.int(), z.nonnegative()),
+          z.string().check(z.regex(/^\s*\d*\s*$/, 'expected digits')),
+        ]),
+      ),
     }),
-  )
-  .optional();
+  ),
+);
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '#lib/zod-mini.ts';
 import type { TicketResolved } from '#lib/events.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
 import type { RawRequest, SourceContext, TicketSource } from '../types.ts';
@@ -46,17 +47,17 @@ const envelope = z.object({
 });
 
 const body = z.object({
-  updated_at: z.string().optional(),
-  priority: z.string().optional(),
-  ticket_type: z.string().optional(),
-  ticket_url: z.string().optional(),
-  assignee_email: z.string().optional(),
-  wolkvox_id: z.string().optional(),
+  updated_at: z.optional(z.string()),
+  priority: z.optional(z.string()),
+  ticket_type: z.optional(z.string()),
+  ticket_url: z.optional(z.string()),
+  assignee_email: z.optional(z.string()),
+  wolkvox_id: z.optional(z.string()),
   /** Optional: one helpdesk feeding several wolkvox operations names its own. */
-  wolkvox_operation: z.string().optional(),
+  wolkvox_operation: z.optional(z.string()),
   /** Optional: a dedicated "resolution" ticket field, preferred over the public reply. */
-  resolution: z.string().optional(),
-  solution: z.string().optional(),
+  resolution: z.optional(z.string()),
+  solution: z.optional(z.string()),
   custom_fields: customFieldsValue,
   attachments: templateAttachments,
 });
