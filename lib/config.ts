@@ -4,6 +4,7 @@ import { DEFAULT_WOMPI_REFERENCE_PATTERN } from './sources/payments/wompi-refere
 import { type CaseRules, DEFAULT_PRIORITY_MAP } from './translate/case.ts';
 import type { ObligationRules } from './translate/obligation.ts';
 import { resolveWolkvoxServer } from './wolkvox/host.ts';
+import { MAX_CONCURRENT_PER_TOKEN } from './wolkvox/vendor.ts';
 
 /**
  * Every environment variable the functions read, validated once at cold start. The README's
@@ -67,6 +68,8 @@ const schema = z.object({
   SECRETS_TTL_SECONDS: integer(300, 1, 86_400),
   DISPATCH: preprocess(blankIsUnset, z.optional(z.enum(['queue', 'direct']))),
   WOLKVOX_TIMEOUT_MS: integer(10_000, 100, 60_000),
+  // wolkvox rejects a third in-flight request per token; several containers must share the two.
+  WOLKVOX_MAX_IN_FLIGHT: integer(MAX_CONCURRENT_PER_TOKEN, 1, MAX_CONCURRENT_PER_TOKEN),
   WOLKVOX_OBLIGATION_UPDATE_METHOD: preprocess(blankIsUnset, z._default(z.enum(['POST', 'PUT']), 'POST')),
   LOG_LEVEL: preprocess(
     (value) => (typeof value === 'string' ? value.toUpperCase() : value),
@@ -182,6 +185,8 @@ export interface Config {
     operation: string;
     timeoutMs: number;
     obligationUpdateMethod: 'POST' | 'PUT';
+    /** wolkvox requests this container may have in flight at once (all containers: ≤ 2). */
+    maxInFlight: number;
   };
   secrets: { secretId: string | undefined; ttlMs: number };
   dispatch: 'queue' | 'direct';
@@ -244,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       operation: value.WOLKVOX_OPERATION,
       timeoutMs: value.WOLKVOX_TIMEOUT_MS,
       obligationUpdateMethod: value.WOLKVOX_OBLIGATION_UPDATE_METHOD,
+      maxInFlight: value.WOLKVOX_MAX_IN_FLIGHT,
     },
     secrets: { secretId: value.SECRET_ID, ttlMs: value.SECRETS_TTL_SECONDS * 1000 },
     // Deployments queue (the 2-per-token limit needs one drain); local runs apply directly.

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
         operation: 'cobranzas_bog',
         timeoutMs: 10_000,
         obligationUpdateMethod: 'POST',
+        maxInFlight: 2,
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',
@@ -142,9 +143,11 @@ describe('loadConfig', () => {
       DISPATCH: 'carrier-pigeon',
       SECRETS_TTL_SECONDS: '-5',
       WOLKVOX_TIMEOUT_MS: 'soon',
+      WOLKVOX_MAX_IN_FLIGHT: '3',
       AWS_LAMBDA_FUNCTION_NAME: 'paymentReceived',
     });
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
+    expect(problems.join('\n')).toMatch(/WOLKVOX_MAX_IN_FLIGHT:/);
     expect(problems.join('\n')).toMatch(/WOLKVOX_SERVER: .*crm0001\.wolkvox\.com/);
     expect(problems.join('\n')).toMatch(/WOLKVOX_OPERATION:/);
     expect(problems.join('\n')).toMatch(/DISPATCH:/);

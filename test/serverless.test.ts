@@ -188,6 +188,11 @@ describe('osls package (offline, no AWS credentials)', () => {
     });
     expect(mapping.Properties.BatchSize).toBeGreaterThanOrEqual(1);
     expect(mapping.Properties.BatchSize).toBeLessThanOrEqual(10);
+    // All containers together may never have more than wolkvox's 2 requests in flight per token.
+    const { MaximumConcurrency } = mapping.Properties.ScalingConfig as { MaximumConcurrency: number };
+    const { Variables } = lambda('wolkvoxSync').props.Environment as { Variables: Record<string, string> };
+    const perContainer = Number(Variables.WOLKVOX_MAX_IN_FLIGHT);
+    expect(MaximumConcurrency * perContainer).toBeLessThanOrEqual(2);
   });
 
   it('keeps commands in an encrypted FIFO queue that dead-letters into a FIFO parking queue', () => {

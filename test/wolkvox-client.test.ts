@@ -27,12 +27,15 @@ function baseUrl(): string {
 
 const fixedToken = (value = TOKEN): TokenProvider => ({ get: async () => value });
 
-function client(options: { token?: TokenProvider; timeoutMs?: number; calls?: CallRecord[] } = {}) {
+function client(
+  options: { token?: TokenProvider; timeoutMs?: number; calls?: CallRecord[]; maxInFlight?: number } = {},
+) {
   return createWolkvoxClient({
     baseUrl: baseUrl(),
     operation: sandbox.operation,
     token: options.token ?? fixedToken(),
     timeoutMs: options.timeoutMs ?? 5_000,
+    maxInFlight: options.maxInFlight,
     onCall: (call) => options.calls?.push(call),
   });
 }
@@ -306,14 +309,26 @@ describe('limits and hygiene', () => {
     expect(Math.max(...sandbox.requests().map((r) => r.inFlightAtStart))).toBeLessThanOrEqual(1);
   });
 
-  it('two clients on the same token share the limit', async () => {
+  it('with maxInFlight 1, two containers (one client each) stay within the token limit together', async () => {
     sandbox.setFaults({ latencyMs: 40 });
-    const a = client();
-    const b = client();
+    const a = client({ maxInFlight: 1 });
+    const b = client({ maxInFlight: 1 });
     await Promise.all([
       ...Array.from({ length: 4 }, () => a.queryObligation(carlos)),
       ...Array.from({ length: 4 }, () => b.queryObligation(carlos)),
     ]);
+    expect(sandbox.stats().maxInFlightOverall).toBe(2);
+    expect(sandbox.stats().rejectedSimultaneous).toBe(0);
+    sandbox.reset();
+    sandbox.setFaults({ latencyMs: 40 });
+    await Promise.all(Array.from({ length: 4 }, () => a.queryObligation(carlos)));
+    expect(sandbox.stats().maxInFlightOverall).toBe(1);
+  });
+
+  it("never exceeds wolkvox's limit, whatever maxInFlight says", async () => {
+    sandbox.setFaults({ latencyMs: 40 });
+    const api = client({ maxInFlight: 5 });
+    await Promise.all(Array.from({ length: 6 }, () => api.queryObligation(carlos)));
     expect(sandbox.stats().maxInFlightOverall).toBe(2);
     expect(sandbox.stats().rejectedSimultaneous).toBe(0);
   });

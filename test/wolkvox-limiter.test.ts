@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Semaphore, tokenSemaphore } from '#lib/wolkvox/limiter.ts';
+import { Semaphore, tokenSlots } from '#lib/wolkvox/limiter.ts';
 
 describe('Semaphore', () => {
   it('grants at most `limit` at once and serves waiters in order', async () => {
@@ -39,8 +39,20 @@ describe('Semaphore', () => {
     await expect(semaphore.acquire(AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
   });
 
-  it('shares one semaphore per token value across the process', () => {
-    expect(tokenSemaphore('token-a')).toBe(tokenSemaphore('token-a'));
-    expect(tokenSemaphore('token-a')).not.toBe(tokenSemaphore('token-b'));
+  it('keeps one semaphore per token value, of the given limit', async () => {
+    const slots = tokenSlots(1);
+    expect(slots('token-a')).toBe(slots('token-a'));
+    expect(slots('token-a')).not.toBe(slots('token-b'));
+    const release = await slots('token-a').acquire();
+    expect(slots('token-a').active).toBe(1);
+    let second = false;
+    void slots('token-a')
+      .acquire()
+      .then(() => (second = true));
+    await Promise.resolve();
+    expect(second).toBe(false);
+    release();
+    await Promise.resolve();
+    expect(second).toBe(true);
   });
 });

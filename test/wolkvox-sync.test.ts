@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
+import type { Ledger } from '#lib/ledger/types.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ApplyPaymentCommand } from '#lib/events.ts';
 import { localContext } from '#lib/local/runtime.ts';
@@ -13,7 +15,7 @@ const harness = useSandboxAndSqs();
 
 const PARKED_QUEUE_URL = 'http://127.0.0.1/000000000000/parked.fifo';
 
-function worker() {
+function worker(options: { ledger?: Ledger; env?: Record<string, string> } = {}) {
   const config = loadConfig({
     WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
@@ -21,6 +23,7 @@ function worker() {
     QUEUE_URL: 'http://127.0.0.1/000000000000/commands.fifo',
     PARKED_QUEUE_URL,
     LEDGER_TABLE: 'in-memory-for-this-test',
+    ...options.env,
   });
   const secrets = localSecretsSource();
   return wolkvoxSyncFromRuntime(
@@ -28,7 +31,7 @@ function worker() {
       secrets,
       sqs: harness.sqs.client,
       logLevel: 'SILENT',
-      ledger: createMemoryLedger(),
+      ledger: options.ledger ?? createMemoryLedger(),
     }),
   );
 }
@@ -120,6 +123,50 @@ describe('wolkvoxSync', () => {
     ]);
     expect(balance(carlos, carlosLoan)).toBe('1250000');
     expect(balance(maria, mariaTarjeta)).toBe('2370900');
+  });
+
+  it('works the groups of a batch side by side, each group in order, within its request slots', async () => {
+    // A ledger with DynamoDB-like round trips, logging what each event goes through.
+    const inner = createMemoryLedger();
+    const log: string[] = [];
+    let open = 0;
+    let mostOpen = 0;
+    const slow: Ledger = {
+      async claim(entry, leaseMs) {
+        log.push(`claim ${entry.identity}`);
+        mostOpen = Math.max(mostOpen, ++open);
+        await sleep(15);
+        return inner.claim(entry, leaseMs);
+      },
+      async prepare(entry, token, fingerprints) {
+        await sleep(15);
+        return inner.prepare(entry, token, fingerprints);
+      },
+      async settle(entry, token) {
+        await sleep(15);
+        await inner.settle(entry, token);
+        open--;
+        log.push(`settle ${entry.identity}`);
+      },
+      async release(entry, token) {
+        open--;
+        return inner.release(entry, token);
+      },
+    };
+    harness.sandbox.setFaults({ latencyMs: 20 });
+    const a1 = record(message(command('tx-a1', carlos, carlosLoan, 10_000_00)));
+    const a2 = record(message(command('tx-a2', carlos, carlosLoan, 20_000_00)));
+    const b1 = record(message(command('tx-b1', maria, mariaTarjeta, 5_000_00)));
+    const c1 = record(message(command('tx-c1', carlos, carlosPagare, 1_000_00)));
+    const container = worker({ ledger: slow, env: { WOLKVOX_MAX_IN_FLIGHT: '1' } });
+    const result = await container({ Records: [a1, a2, b1, c1] }, localContext('wolkvoxSync'));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(balance(carlos, carlosLoan)).toBe('1220000');
+    expect(mostOpen).toBe(3);
+    expect(log.indexOf('settle wompi:tx-a1')).toBeLessThan(log.indexOf('claim wompi:tx-a2'));
+    expect(harness.sandbox.stats().maxInFlightOverall).toBe(1);
+    expect(harness.sandbox.stats().rejectedSimultaneous).toBe(0);
   });
 
   it('quota and auth failures are retried later, not parked', async () => {

@@ -26,6 +26,7 @@ export function createApplySide(
     token: wolkvoxTokenFrom(secrets),
     timeoutMs: config.wolkvox.timeoutMs,
     obligationUpdateMethod: config.wolkvox.obligationUpdateMethod,
+    maxInFlight: config.wolkvox.maxInFlight,
     onCall: overrides.onCall,
   });
   const attachments: AttachmentFetcher = async (refs, provider, signal) => {

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher, FormData, request } from '#lib/undici.ts';
 import { classifyAnswer } from './classify.ts';
 import { type FailureKind, WolkvoxError } from './errors.ts';
-import { tokenSemaphore } from './limiter.ts';
+import { tokenSlots } from './limiter.ts';
 import {
   type CaseFile,
   type CaseInsert,
@@ -10,7 +10,7 @@ import {
   OBLIGATION_TEXT_FIELDS,
   type Obligation,
 } from './types.ts';
-import { ENDPOINTS, type EndpointPath, type WolkvoxEnvelope } from './vendor.ts';
+import { ENDPOINTS, type EndpointPath, MAX_CONCURRENT_PER_TOKEN, type WolkvoxEnvelope } from './vendor.ts';
 
 /** Where the token comes from; `refresh` is called once when wolkvox rejects it. */
 export interface TokenProvider {
@@ -34,6 +34,11 @@ export interface WolkvoxClientOptions {
   timeoutMs?: number;
   /** updateObligation's method: the docs say PUT in prose and POST in the sample (A1). */
   obligationUpdateMethod?: 'POST' | 'PUT';
+  /**
+   * Requests in flight per token from this client (default and maximum: wolkvox's 2). The runtime
+   * builds one client per container; N containers that call wolkvox at once need 2 ÷ N each.
+   */
+  maxInFlight?: number;
   dispatcher?: Dispatcher;
   /** Observes every call (no token, no body): for logs, the demo and benchmarks. */
   onCall?: (call: CallRecord) => void;
@@ -65,6 +70,9 @@ export function createWolkvoxClient(options: WolkvoxClientOptions) {
   const { baseUrl, operation, token } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const dispatcher = options.dispatcher ?? defaultAgent();
+  const slots = tokenSlots(
+    Math.min(options.maxInFlight ?? MAX_CONCURRENT_PER_TOKEN, MAX_CONCURRENT_PER_TOKEN),
+  );
 
   async function send(endpoint: EndpointPath, body: Body, method: string, call: CallOptions) {
     const value = await token.get();
@@ -90,7 +98,7 @@ export function createWolkvoxClient(options: WolkvoxClientOptions) {
       : AbortSignal.timeout(timeoutMs);
     let release: () => void;
     try {
-      release = await tokenSemaphore(tokenValue).acquire(signal);
+      release = await slots(tokenValue).acquire(signal);
     } catch (cause) {
       throw new WolkvoxError('deadline reached while waiting for a free slot on the token', {
         kind: 'transient',

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { MAX_CONCURRENT_PER_TOKEN } from './vendor.ts';
 
 /**
  * A FIFO counting semaphore: wolkvox rejects a third in-flight request per token, so extra
@@ -56,16 +55,19 @@ export class Semaphore {
   }
 }
 
-// One semaphore per token for the whole process: every client built on the same token shares it.
-const perToken = new Map<string, Semaphore>();
-
-/** The process-wide semaphore of a token (keyed by a digest, so the map never holds the token). */
-export function tokenSemaphore(token: string): Semaphore {
-  const key = createHash('sha256').update(token).digest('base64url');
-  let semaphore = perToken.get(key);
-  if (!semaphore) {
-    semaphore = new Semaphore(MAX_CONCURRENT_PER_TOKEN);
-    perToken.set(key, semaphore);
-  }
-  return semaphore;
+/**
+ * The slots of each token, for one client (one per container): at most `limit` requests in flight
+ * per token. Keyed by a digest, so the map never holds the token.
+ */
+export function tokenSlots(limit: number): (token: string) => Semaphore {
+  const perToken = new Map<string, Semaphore>();
+  return (token) => {
+    const key = createHash('sha256').update(token).digest('base64url');
+    let semaphore = perToken.get(key);
+    if (!semaphore) {
+      semaphore = new Semaphore(limit);
+      perToken.set(key, semaphore);
+    }
+    return semaphore;
+  };
 }

@@ -25,7 +25,6 @@ export interface SyncDeps extends ApplyDeps {
  * its reason and acknowledged: retrying it would only repeat it.
  */
 export function wolkvoxSyncHandler(deps: SyncDeps) {
-  const processor = new SqsFifoPartialProcessorAsync();
   const now = deps.now ?? (() => new Date());
   const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
   // Once wolkvox says the quota is spent, this container stops spending calls until the reset.
@@ -105,14 +104,34 @@ export function wolkvoxSyncHandler(deps: SyncDeps) {
     deps.logger.error('parked', { provider: meta.provider, eventId: meta.eventId, reason });
   }
 
-  return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, {
-      context,
-      skipGroupOnError: true,
-      // A wolkvox outage fails whole batches; report them as item failures like any other (SQS
-      // redelivers the same way) and keep Lambda errors for real crashes, which alarms watch.
-      throwOnFullBatchFailure: false,
-    });
+  /**
+   * Records of one message group (one wolkvox record) go in order through Powertools' FIFO
+   * processor; the groups of a batch go side by side, so one group's ledger round trips overlap
+   * another's wolkvox call. The client's slots (WOLKVOX_MAX_IN_FLIGHT) keep wolkvox's limit.
+   */
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const groups = Map.groupBy(
+      event.Records,
+      (record) => record.attributes.MessageGroupId ?? record.messageId,
+    );
+    const answers = await Promise.all(
+      [...groups.values()].map((Records) =>
+        processPartialResponse(
+          { Records },
+          (record: SQSRecord) => handleRecord(record, context),
+          new SqsFifoPartialProcessorAsync(),
+          {
+            context,
+            skipGroupOnError: true,
+            // A wolkvox outage fails whole batches; report them as item failures like any other (SQS
+            // redelivers the same way) and keep Lambda errors for real crashes, which alarms watch.
+            throwOnFullBatchFailure: false,
+          },
+        ),
+      ),
+    );
+    return { batchItemFailures: answers.flatMap((answer) => answer.batchItemFailures) };
+  };
 }
 
 function parse(body: string): QueuedMessage | undefined {
