@@ -30,8 +30,10 @@ export interface ColdSummary {
   runs: number;
   /** Process start → first answer (Node's own bootstrap included). */
   medianTotalMs: number;
-  /** Bundle import + first event: the part the bundle is responsible for. */
+  /** Bundle import + first event: the part the bundle is responsible for (the target). */
   medianLoadAndServeMs: number;
+  /** Process start → the driver's first line: Node's own start-up, the same for any bundle. */
+  medianStartUpMs: number;
   medianImportMs: number;
   medianFirstEventMs: number;
   medianMaxRssBytes: number;
@@ -152,6 +154,7 @@ function summarize(samples: ColdRun[]): ColdSummary {
     runs: samples.length,
     medianTotalMs: round(median(samples.map((s) => s.totalMs))),
     medianLoadAndServeMs: round(median(samples.map((s) => s.importMs + s.firstEventMs))),
+    medianStartUpMs: round(median(samples.map((s) => s.totalMs - s.importMs - s.firstEventMs))),
     medianImportMs: round(median(samples.map((s) => s.importMs))),
     medianFirstEventMs: round(median(samples.map((s) => s.firstEventMs))),
     medianMaxRssBytes: median(samples.map((s) => s.maxRssBytes)),

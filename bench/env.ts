@@ -18,6 +18,8 @@ export function deployEnv(services: ServiceEndpoints, functionName: string): Rec
     PARKED_QUEUE_URL: `${services.sqs}/000000000000/wolkvox-webhooks-bench-parked.fifo`,
     LEDGER_TABLE,
     LOG_LEVEL: 'INFO',
+    // serverless.yml sets it on the worker (2 containers × 1 = wolkvox's limit); ingress never calls wolkvox.
+    WOLKVOX_MAX_IN_FLIGHT: '1',
     NODE_OPTIONS: '--enable-source-maps',
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_REGION: 'us-east-1',
