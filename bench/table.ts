@@ -306,8 +306,8 @@ export function renderTable(results: BenchResults): string {
     const warmWorker = results.warm['wolkvox-sync'];
     const ledgerMs = (warmWorker.ours.wallUs.p50 - warmWorker.oursMemoryLedger.wallUs.p50) / 1000;
     out.push(
-      `   (the DynamoDB ledger's calls run one after another while the container holds no wolkvox`,
-      `    slot: ≈ ${fixed(ledgerMs, 1)} ms per payment here, the warm worker with and without it in c.)`,
+      `   (the DynamoDB ledger's calls take ≈ ${fixed(ledgerMs, 1)} ms per payment here: c., the warm worker with and`,
+      `    without it. Other groups' wolkvox calls overlap them, except at the start and end of a batch.)`,
     );
   }
 

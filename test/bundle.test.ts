@@ -68,13 +68,15 @@ describe('bundles', () => {
         expect(has(loaded, absent), absent).toBe(false);
       }
       for (const present of [
-        'node_modules/@aws-sdk/client-sqs/',
         'node_modules/@aws-sdk/client-secrets-manager/',
         'node_modules/@middy/core/',
         'lib/dispatch/queue.ts',
       ]) {
         expect(has(loaded, present), present).toBe(true);
       }
+      // The SQS client loads once an event is verified; a forged request never pays for it.
+      expect(has(loaded, 'node_modules/@aws-sdk/client-sqs/')).toBe(false);
+      expect(has(everything(name), 'node_modules/@aws-sdk/client-sqs/')).toBe(true);
       // Local runs still work from the bundle (osls invoke local): the worker side is a lazy chunk.
       expect(has(everything(name), 'lib/worker/apply.ts')).toBe(true);
     },
@@ -99,6 +101,8 @@ describe('bundles', () => {
     }
     const loaded = coldStart('wolkvox-sync');
     expect(has(loaded, 'node_modules/undici/')).toBe(true);
+    // SQS only delays or parks a message: loaded by the first invocation that needs it.
+    expect(has(loaded, 'node_modules/@aws-sdk/client-sqs/')).toBe(false);
     expect(has(loaded, 'node_modules/@aws-sdk/client-dynamodb/')).toBe(true);
     // The attachment downloader is loaded by the first case with files.
     expect(has(loaded, 'lib/attachments/')).toBe(false);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { UnavailableError } from '#lib/http/errors.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from './message.ts';
@@ -13,17 +13,23 @@ export interface QueueDispatcherOptions {
   now?: () => Date;
 }
 
+/**
+ * The SQS client's module, loaded on first use: ingress needs it only once an event is verified,
+ * and the worker only to delay or park a message, which most invocations never do.
+ */
+export const loadSqs = () => import('@aws-sdk/client-sqs');
+
 /** Deployments: ingress enqueues to the SQS FIFO queue that wolkvoxSync drains 2 at a time. */
 export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
   const now = options.now ?? (() => new Date());
   // Created on first use: a cold start that fails verification never pays for it.
   let client = options.client;
-  const sqs = (): SQSClient =>
-    (client ??= new SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }));
 
-  async function send(input: ConstructorParameters<typeof SendMessageCommand>[0], signal?: AbortSignal) {
+  async function send(input: SendMessageCommandInput, signal?: AbortSignal) {
     try {
-      return await sqs().send(new SendMessageCommand(input), { abortSignal: signal });
+      const { SendMessageCommand, SQSClient } = await loadSqs();
+      client ??= new SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+      return await client.send(new SendMessageCommand(input), { abortSignal: signal });
     } catch (cause) {
       // The provider retries on a 503: nothing was taken in, so nothing is lost.
       throw new UnavailableError('queue unavailable, retry later', { cause });

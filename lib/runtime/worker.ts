@@ -1,5 +1,5 @@
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '#lib/config.ts';
+import { loadSqs } from '#lib/dispatch/queue.ts';
 import { MAX_VISIBILITY_SECONDS } from '#lib/worker/retry.ts';
 import { wolkvoxSyncHandler } from '#lib/worker/sync.ts';
 import { createApplySide, createDirectDispatcher } from './apply.ts';
@@ -29,6 +29,7 @@ export function wolkvoxSyncFromRuntime(runtime: Runtime) {
     attachments: runtime.attachments,
     ledger: runtime.ledger,
     delayMessage: async (receiptHandle, seconds) => {
+      const { ChangeMessageVisibilityCommand, SQSClient } = await loadSqs();
       runtime.sqs ??= new SQSClient({});
       await runtime.sqs.send(
         new ChangeMessageVisibilityCommand({

@@ -108,14 +108,22 @@ export function parseMajor(value: string, exponent: number): number {
   return minor;
 }
 
+// Building a formatter loads the zone's ICU data: once per zone per container, not per payment.
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The calendar day of `instant` in the operation's time zone, in wolkvox's date format. */
 export function calendarDate(instant: Date, rules: Pick<ObligationRules, 'timeZone' | 'dateFormat'>): string {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: rules.timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(instant);
+  let format = dayFormats.get(rules.timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: rules.timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dayFormats.set(rules.timeZone, format);
+  }
+  const parts = format.formatToParts(instant);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   const [day, month, year] = [part('day'), part('month'), part('year')];
   if (rules.dateFormat === 'MM-DD-YYYY') return `${month}-${day}-${year}`;
