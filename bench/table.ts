@@ -212,34 +212,24 @@ export function renderTable(results: BenchResults): string {
   out.push(row(['', 'ours', 'naive', 'ratio'], w1));
   for (const name of FUNCTIONS) {
     const c = results.coldStart[name];
+    const msRow = (
+      label: string,
+      key: 'medianLoadAndServeMs' | 'medianTotalMs' | 'medianStartUpMs',
+      withRatio = true,
+    ) =>
+      row(
+        [
+          label,
+          fixed(c.ours[key], 1),
+          fixed(c.naive[key], 1),
+          withRatio ? fixed(ratio(c.ours[key], c.naive[key])) : '',
+        ],
+        w1,
+      );
     out.push(
-      row(
-        [
-          `   ${name} load + first event`,
-          fixed(c.ours.medianLoadAndServeMs, 1),
-          fixed(c.naive.medianLoadAndServeMs, 1),
-          fixed(ratio(c.ours.medianLoadAndServeMs, c.naive.medianLoadAndServeMs)),
-        ],
-        w1,
-      ),
-      row(
-        [
-          '     with Node start-up (total)',
-          fixed(c.ours.medianTotalMs, 1),
-          fixed(c.naive.medianTotalMs, 1),
-          fixed(ratio(c.ours.medianTotalMs, c.naive.medianTotalMs)),
-        ],
-        w1,
-      ),
-      row(
-        [
-          '     of which Node start-up',
-          fixed(c.ours.medianStartUpMs, 1),
-          fixed(c.naive.medianStartUpMs, 1),
-          '',
-        ],
-        w1,
-      ),
+      msRow(`   ${name} load + first event`, 'medianLoadAndServeMs'),
+      msRow('     with Node start-up (total)', 'medianTotalMs'),
+      msRow('     of which Node start-up', 'medianStartUpMs', false),
     );
   }
 
