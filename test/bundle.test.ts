@@ -109,6 +109,16 @@ describe('bundles', () => {
     expect(has(all, 'lib/attachments/fetch.ts')).toBe(true);
   });
 
+  it.each(NAMES)('%s reaches Node built-ins through require(), not their eager ESM facades', (name) => {
+    // Only the banner's node:module import may stay an ESM import of a built-in.
+    const esmBuiltins = Object.values(metafiles[name].outputs).flatMap((output) =>
+      output.imports
+        .filter((i) => i.external && i.kind !== 'require-call' && i.path !== 'node:module')
+        .map((i) => i.path),
+    );
+    expect(esmBuiltins).toEqual([]);
+  });
+
   it.each(NAMES)("%s takes undici's client without its index (fetch, WebSocket, mocks) or Milo", (name) => {
     const all = everything(name);
     for (const absent of [
