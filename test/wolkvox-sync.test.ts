@@ -115,8 +115,23 @@ describe('wolkvoxSync', () => {
     const a1 = record(message(command('tx-a1', carlos, carlosLoan, 10_000_00)));
     const a2 = record(message(command('tx-a2', carlos, carlosLoan, 20_000_00)));
     const b1 = record(message(command('tx-b1', maria, mariaTarjeta, 5_000_00)));
+    // Groups run side by side, so the injected failure must reach a1's request, not b1's:
+    // b1 is claimed only once a1 has failed and let go of its claim.
+    const inner = createMemoryLedger();
+    const a1LetGo = Promise.withResolvers<undefined>();
+    const ledger: Ledger = {
+      ...inner,
+      async claim(entry, leaseMs) {
+        if (entry.identity === 'wompi:tx-b1') await a1LetGo.promise;
+        return inner.claim(entry, leaseMs);
+      },
+      async release(entry, token) {
+        await inner.release(entry, token);
+        if (entry.identity === 'wompi:tx-a1') a1LetGo.resolve(undefined);
+      },
+    };
     harness.sandbox.failNext('error500');
-    const result = await worker()({ Records: [a1, a2, b1] }, localContext('wolkvoxSync'));
+    const result = await worker({ ledger })({ Records: [a1, a2, b1] }, localContext('wolkvoxSync'));
     expect(result.batchItemFailures).toEqual([
       { itemIdentifier: a1.messageId },
       { itemIdentifier: a2.messageId },
