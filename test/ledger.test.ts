@@ -293,6 +293,90 @@ describe('dynamodb ledger items', () => {
     });
   });
 
+  /** The table's client, logging each call as it is sent (`UpdateItem`, …) and, if asked, answered. */
+  function loggingClient(log: string[], answers = false): DynamoDBClient {
+    const client = db().client;
+    return {
+      send: async (command: { constructor: { name: string } }) => {
+        const name = command.constructor.name.replace(/Command$/, '');
+        log.push(name);
+        const output = await client.send(command as never);
+        if (answers) log.push(`${name} answered`);
+        return output;
+      },
+    } as unknown as DynamoDBClient;
+  }
+
+  it('claims in one round trip: the record is read beside the conditional write', async () => {
+    const log: string[] = [];
+    const ledger = createDynamoLedger({
+      tableName: TABLE,
+      client: loggingClient(log, true),
+      now: clock().now,
+    });
+    const first = entry();
+    await ledger.settle(first, tokenOf(await ledger.claim(first, LEASE_MS)));
+    log.length = 0;
+    const claim = await ledger.claim(entry({ record: first.record }), LEASE_MS);
+    expect(claim).toMatchObject({ status: 'claimed', newest: '2025-03-01T10:00:00.000Z' });
+    expect(log.slice(0, 2)).toEqual(['UpdateItem', 'GetItem']);
+  });
+
+  it('settles its own live claim in two writes; a token it did not win, or a lease near its end, is read first', async () => {
+    const time = clock();
+    const log: string[] = [];
+    const mine = createDynamoLedger({ tableName: TABLE, client: loggingClient(log), now: time.now });
+    const other = createDynamoLedger({ tableName: TABLE, client: db().client, now: time.now });
+
+    const live = entry();
+    const token = tokenOf(await mine.claim(live, LEASE_MS));
+    log.length = 0;
+    await mine.settle(live, token);
+    expect(log).toEqual(['UpdateItem', 'UpdateItem']);
+
+    // Won by another ledger (another container): this one has no claim of its own to go by.
+    const elsewhere = entry();
+    const theirs = tokenOf(await other.claim(elsewhere, LEASE_MS));
+    log.length = 0;
+    await mine.settle(elsewhere, theirs);
+    expect(log).toEqual(['GetItem', 'UpdateItem', 'UpdateItem']);
+
+    // Within seconds of the lease's end another host's clock may already see it ended: read first.
+    const late = entry();
+    const lateToken = tokenOf(await mine.claim(late, LEASE_MS));
+    time.advance(LEASE_MS - 1_000);
+    log.length = 0;
+    await mine.settle(late, lateToken);
+    expect(log).toEqual(['GetItem', 'UpdateItem', 'UpdateItem']);
+  });
+
+  it('refuses the settle of a claim another container took over, leaving the record untouched', async () => {
+    const time = clock();
+    const first = createDynamoLedger({ tableName: TABLE, client: db().client, now: time.now });
+    const second = createDynamoLedger({ tableName: TABLE, client: db().client, now: time.now });
+    const event = entry();
+    const stale = tokenOf(await first.claim(event, LEASE_MS));
+    time.advance(LEASE_MS + 1);
+    const fresh = tokenOf(await second.claim(event, LEASE_MS));
+
+    await expect(first.settle(event, stale)).rejects.toMatchObject({
+      name: 'ClaimLostError',
+      message: expect.stringContaining('another attempt owns it'),
+    });
+    expect(await rawItem(`RECORD#${event.record}`, 'RECORD')).toBeUndefined();
+    await second.settle(event, fresh);
+    expect(await first.claim(event, LEASE_MS)).toEqual({ status: 'applied' });
+  });
+
+  it('sends each call one event-loop turn later, so a wolkvox request waiting to be written goes first', async () => {
+    const order: string[] = [];
+    const ledger = createDynamoLedger({ tableName: TABLE, client: loggingClient(order), now: clock().now });
+    // undici writes a request on a reused keep-alive socket one turn after it is made, like this.
+    setImmediate(() => order.push('wolkvox request written'));
+    await ledger.claim(entry(), LEASE_MS);
+    expect(order).toEqual(['wolkvox request written', 'UpdateItem', 'GetItem']);
+  });
+
   it('turns a missing table into a retryable LedgerUnavailableError', async () => {
     const ledger = createDynamoLedger({ tableName: 'no-such-table', client: db().client });
     await expect(ledger.claim(entry(), LEASE_MS)).rejects.toMatchObject({

@@ -43,6 +43,8 @@ const CONDITION_FAILED = Symbol('condition failed');
 // A claim that loses its conditional write reads the item to say why; if the item changed again in
 // between (released, or its lease just ran out) it tries again, a bounded number of times.
 const CLAIM_ATTEMPTS = 3;
+// Clocks of different hosts disagree by milliseconds; a lease this far from its end is still ours.
+const LEASE_MARGIN_MS = 5_000;
 
 /**
  * The deployed ledger: one DynamoDB table, conditional writes only.
@@ -54,6 +56,9 @@ const CLAIM_ATTEMPTS = 3;
 export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   const { tableName: TableName, now = Date.now, retentionMs = DEFAULT_RETENTION_MS } = options;
   let client = options.client;
+  // The claims this ledger won, by event: while one's lease has time left nobody can take it over
+  // (a claim needs the lease to have ended), so settling it needs no ownership read.
+  const won = new Map<string, { token: string; leaseUntil: number }>();
 
   async function send<T>(
     operation: LedgerOperation,
@@ -66,6 +71,10 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
     });
     try {
+      // One event-loop turn first: undici writes a request on a reused keep-alive socket only a
+      // turn after it is made, and a wolkvox slot is worth more than a ledger call's millisecond
+      // (the SDK builds and signs each call on the loop for about a millisecond of CPU).
+      await new Promise(setImmediate);
       return await request(client);
     } catch (error) {
       if (errorName(error) === 'ConditionalCheckFailedException') return CONDITION_FAILED;
@@ -92,6 +101,52 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     return output === CONDITION_FAILED ? undefined : str(output.Item, 'newest');
   }
 
+  /**
+   * Takes the event if it is free, or pending with an expired lease. Fingerprints are kept: they
+   * belong to the event, not the attempt.
+   */
+  function writeClaim(entry: LedgerEntry, eventTime: string, token: string, at: number, leaseMs: number) {
+    return send('claim', entry.identity, (c) =>
+      c.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: eventKey(entry.identity),
+          ConditionExpression: 'attribute_not_exists(#pk) OR (#status = :pending AND #leaseUntil < :now)',
+          UpdateExpression:
+            'SET #status = :pending, #token = :token, #leaseUntil = :leaseUntil, #record = :record, ' +
+            '#kind = :kind, #eventTime = :eventTime, #expiresAt = :expiresAt',
+          ExpressionAttributeNames: names(
+            'pk',
+            'status',
+            'token',
+            'leaseUntil',
+            'record',
+            'kind',
+            'eventTime',
+            'expiresAt',
+          ),
+          ExpressionAttributeValues: {
+            ':pending': s('pending'),
+            ':now': n(at),
+            ':token': s(token),
+            ':leaseUntil': n(at + leaseMs),
+            ':record': s(entry.record),
+            ':kind': s(entry.kind),
+            ':eventTime': s(eventTime),
+            ':expiresAt': expiresAt(at),
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+  }
+
+  /** Claims whose settle never came (the attempt failed mid-write) would otherwise pile up. */
+  function forgetEndedLeases(at: number): void {
+    if (won.size < 100) return;
+    for (const [identity, claim] of won) if (claim.leaseUntil <= at) won.delete(identity);
+  }
+
   /** Why `token` may not touch the event, or undefined if it still owns it. */
   function rejection(item: Item | undefined, token: string): string | undefined {
     if (!item) return 'the event is not claimed';
@@ -106,43 +161,16 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       for (let attempt = 1; ; attempt++) {
         const at = now();
         const token = randomUUID();
-        const output = await send('claim', entry.identity, (c) =>
-          c.send(
-            new UpdateItemCommand({
-              TableName,
-              Key: eventKey(entry.identity),
-              // Free, or pending with an expired lease. Fingerprints are kept: they belong to the event, not the attempt.
-              ConditionExpression: 'attribute_not_exists(#pk) OR (#status = :pending AND #leaseUntil < :now)',
-              UpdateExpression:
-                'SET #status = :pending, #token = :token, #leaseUntil = :leaseUntil, #record = :record, ' +
-                '#kind = :kind, #eventTime = :eventTime, #expiresAt = :expiresAt',
-              ExpressionAttributeNames: names(
-                'pk',
-                'status',
-                'token',
-                'leaseUntil',
-                'record',
-                'kind',
-                'eventTime',
-                'expiresAt',
-              ),
-              ExpressionAttributeValues: {
-                ':pending': s('pending'),
-                ':now': n(at),
-                ':token': s(token),
-                ':leaseUntil': n(at + leaseMs),
-                ':record': s(entry.record),
-                ':kind': s(entry.kind),
-                ':eventTime': s(eventTime),
-                ':expiresAt': expiresAt(at),
-              },
-              ReturnValues: 'ALL_OLD',
-            }),
-          ),
-        );
+        // The record's newest time is read beside the claim, not after it: a batch's first wolkvox
+        // call waits on both. Nothing settles this record in between: its FIFO group holds one
+        // event in flight, and a Lambda past its timeout is stopped long before its lease ends.
+        const [output, newest] = await Promise.all([
+          writeClaim(entry, eventTime, token, at, leaseMs),
+          readNewest(entry),
+        ]);
         if (output !== CONDITION_FAILED) {
-          // Read after winning the claim, so every settle that finished before it is seen.
-          const newest = await readNewest(entry);
+          forgetEndedLeases(at);
+          won.set(entry.identity, { token, leaseUntil: at + leaseMs });
           const fingerprints = fingerprintsOf(output.Attributes);
           const claim: Claim = fingerprints
             ? { status: 'recovered', newest, token, fingerprints }
@@ -188,7 +216,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
      * Not one TransactWriteItems: DynamoDB has no max(), so the record's "only forward" condition
      * would cancel the whole transaction for an older event (and dynalite, the tests' DynamoDB, has
      * no transactions). Three steps instead, ordered so that a crash anywhere leaves a safe state:
-     *   1. read the event: a wrong token is rejected before anything changes;
+     *   1. read the event: a wrong token is rejected before anything changes (skipped for a claim this
+     *      ledger won whose lease has time left: nobody else can hold it);
      *   2. move the record's newest forward (a conditional update; "not newer" is fine);
      *   3. mark the event applied if the token still owns it.
      * The record goes first: settle runs only after the wolkvox write happened, so advancing newest
@@ -199,8 +228,11 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
      */
     async settle(entry, token) {
       const eventTime = normalizedTime(entry);
-      const why = rejection(await readEvent('settle', entry.identity), token);
-      if (why) throw new ClaimLostError('settle', entry.identity, why);
+      const ours = won.get(entry.identity);
+      if (ours?.token !== token || now() >= ours.leaseUntil - LEASE_MARGIN_MS) {
+        const why = rejection(await readEvent('settle', entry.identity), token);
+        if (why) throw new ClaimLostError('settle', entry.identity, why);
+      }
 
       const at = now();
       await send('settle', entry.identity, (c) =>
@@ -240,6 +272,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       if (output === CONDITION_FAILED) {
         throw new ClaimLostError('settle', entry.identity, 'another attempt took it over while settling');
       }
+      won.delete(entry.identity);
     },
 
     async release(entry, token) {
@@ -254,7 +287,10 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
           }),
         ),
       );
-      if (output !== CONDITION_FAILED) return;
+      if (output !== CONDITION_FAILED) {
+        won.delete(entry.identity);
+        return;
+      }
       const item = await readEvent('release', entry.identity);
       // Already gone: a retried release whose first call succeeded.
       if (!item) return;
