@@ -296,6 +296,27 @@ describe('queue dispatch', () => {
     ]);
   });
 
+  it('starts loading the queue client while the secrets are fetched; a forged event still sends nothing', async () => {
+    const order: string[] = [];
+    const source = secrets();
+    const recorded = {
+      ...source,
+      kind: source.kind,
+      get: () => (order.push('secrets'), source.get()),
+      refresh: () => source.refresh(),
+    };
+    const rt = runtime(queueEnv(), { sqs: harness.sqs.client, secrets: recorded });
+    const prepare = rt.dispatcher.prepare?.bind(rt.dispatcher);
+    rt.dispatcher.prepare = () => (order.push('prepare'), prepare?.());
+    const good = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
+    const forged = { ...good, body: (good.body ?? '').replace('15000000', '1') };
+
+    const answer = await paymentReceivedHandler(rt)(forged, localContext('paymentReceived'));
+    expect(answer.statusCode).toBe(401);
+    expect(order).toEqual(['prepare', 'secrets']);
+    expect(harness.sqs.sent).toEqual([]);
+  });
+
   it('answers 503 when the queue is unavailable: nothing was taken in', async () => {
     harness.sqs.failNext();
     const { answer } = await invokeQueued(

@@ -14,20 +14,23 @@ export interface QueueDispatcherOptions {
 }
 
 /**
- * The SQS client's module, loaded on first use: ingress needs it only once an event is verified,
- * and the worker only to delay or park a message, which most invocations never do.
+ * The SQS client's module, loaded on first use: the worker needs it only to delay or park a
+ * message, which most invocations never do; ingress starts loading it (prepare) while the
+ * request's secrets are fetched, so the two overlap instead of adding up on a cold start.
  */
 export const loadSqs = () => import('@aws-sdk/client-sqs');
 
 /** Deployments: ingress enqueues to the SQS FIFO queue that wolkvoxSync drains 2 at a time. */
 export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
   const now = options.now ?? (() => new Date());
-  // Created on first use: a cold start that fails verification never pays for it.
+  // Created on first use: a cold start that fails verification never builds it.
   let client = options.client;
+  let sqs: ReturnType<typeof loadSqs> | undefined;
+  const sqsModule = () => (sqs ??= loadSqs());
 
   async function send(input: SendMessageCommandInput, signal?: AbortSignal) {
     try {
-      const { SendMessageCommand, SQSClient } = await loadSqs();
+      const { SendMessageCommand, SQSClient } = await sqsModule();
       client ??= new SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
       return await client.send(new SendMessageCommand(input), { abortSignal: signal });
     } catch (cause) {
@@ -38,6 +41,11 @@ export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
 
   return {
     mode: 'queue',
+
+    prepare() {
+      // A failed load is reported by the submit that awaits it, not here.
+      sqsModule().catch(() => undefined);
+    },
 
     async submit(command: WolkvoxCommand, meta, signal) {
       const body: QueuedMessage = { command, meta: { ...meta, receivedAt: now().toISOString() } };

@@ -23,6 +23,8 @@ export type Submitted =
 /** Where ingress hands commands: an SQS FIFO queue (deployments) or the worker in-process (local runs). */
 export interface Dispatcher {
   readonly mode: 'queue' | 'direct';
+  /** Starts loading what a submit needs, without network, while the request is verified. */
+  prepare?(): void;
   submit(
     command: WolkvoxCommand,
     meta: { provider: string; eventId: string },
