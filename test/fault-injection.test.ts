@@ -9,6 +9,7 @@ import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSR
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import { deduplicationId, messageGroupId, queuedMessageSchema } from '#lib/dispatch/message.ts';
+import { sqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { Dispatcher, ParkedEvent } from '#lib/dispatch/types.ts';
 import { createDynamoLedger } from '#lib/ledger/dynamodb.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
@@ -252,10 +253,10 @@ async function runScenario(seed: number, ledgerKind: 'memory' | 'dynamodb' = 'me
       send: async (command: { input: { ReceiptHandle: string; VisibilityTimeout: number } }) =>
         queue.changeVisibility(command.input.ReceiptHandle, command.input.VisibilityTimeout),
     } as never;
-    const containers = [0, 1].map(() => wolkvoxSyncFromRuntime({ ...runtime, sqs: sqsStub }));
+    const containers = [0, 1].map(() => wolkvoxSyncFromRuntime({ ...runtime, sqs: sqsOnDemand(sqsStub) }));
     // A Lambda that timed out runs nothing more: its messages keep the queue's visibility timeout.
     const dying = [0, 1].map(() =>
-      wolkvoxSyncFromRuntime({ ...runtime, sqs: { send: async () => undefined } as never }),
+      wolkvoxSyncFromRuntime({ ...runtime, sqs: sqsOnDemand({ send: async () => undefined } as never) }),
     );
 
     // 1. Ingress: every delivery signed at delivery time, answered 2xx.

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deduplicationId, messageGroupId, queuedMessageSchema } from '#lib/dispatch/message.ts';
-import { queueDispatcher } from '#lib/dispatch/queue.ts';
+import { queueDispatcher, sqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { ParkedEvent } from '#lib/dispatch/types.ts';
 import type { ApplyPaymentCommand, UpdateCaseCommand } from '#lib/events.ts';
 import { parseRedriveArgs, redriveMain, regionOf } from '#lib/ops/redrive-cli.ts';
@@ -60,7 +60,7 @@ let clock: number;
 const now = () => new Date(clock);
 const out = (line: string) => lines.push(line);
 const dispatcher = () =>
-  queueDispatcher({ queueUrl: urls.work, parkedQueueUrl: urls.parked, client: sqs.client, now });
+  queueDispatcher({ queueUrl: urls.work, parkedQueueUrl: urls.parked, sqs: sqsOnDemand(sqs.client), now });
 const options = (extra: Partial<RedriveOptions>): RedriveOptions => ({
   workQueueUrl: urls.work,
   parkedQueueUrl: urls.parked,

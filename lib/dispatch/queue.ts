@@ -8,8 +8,8 @@ import type { Dispatcher, ParkedEvent } from './types.ts';
 export interface QueueDispatcherOptions {
   queueUrl: string;
   parkedQueueUrl: string;
-  /** Created on first use when not given. */
-  client?: SQSClient;
+  /** The container's SQS client, made on first use (sqsOnDemand). */
+  sqs: SqsOnDemand;
   now?: () => Date;
 }
 
@@ -20,19 +20,34 @@ export interface QueueDispatcherOptions {
  */
 export const loadSqs = () => import('@aws-sdk/client-sqs');
 
+export type SqsOnDemand = () => Promise<{ sqs: Awaited<ReturnType<typeof loadSqs>>; client: SQSClient }>;
+
+/** One SQS client per container, with its module, made on first use; `given` in tests and the bench. */
+export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
+  let ready: ReturnType<SqsOnDemand> | undefined;
+  return () =>
+    (ready ??= loadSqs().then(
+      (sqs) => ({
+        sqs,
+        // The SDK has no request timeout by default; a hung socket must not eat the caller's time.
+        client:
+          given ?? new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
+      }),
+      (error: unknown) => {
+        ready = undefined;
+        throw error;
+      },
+    ));
+}
+
 /** Deployments: ingress enqueues to the SQS FIFO queue that wolkvoxSync drains 2 at a time. */
 export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
   const now = options.now ?? (() => new Date());
-  // Created on first use: a cold start that fails verification never builds it.
-  let client = options.client;
-  let sqs: ReturnType<typeof loadSqs> | undefined;
-  const sqsModule = () => (sqs ??= loadSqs());
 
   async function send(input: SendMessageCommandInput, signal?: AbortSignal) {
     try {
-      const { SendMessageCommand, SQSClient } = await sqsModule();
-      client ??= new SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
-      return await client.send(new SendMessageCommand(input), { abortSignal: signal });
+      const { sqs, client } = await options.sqs();
+      return await client.send(new sqs.SendMessageCommand(input), { abortSignal: signal });
     } catch (cause) {
       // The provider retries on a 503: nothing was taken in, so nothing is lost.
       throw new UnavailableError('queue unavailable, retry later', { cause });
@@ -44,7 +59,7 @@ export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
 
     prepare() {
       // A failed load is reported by the submit that awaits it, not here.
-      sqsModule().catch(() => undefined);
+      options.sqs().catch(() => undefined);
     },
 
     async submit(command: WolkvoxCommand, meta, signal) {

@@ -1,5 +1,5 @@
 import type { Config } from '#lib/config.ts';
-import { queueDispatcher } from '#lib/dispatch/queue.ts';
+import { queueDispatcher, type SqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { Dispatcher } from '#lib/dispatch/types.ts';
 import { createLogger } from '#lib/log.ts';
 import { createSecretsSource } from '#lib/secrets/index.ts';
@@ -23,15 +23,11 @@ export function createBase(
 }
 
 /** DISPATCH=queue: the SQS FIFO work queue, and the parking queue for events an operator must see. */
-export function createQueueDispatcher(
-  config: Config,
-  overrides: RuntimeOverrides,
-  now: () => Date,
-): Dispatcher {
+export function createQueueDispatcher(config: Config, sqs: SqsOnDemand, now: () => Date): Dispatcher {
   return queueDispatcher({
     queueUrl: config.queue.url ?? '',
     parkedQueueUrl: config.queue.parkedUrl ?? '',
-    client: overrides.sqs,
+    sqs,
     now,
   });
 }

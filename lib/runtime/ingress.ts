@@ -1,4 +1,5 @@
 import type { Config } from '#lib/config.ts';
+import { sqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
 import type { ParkedEvent } from '#lib/dispatch/types.ts';
 import { createBase, createQueueDispatcher } from './common.ts';
@@ -13,7 +14,7 @@ export function createIngressRuntime(config: Config, overrides: RuntimeOverrides
   const base = createBase(config, overrides);
   const dispatcher =
     config.dispatch === 'queue'
-      ? createQueueDispatcher(config, overrides, base.now)
+      ? createQueueDispatcher(config, sqsOnDemand(overrides.sqs), base.now)
       : lazyDirectDispatcher(async () => {
           const { createApplySide, createDirectDispatcher } = await import('./apply.ts');
           const side = createApplySide(config, overrides, base.secrets);

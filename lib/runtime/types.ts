@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import type { Config } from '#lib/config.ts';
 import type { Dispatcher, ParkedEvent } from '#lib/dispatch/types.ts';
+import type { SqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
 import type { Logger, LogLevel } from '#lib/log.ts';
 import type { SecretsSource } from '#lib/secrets/index.ts';
@@ -25,7 +26,8 @@ export interface Runtime extends IngressRuntime {
   client: WolkvoxClient;
   attachments: AttachmentFetcher;
   ledger: Ledger;
-  sqs: SQSClient | undefined;
+  /** The container's SQS client, made on first use: delays and parks messages. */
+  sqs: SqsOnDemand;
 }
 
 export interface RuntimeOverrides {

@@ -1,5 +1,5 @@
 import type { Config } from '#lib/config.ts';
-import { loadSqs } from '#lib/dispatch/queue.ts';
+import { sqsOnDemand } from '#lib/dispatch/queue.ts';
 import { MAX_VISIBILITY_SECONDS } from '#lib/worker/retry.ts';
 import { wolkvoxSyncHandler } from '#lib/worker/sync.ts';
 import { createApplySide, createDirectDispatcher } from './apply.ts';
@@ -14,11 +14,13 @@ import type { Runtime, RuntimeOverrides } from './types.ts';
 export function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Runtime {
   const base = createBase(config, overrides);
   const side = createApplySide(config, overrides, base.secrets);
+  // One client delays and parks messages: most containers never make it.
+  const sqs = sqsOnDemand(overrides.sqs);
   const dispatcher =
     config.dispatch === 'queue'
-      ? createQueueDispatcher(config, overrides, base.now)
+      ? createQueueDispatcher(config, sqs, base.now)
       : createDirectDispatcher(config, overrides, side, base.now);
-  return { ...base, ...side, dispatcher, sqs: overrides.sqs };
+  return { ...base, ...side, dispatcher, sqs };
 }
 
 /** SQS FIFO → wolkvox: the worker's handler over a runtime. */
@@ -29,10 +31,9 @@ export function wolkvoxSyncFromRuntime(runtime: Runtime) {
     attachments: runtime.attachments,
     ledger: runtime.ledger,
     delayMessage: async (receiptHandle, seconds) => {
-      const { ChangeMessageVisibilityCommand, SQSClient } = await loadSqs();
-      runtime.sqs ??= new SQSClient({});
-      await runtime.sqs.send(
-        new ChangeMessageVisibilityCommand({
+      const { sqs, client } = await runtime.sqs();
+      await client.send(
+        new sqs.ChangeMessageVisibilityCommand({
           QueueUrl: runtime.config.queue.url,
           ReceiptHandle: receiptHandle,
           VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, seconds),
