@@ -368,6 +368,58 @@ describe('dynamodb ledger items', () => {
     expect(await first.claim(event, LEASE_MS)).toEqual({ status: 'applied' });
   });
 
+  /** The table's client, failing the next `count` reads of a record item (not of an event item). */
+  function failingRecordReads(count: number): DynamoDBClient {
+    const client = db().client;
+    return {
+      send: async (command: { constructor: { name: string }; input: { Key?: { pk?: { S?: string } } } }) => {
+        if (
+          command.constructor.name === 'GetItemCommand' &&
+          command.input.Key?.pk?.S?.startsWith('RECORD#')
+        ) {
+          if (count-- > 0) throw Object.assign(new Error('throttled'), { name: 'InternalServerError' });
+        }
+        return client.send(command as never);
+      },
+    } as unknown as DynamoDBClient;
+  }
+
+  it('gives a fresh claim back when the record read beside it fails, so the retry claims at once', async () => {
+    const time = clock();
+    const ledger = createDynamoLedger({ tableName: TABLE, client: failingRecordReads(1), now: time.now });
+    const event = entry();
+    await expect(ledger.claim(event, LEASE_MS)).rejects.toMatchObject({
+      name: 'LedgerUnavailableError',
+      retryable: true,
+    });
+    expect(await ledger.claim(event, LEASE_MS)).toMatchObject({ status: 'claimed' });
+  });
+
+  it('keeps a recovered claim (and its fingerprints) when the record read beside it fails', async () => {
+    const time = clock();
+    const healthy = createDynamoLedger({ tableName: TABLE, client: db().client, now: time.now });
+    const event = entry();
+    await healthy.prepare(event, tokenOf(await healthy.claim(event, LEASE_MS)), fingerprints);
+    time.advance(LEASE_MS + 1);
+    const failing = createDynamoLedger({ tableName: TABLE, client: failingRecordReads(1), now: time.now });
+    await expect(failing.claim(event, LEASE_MS)).rejects.toMatchObject({ name: 'LedgerUnavailableError' });
+    expect(await healthy.claim(event, LEASE_MS)).toMatchObject({ status: 'busy' });
+    time.advance(LEASE_MS + 1);
+    expect(await healthy.claim(event, LEASE_MS)).toMatchObject({ status: 'recovered', fingerprints });
+  });
+
+  it('answers applied or busy for a lost claim even when the record read beside it fails', async () => {
+    const time = clock();
+    const healthy = createDynamoLedger({ tableName: TABLE, client: db().client, now: time.now });
+    const failing = createDynamoLedger({ tableName: TABLE, client: failingRecordReads(2), now: time.now });
+    const done = entry();
+    await healthy.settle(done, tokenOf(await healthy.claim(done, LEASE_MS)));
+    expect(await failing.claim(done, LEASE_MS)).toEqual({ status: 'applied' });
+    const held = entry();
+    await healthy.claim(held, LEASE_MS);
+    expect(await failing.claim(held, LEASE_MS)).toMatchObject({ status: 'busy' });
+  });
+
   it('sends each call one event-loop turn later, so a wolkvox request waiting to be written goes first', async () => {
     const order: string[] = [];
     const ledger = createDynamoLedger({ tableName: TABLE, client: loggingClient(order), now: clock().now });

@@ -25,19 +25,19 @@ export type SqsOnDemand = () => Promise<{ sqs: Awaited<ReturnType<typeof loadSqs
 /** One SQS client per container, with its module, made on first use; `given` in tests and the bench. */
 export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
   let ready: ReturnType<SqsOnDemand> | undefined;
+  const make = async () => {
+    const sqs = await loadSqs();
+    // The SDK has no request timeout by default; a hung socket must not eat the caller's time.
+    const client =
+      given ?? new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+    return { sqs, client };
+  };
   return () =>
-    (ready ??= loadSqs().then(
-      (sqs) => ({
-        sqs,
-        // The SDK has no request timeout by default; a hung socket must not eat the caller's time.
-        client:
-          given ?? new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
-      }),
-      (error: unknown) => {
-        ready = undefined;
-        throw error;
-      },
-    ));
+    (ready ??= make().catch((error: unknown) => {
+      // Not cached: the next message tries again.
+      ready = undefined;
+      throw error;
+    }));
 }
 
 /** Deployments: ingress enqueues to the SQS FIFO queue that wolkvoxSync drains 2 at a time. */

@@ -25,7 +25,10 @@ export interface IngressDeps<E> {
  */
 export function webhookIngress<E>(deps: IngressDeps<E>) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>()
-    .before(() => deps.dispatcher.prepare?.())
+    .before(() => {
+      // Returns nothing: middy would take a value returned by a before-hook as the response.
+      deps.dispatcher.prepare?.();
+    })
     .use(verifyWebhook(deps.sources, deps.secrets, deps.now))
     .use(errorResponses(deps.logger))
     .handler(async (_event, context, { signal }) => {

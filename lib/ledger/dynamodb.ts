@@ -147,6 +147,29 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     for (const [identity, claim] of won) if (claim.leaseUntil <= at) won.delete(identity);
   }
 
+  /** Gives a claim back: only its owner's, and only while pending. */
+  async function release(entry: LedgerEntry, token: string): Promise<void> {
+    const output = await send('release', entry.identity, (c) =>
+      c.send(
+        new DeleteItemCommand({
+          TableName,
+          Key: eventKey(entry.identity),
+          ConditionExpression: '#status = :pending AND #token = :token',
+          ExpressionAttributeNames: names('status', 'token'),
+          ExpressionAttributeValues: { ':pending': s('pending'), ':token': s(token) },
+        }),
+      ),
+    );
+    if (output !== CONDITION_FAILED) {
+      won.delete(entry.identity);
+      return;
+    }
+    const item = await readEvent('release', entry.identity);
+    // Already gone: a retried release whose first call succeeded.
+    if (!item) return;
+    throw new ClaimLostError('release', entry.identity, rejection(item, token) ?? 'it is already applied');
+  }
+
   /** Why `token` may not touch the event, or undefined if it still owns it. */
   function rejection(item: Item | undefined, token: string): string | undefined {
     if (!item) return 'the event is not claimed';
@@ -162,16 +185,26 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         const at = now();
         const token = randomUUID();
         // The record's newest time is read beside the claim, not after it: a batch's first wolkvox
-        // call waits on both. Nothing settles this record in between: its FIFO group holds one
-        // event in flight, and a Lambda past its timeout is stopped long before its lease ends.
-        const [output, newest] = await Promise.all([
+        // call waits on both. Nothing settles this record in between, as callers keep one event per
+        // record in flight (a FIFO group in deployments, lib/dispatch/serialize.ts in a direct-dispatch
+        // process), and a Lambda past its timeout is stopped long before its lease ends.
+        const [written, read] = await Promise.allSettled([
           writeClaim(entry, eventTime, token, at, leaseMs),
           readNewest(entry),
         ]);
+        if (written.status === 'rejected') throw written.reason;
+        const output = written.value;
         if (output !== CONDITION_FAILED) {
+          const fingerprints = fingerprintsOf(output.Attributes);
+          if (read.status === 'rejected') {
+            // Won, but unusable without the record's newest time. A fresh claim is given back so the
+            // retry need not wait out the lease; a recovered one keeps its lease (and fingerprints).
+            if (!fingerprints) await release(entry, token).catch(() => undefined);
+            throw read.reason;
+          }
           forgetEndedLeases(at);
           won.set(entry.identity, { token, leaseUntil: at + leaseMs });
-          const fingerprints = fingerprintsOf(output.Attributes);
+          const newest = read.value;
           const claim: Claim = fingerprints
             ? { status: 'recovered', newest, token, fingerprints }
             : { status: 'claimed', newest, token };
@@ -275,26 +308,6 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       won.delete(entry.identity);
     },
 
-    async release(entry, token) {
-      const output = await send('release', entry.identity, (c) =>
-        c.send(
-          new DeleteItemCommand({
-            TableName,
-            Key: eventKey(entry.identity),
-            ConditionExpression: '#status = :pending AND #token = :token',
-            ExpressionAttributeNames: names('status', 'token'),
-            ExpressionAttributeValues: { ':pending': s('pending'), ':token': s(token) },
-          }),
-        ),
-      );
-      if (output !== CONDITION_FAILED) {
-        won.delete(entry.identity);
-        return;
-      }
-      const item = await readEvent('release', entry.identity);
-      // Already gone: a retried release whose first call succeeded.
-      if (!item) return;
-      throw new ClaimLostError('release', entry.identity, rejection(item, token) ?? 'it is already applied');
-    },
+    release,
   };
 }
