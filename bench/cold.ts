@@ -75,7 +75,7 @@ export async function measureColdStarts(
           await writeFile(file, JSON.stringify({ event, functionName: LAMBDA_NAMES[name] }));
           const bundle = built[variant][name];
           samples[name][variant].push(
-            await coldStart(name, bundle, file, deployEnv(services, LAMBDA_NAMES[name])),
+            await coldStart(name, bundle, file, deployEnv(services, LAMBDA_NAMES[name], variant)),
           );
         }
       }

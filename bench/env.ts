@@ -1,13 +1,21 @@
 /**
  * The functions' environment as serverless.yml deploys it (DISPATCH=queue, SECRET_ID, QUEUE_URL,
- * LEDGER_TABLE, NODE_OPTIONS=--enable-source-maps, LOG_LEVEL=INFO), with every AWS endpoint and
- * the wolkvox server pointed at the loopback services, and no AWS config files (as in Lambda).
+ * LEDGER_TABLE, LOG_LEVEL=INFO), with every AWS endpoint and the wolkvox server pointed at the
+ * loopback services, and no AWS config files (as in Lambda). The baseline runs, as it always has,
+ * with NODE_OPTIONS=--enable-source-maps: the usual deployment of a minified bundle with linked
+ * source maps (AWS SAM's esbuild examples set it). Ours maps stacks when printed instead
+ * (lib/stack-traces.ts), so serverless.yml sets no NODE_OPTIONS.
  */
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import type { Variant } from './implementations.ts';
 import { LEDGER_TABLE, OPERATION, SECRET_ID, type ServiceEndpoints } from './services.ts';
 
-export function deployEnv(services: ServiceEndpoints, functionName: string): Record<string, string> {
+export function deployEnv(
+  services: ServiceEndpoints,
+  functionName: string,
+  variant: Variant,
+): Record<string, string> {
   const none = join(tmpdir(), 'wolkvox-bench-no-aws-config');
   return {
     WOLKVOX_SERVER: services.sandboxUrl,
@@ -20,7 +28,7 @@ export function deployEnv(services: ServiceEndpoints, functionName: string): Rec
     LOG_LEVEL: 'INFO',
     // serverless.yml sets it on the worker (2 containers × 1 = wolkvox's limit); ingress never calls wolkvox.
     WOLKVOX_MAX_IN_FLIGHT: '1',
-    NODE_OPTIONS: '--enable-source-maps',
+    ...(variant === 'naive' ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
@@ -40,6 +48,6 @@ export function deployEnv(services: ServiceEndpoints, functionName: string): Rec
  * table stays readable; both implementations log at the same level. NODE_OPTIONS is left alone.
  */
 export function applyInProcessEnv(services: ServiceEndpoints): void {
-  const { NODE_OPTIONS: _ignored, ...env } = deployEnv(services, 'wolkvox-webhooks-bench');
+  const { NODE_OPTIONS: _ignored, ...env } = deployEnv(services, 'wolkvox-webhooks-bench', 'naive');
   Object.assign(process.env, env, { LOG_LEVEL: 'ERROR' });
 }

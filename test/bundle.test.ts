@@ -152,6 +152,30 @@ describe('bundles', () => {
   );
 });
 
+describe('the built bundles, run without NODE_OPTIONS=--enable-source-maps', () => {
+  it('log where an unexpected failure happened in TypeScript positions, without its message', async () => {
+    const script = join(import.meta.dirname, 'support', 'bundle-stack.ts');
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    const run = promisify(execFile)(process.execPath, [script, dir], { env, timeout: 20_000 });
+    const { stdout, stderr } = await run;
+    expect(JSON.parse(stdout)).toEqual({ answer: 500 });
+    // Powertools writes ERROR lines to stderr.
+    const logs = stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const failure = logs.find((line) => line.message === 'unexpected failure');
+    expect(failure).toMatchObject({ provider: 'stripe', error: 'TypeError' });
+    const at = failure?.at as string[];
+    // The frames of our code point at the sources, read from the .map files beside the bundle.
+    expect(at.some((frame) => /\blib\/http\/request\.ts:\d+:\d+\)$/.test(frame))).toBe(true);
+    expect(at.some((frame) => /\blib\/http\/middleware\.ts:\d+:\d+\)$/.test(frame))).toBe(true);
+    expect(at.filter((frame) => frame.includes('.mjs:'))).toEqual([]);
+    // The message (it can quote the input) stays out of the log.
+    expect(JSON.stringify(failure)).not.toContain('The first argument');
+  });
+});
+
 describe('the built bundles, run as deployed (DISPATCH=queue) against loopback AWS fakes and the sandbox', () => {
   // UNDICI_NO_WASM_SIMD=1: undici's non-SIMD parser, read from the .wasm file the build writes.
   it.each(['0', '1'])(

@@ -227,8 +227,9 @@ describe('osls package (offline, no AWS credentials)', () => {
       PARKED_QUEUE_URL: { Ref: 'ParkedQueue' },
       LEDGER_TABLE: { Ref: 'LedgerTable' },
       LOG_LEVEL: expect.any(String),
-      NODE_OPTIONS: '--enable-source-maps',
     });
+    // Source maps are read when a stack is printed (lib/stack-traces.ts), not on every cold start.
+    expect(variables).not.toHaveProperty('NODE_OPTIONS');
     // What Lambda will see (refs resolved) passes the functions' own cold-start validation.
     const resolved = (key: string) =>
       key === 'LEDGER_TABLE'

@@ -7,6 +7,7 @@ import type { Ledger } from '#lib/ledger/types.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ApplyPaymentCommand } from '#lib/events.ts';
 import { localContext } from '#lib/local/runtime.ts';
+import type { Logger } from '#lib/log.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, wolkvoxSyncFromRuntime } from '#lib/wiring.ts';
 import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
@@ -15,7 +16,7 @@ const harness = useSandboxAndSqs();
 
 const PARKED_QUEUE_URL = 'http://127.0.0.1/000000000000/parked.fifo';
 
-function worker(options: { ledger?: Ledger; env?: Record<string, string> } = {}) {
+function worker(options: { ledger?: Ledger; env?: Record<string, string>; logger?: Logger } = {}) {
   const config = loadConfig({
     WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
@@ -31,6 +32,7 @@ function worker(options: { ledger?: Ledger; env?: Record<string, string> } = {})
       secrets,
       sqs: harness.sqs.client,
       logLevel: 'SILENT',
+      logger: options.logger,
       ledger: options.ledger ?? createMemoryLedger(),
     }),
   );
@@ -138,6 +140,35 @@ describe('wolkvoxSync', () => {
     ]);
     expect(balance(carlos, carlosLoan)).toBe('1250000');
     expect(balance(maria, mariaTarjeta)).toBe('2370900');
+  });
+
+  it('logs where an unexpected failure came from (not for a wolkvox failure) and retries both', async () => {
+    const logged: { message: string; attributes: Record<string, unknown> }[] = [];
+    const keep = (message: string, attributes: Record<string, unknown> = {}) =>
+      logged.push({ message, attributes });
+    const logger = { info: keep, warn: keep, error: keep } as unknown as Logger;
+    const inner = createMemoryLedger();
+    const ledger: Ledger = {
+      ...inner,
+      claim(entry, leaseMs) {
+        if (entry.identity === 'wompi:tx-bug') throw new TypeError('a bug in the ledger');
+        return inner.claim(entry, leaseMs);
+      },
+    };
+    const bug = record(message(command('tx-bug', carlos, carlosLoan, 10_000_00)));
+    const outage = record(message(command('tx-outage', maria, mariaTarjeta, 5_000_00)));
+    harness.sandbox.failNext('error500');
+    const result = await worker({ ledger, logger })({ Records: [outage] }, localContext('wolkvoxSync'));
+    const again = await worker({ ledger, logger })({ Records: [bug] }, localContext('wolkvoxSync'));
+    expect([...result.batchItemFailures, ...again.batchItemFailures]).toEqual([
+      { itemIdentifier: outage.messageId },
+      { itemIdentifier: bug.messageId },
+    ]);
+    const retries = logged.filter((entry) => entry.message === 'will retry').map((entry) => entry.attributes);
+    expect(retries).toHaveLength(2);
+    expect(retries[0]).not.toHaveProperty('at');
+    expect(retries[1]).toMatchObject({ identity: 'wompi:tx-bug', reason: 'a bug in the ledger' });
+    expect(retries[1]?.at).toEqual(expect.arrayContaining([expect.stringContaining('wolkvox-sync.test.ts')]));
   });
 
   it('works the groups of a batch side by side, each group in order, within its request slots', async () => {

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { Logger } from '#lib/log.ts';
 import { type Secrets, SecretsError, type SecretsSource } from '#lib/secrets/index.ts';
 import type { RawRequest, Source } from '#lib/sources/types.ts';
+import { stackFrames } from '#lib/stack-traces.ts';
 import { IngressError, SignatureError, UnknownProviderError } from './errors.ts';
 import { providerSlug, rawRequest } from './request.ts';
 
@@ -77,6 +78,7 @@ export function errorResponses(logger: Logger): WebhookMiddleware {
       logger.error('unexpected failure', {
         provider,
         error: error instanceof Error ? error.name : 'unknown',
+        at: stackFrames(error),
       });
       return json(500, { error: 'internal error' });
     },

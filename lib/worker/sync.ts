@@ -3,6 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { queuedMessageSchema, type QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ParkedEvent } from '#lib/dispatch/types.ts';
 import type { Logger } from '#lib/log.ts';
+import { stackFrames } from '#lib/stack-traces.ts';
 import { deadlineSignal } from '#lib/wolkvox/client.ts';
 import { WolkvoxError } from '#lib/wolkvox/errors.ts';
 import { type ApplyDeps, applyCommand, EventBusy, failureKind, failureReason } from './apply.ts';
@@ -69,6 +70,8 @@ export function wolkvoxSyncHandler(deps: SyncDeps) {
         reason,
         receiveCount,
         retryInSeconds: seconds,
+        // Not a failure we classify (a bug, an SDK error): where it came from.
+        ...(error instanceof WolkvoxError || error instanceof EventBusy ? {} : { at: stackFrames(error) }),
       });
       await retryLater(record, seconds);
       throw error;
