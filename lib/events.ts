@@ -7,31 +7,37 @@ import '#lib/zod-mini.ts';
  */
 
 /** Money as an integer of minor units plus its currency and exponent: never a float. */
-export const moneySchema = z.object({
-  minor: z.number().check(z.int(), z.nonnegative(), z.maximum(Number.MAX_SAFE_INTEGER)),
-  currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
-  exponent: z.number().check(z.int(), z.minimum(0), z.maximum(4)),
-});
+export const moneySchema = z.lazy(() =>
+  z.object({
+    minor: z.number().check(z.int(), z.nonnegative(), z.maximum(Number.MAX_SAFE_INTEGER)),
+    currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
+    exponent: z.number().check(z.int(), z.minimum(0), z.maximum(4)),
+  }),
+);
 export type Money = z.infer<typeof moneySchema>;
 
 /** Which wolkvox obligation a payment settles. */
-export const obligationTargetSchema = z.object({
-  operation: z.string().check(z.minLength(1)),
-  wolkvoxId: z.string().check(z.minLength(1)),
-  obligation: z.string().check(z.minLength(1)),
-});
+export const obligationTargetSchema = z.lazy(() =>
+  z.object({
+    operation: z.string().check(z.minLength(1)),
+    wolkvoxId: z.string().check(z.minLength(1)),
+    obligation: z.string().check(z.minLength(1)),
+  }),
+);
 export type ObligationTarget = z.infer<typeof obligationTargetSchema>;
 
-export const paymentSchema = z.object({
-  provider: z.string().check(z.minLength(1)),
-  /** The provider's id of the payment (not of the delivery): the dedupe key. */
-  paymentId: z.string().check(z.minLength(1)),
-  amount: moneySchema,
-  /** When the payment was made (ISO 8601 instant). */
-  paidAt: z.iso.datetime({ offset: true }),
-  /** The balance the provider says remains after this payment, when it says so. */
-  balanceAfter: z.optional(moneySchema),
-});
+export const paymentSchema = z.lazy(() =>
+  z.object({
+    provider: z.string().check(z.minLength(1)),
+    /** The provider's id of the payment (not of the delivery): the dedupe key. */
+    paymentId: z.string().check(z.minLength(1)),
+    amount: moneySchema,
+    /** When the payment was made (ISO 8601 instant). */
+    paidAt: z.iso.datetime({ offset: true }),
+    /** The balance the provider says remains after this payment, when it says so. */
+    balanceAfter: z.optional(moneySchema),
+  }),
+);
 export type Payment = z.infer<typeof paymentSchema>;
 
 export interface PaymentReceived {
@@ -47,26 +53,32 @@ export interface PaymentReceived {
   livemode: boolean;
 }
 
-export const applyPaymentCommandSchema = z.object({
-  kind: z.literal('applyPayment'),
-  /** `<provider>:<paymentId>`: the same payment always has the same identity. */
-  identity: z.string().check(z.minLength(1)),
-  target: obligationTargetSchema,
-  payment: paymentSchema,
-});
+export const applyPaymentCommandSchema = z.lazy(() =>
+  z.object({
+    kind: z.literal('applyPayment'),
+    /** `<provider>:<paymentId>`: the same payment always has the same identity. */
+    identity: z.string().check(z.minLength(1)),
+    target: obligationTargetSchema,
+    payment: paymentSchema,
+  }),
+);
 export type ApplyPaymentCommand = z.infer<typeof applyPaymentCommandSchema>;
 
 /** A file the worker downloads from the helpdesk and attaches to the case. */
-export const attachmentRefSchema = z.object({
-  filename: z.string().check(z.minLength(1)),
-  url: z.string().check(z.url()),
-  contentType: z.optional(z.string()),
-  size: z.optional(z.number().check(z.int(), z.nonnegative())),
-});
+export const attachmentRefSchema = z.lazy(() =>
+  z.object({
+    filename: z.string().check(z.minLength(1)),
+    url: z.string().check(z.url()),
+    contentType: z.optional(z.string()),
+    size: z.optional(z.number().check(z.int(), z.nonnegative())),
+  }),
+);
 export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
 
 /** Who resolved the ticket in the helpdesk: an e-mail, an id (Jira accountId), or both. */
-export const agentRefSchema = z.object({ email: z.optional(z.string()), id: z.optional(z.string()) });
+export const agentRefSchema = z.lazy(() =>
+  z.object({ email: z.optional(z.string()), id: z.optional(z.string()) }),
+);
 export type AgentRef = z.infer<typeof agentRefSchema>;
 
 export interface TicketResolved {
@@ -91,32 +103,33 @@ export interface TicketResolved {
   attachments: AttachmentRef[];
 }
 
-export const updateCaseCommandSchema = z.object({
-  kind: z.literal('updateCase'),
-  /** `<provider>:<ticketId>:<resolvedAt>`: one resolution of one ticket. */
-  identity: z.string().check(z.minLength(1)),
-  provider: z.string().check(z.minLength(1)),
-  resolvedAt: z.iso.datetime({ offset: true }),
-  target: z.object({
-    operation: z.string().check(z.minLength(1)),
-    wolkvoxId: z.string().check(z.minLength(1)),
+export const updateCaseCommandSchema = z.lazy(() =>
+  z.object({
+    kind: z.literal('updateCase'),
+    /** `<provider>:<ticketId>:<resolvedAt>`: one resolution of one ticket. */
+    identity: z.string().check(z.minLength(1)),
+    provider: z.string().check(z.minLength(1)),
+    resolvedAt: z.iso.datetime({ offset: true }),
+    target: z.object({
+      operation: z.string().check(z.minLength(1)),
+      wolkvoxId: z.string().check(z.minLength(1)),
+    }),
+    update: z.object({
+      status: z.string().check(z.minLength(1)),
+      solution: z.string().check(z.minLength(1)),
+      responsible: z.optional(z.string()),
+      priority: z.optional(z.string()),
+      caseType: z.optional(z.string()),
+      form: z.optional(z.record(z.string(), z.string())),
+    }),
+    attachments: z.array(attachmentRefSchema),
   }),
-  update: z.object({
-    status: z.string().check(z.minLength(1)),
-    solution: z.string().check(z.minLength(1)),
-    responsible: z.optional(z.string()),
-    priority: z.optional(z.string()),
-    caseType: z.optional(z.string()),
-    form: z.optional(z.record(z.string(), z.string())),
-  }),
-  attachments: z.array(attachmentRefSchema),
-});
+);
 export type UpdateCaseCommand = z.infer<typeof updateCaseCommandSchema>;
 
-export const wolkvoxCommandSchema = z.discriminatedUnion('kind', [
-  applyPaymentCommandSchema,
-  updateCaseCommandSchema,
-]);
+export const wolkvoxCommandSchema = z.lazy(() =>
+  z.discriminatedUnion('kind', [applyPaymentCommandSchema, updateCaseCommandSchema]),
+);
 export type WolkvoxCommand = z.infer<typeof wolkvoxCommandSchema>;
 
 /** The wolkvox record a command changes: the FIFO message group, so one record's changes never race. */

@@ -3,6 +3,10 @@
 // JSON Schema conversion and so on in a bundle (about 65 KB of the worker's). Classic zod
 // registers its English messages when its first schema is built; zod/mini registers none, so
 // importing this module does it: the same messages either way.
+//
+// Module-level schemas are wrapped in z.lazy(() => …): built on their first parse, not on import.
+// A function holds every provider's schemas and the command schemas; a cold start then builds only
+// those its first event uses (ingress never parses commands, the worker no webhook).
 import { en } from 'zod/locales';
 import { config } from 'zod/mini';
 

@@ -4,10 +4,12 @@ import '#lib/zod-mini.ts';
 import { recordKey, type WolkvoxCommand, wolkvoxCommandSchema } from '#lib/events.ts';
 
 /** The SQS message body between ingress and the worker. */
-export const queuedMessageSchema = z.object({
-  command: wolkvoxCommandSchema,
-  meta: z.object({ provider: z.string(), eventId: z.string(), receivedAt: z.string() }),
-});
+export const queuedMessageSchema = z.lazy(() =>
+  z.object({
+    command: wolkvoxCommandSchema,
+    meta: z.object({ provider: z.string(), eventId: z.string(), receivedAt: z.string() }),
+  }),
+);
 export type QueuedMessage = z.infer<typeof queuedMessageSchema>;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -29,39 +29,45 @@ export function stripeExponent(currency: string): number {
 const metadata = z.nullish(z.record(z.string(), z.string()));
 const amount = z.number().check(z.int(), z.nonnegative());
 const currency = z.string().check(z.regex(/^[a-zA-Z]{3}$/));
-const idOf = z.nullish(z.union([z.string(), z.object({ id: z.string() })]));
+const idOf = z.lazy(() => z.nullish(z.union([z.string(), z.object({ id: z.string() })])));
 const nonEmpty = z.string().check(z.minLength(1));
 const unixTime = z.number().check(z.int(), z.positive());
 
-const envelope = z.object({
-  id: nonEmpty,
-  type: nonEmpty,
-  created: unixTime,
-  livemode: z.boolean(),
-  data: z.object({ object: z.record(z.string(), z.unknown()) }),
-});
+const envelope = z.lazy(() =>
+  z.object({
+    id: nonEmpty,
+    type: nonEmpty,
+    created: unixTime,
+    livemode: z.boolean(),
+    data: z.object({ object: z.record(z.string(), z.unknown()) }),
+  }),
+);
 
-const paymentIntent = z.object({ id: nonEmpty, amount_received: amount, currency, metadata });
-const checkoutSession = z.object({
-  id: nonEmpty,
-  payment_status: z.string(),
-  amount_total: amount,
-  currency,
-  metadata,
-  payment_intent: idOf,
-});
-const invoice = z.object({
-  id: nonEmpty,
-  amount_paid: amount,
-  currency,
-  metadata,
-  payment_intent: idOf,
-  status_transitions: z.nullish(z.object({ paid_at: z.nullish(unixTime) })),
-  // API versions since 2025-03-31 moved the PaymentIntent here (when the list is included).
-  payments: z.nullish(
-    z.object({ data: z.array(z.object({ payment: z.nullish(z.object({ payment_intent: idOf })) })) }),
-  ),
-});
+const paymentIntent = z.lazy(() => z.object({ id: nonEmpty, amount_received: amount, currency, metadata }));
+const checkoutSession = z.lazy(() =>
+  z.object({
+    id: nonEmpty,
+    payment_status: z.string(),
+    amount_total: amount,
+    currency,
+    metadata,
+    payment_intent: idOf,
+  }),
+);
+const invoice = z.lazy(() =>
+  z.object({
+    id: nonEmpty,
+    amount_paid: amount,
+    currency,
+    metadata,
+    payment_intent: idOf,
+    status_transitions: z.nullish(z.object({ paid_at: z.nullish(unixTime) })),
+    // API versions since 2025-03-31 moved the PaymentIntent here (when the list is included).
+    payments: z.nullish(
+      z.object({ data: z.array(z.object({ payment: z.nullish(z.object({ payment_intent: idOf })) })) }),
+    ),
+  }),
+);
 
 type Paid = {
   paymentId: string;

@@ -23,31 +23,37 @@ export { DEFAULT_WOMPI_REFERENCE_PATTERN } from './wompi-reference.ts';
 const timestamp = z.number().check(z.int(), z.nonnegative());
 const nonEmpty = z.string().check(z.minLength(1));
 
-const signed = z.object({
-  data: z.record(z.string(), z.unknown()),
-  timestamp,
-  signature: z.object({
-    properties: z.array(nonEmpty).check(z.minLength(1)),
-    checksum: nonEmpty,
+const signed = z.lazy(() =>
+  z.object({
+    data: z.record(z.string(), z.unknown()),
+    timestamp,
+    signature: z.object({
+      properties: z.array(nonEmpty).check(z.minLength(1)),
+      checksum: nonEmpty,
+    }),
   }),
-});
+);
 
-const event = z.object({
-  event: nonEmpty,
-  data: z.record(z.string(), z.unknown()),
-  environment: z.optional(z.string()),
-  timestamp,
-  sent_at: z.optional(z.iso.datetime({ offset: true })),
-});
+const event = z.lazy(() =>
+  z.object({
+    event: nonEmpty,
+    data: z.record(z.string(), z.unknown()),
+    environment: z.optional(z.string()),
+    timestamp,
+    sent_at: z.optional(z.iso.datetime({ offset: true })),
+  }),
+);
 
-const transaction = z.object({
-  id: nonEmpty,
-  status: nonEmpty,
-  amount_in_cents: z.number().check(z.int(), z.nonnegative()),
-  currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
-  reference: z.string(),
-  finalized_at: z.nullish(z.iso.datetime({ offset: true })),
-});
+const transaction = z.lazy(() =>
+  z.object({
+    id: nonEmpty,
+    status: nonEmpty,
+    amount_in_cents: z.number().check(z.int(), z.nonnegative()),
+    currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
+    reference: z.string(),
+    finalized_at: z.nullish(z.iso.datetime({ offset: true })),
+  }),
+);
 
 function valueAt(data: Record<string, unknown>, path: string): string {
   let value: unknown = data;

@@ -31,26 +31,30 @@ export type FreshdeskSettings = TicketSettingsBase;
 
 const RESOLVED = ['resolved', 'closed'];
 
-const envelope = z.object({
-  schema_version: z.union([z.literal('1'), z.literal(1)], { error: 'expected "1" (the README template)' }),
-  ticket_id: idValue,
-  status: z.string(),
-});
+const envelope = z.lazy(() =>
+  z.object({
+    schema_version: z.union([z.literal('1'), z.literal(1)], { error: 'expected "1" (the README template)' }),
+    ticket_id: idValue,
+    status: z.string(),
+  }),
+);
 
-const body = z.object({
-  /** When the status last changed (the rule fires on that change): `{{ticket.status_changed_on}}`. */
-  resolved_at: z.optional(z.string()),
-  updated_at: z.optional(z.string()),
-  ticket_url: z.optional(z.string()),
-  priority: z.optional(z.string()),
-  ticket_type: z.optional(z.string()),
-  agent_email: z.optional(z.string()),
-  wolkvox_id: z.optional(z.string()),
-  wolkvox_operation: z.optional(z.string()),
-  resolution: z.optional(z.string()),
-  solution: z.optional(z.string()),
-  custom_fields: customFieldsValue,
-});
+const body = z.lazy(() =>
+  z.object({
+    /** When the status last changed (the rule fires on that change): `{{ticket.status_changed_on}}`. */
+    resolved_at: z.optional(z.string()),
+    updated_at: z.optional(z.string()),
+    ticket_url: z.optional(z.string()),
+    priority: z.optional(z.string()),
+    ticket_type: z.optional(z.string()),
+    agent_email: z.optional(z.string()),
+    wolkvox_id: z.optional(z.string()),
+    wolkvox_operation: z.optional(z.string()),
+    resolution: z.optional(z.string()),
+    solution: z.optional(z.string()),
+    custom_fields: customFieldsValue,
+  }),
+);
 
 /** What the request presents as the token: the custom header, and both halves of Basic credentials. */
 function presentedTokens(headers: RawRequest['headers']): string[] {

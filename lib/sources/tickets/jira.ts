@@ -24,51 +24,60 @@ export interface JiraSettings extends TicketSettingsBase {
   solutionField?: string | undefined;
 }
 
-const envelope = z.object({
-  webhookEvent: z.string().check(z.minLength(1)),
-  timestamp: z.optional(z.number().check(z.int(), z.positive())),
-  // Items stay loose records: a schema key named `toString` would read Object.prototype's.
-  changelog: z.nullish(z.object({ items: z.array(z.record(z.string(), z.unknown())) })),
-  comment: z.optional(z.unknown()),
-  issue: z.optional(z.unknown()),
-});
-
-const named = z.nullish(z.object({ name: z.string() }));
-
-const commentSchema = z.object({
-  body: z.nullish(z.union([z.string(), z.record(z.string(), z.unknown())])),
-  /** JSM: false for internal comments, which are not replies the customer saw. */
-  jsdPublic: z.optional(z.boolean()),
-});
-
-const issueSchema = z.object({
-  key: z.string().check(z.minLength(1)),
-  self: z.optional(z.string()),
-  fields: z.looseObject({
-    status: z.object({
-      name: z.optional(z.string()),
-      statusCategory: z.object({ key: z.string(), name: z.optional(z.string()) }),
-    }),
-    priority: named,
-    issuetype: named,
-    resolution: named,
-    resolutiondate: z.nullish(z.string()),
-    assignee: z.nullish(
-      z.object({ accountId: z.string().check(z.minLength(1)), emailAddress: z.nullish(z.string()) }),
-    ),
-    attachment: z.nullish(
-      z.array(
-        z.object({
-          filename: z.string().check(z.minLength(1)),
-          content: z.url({ protocol: /^https?$/ }),
-          mimeType: z.nullish(z.string()),
-          size: z.nullish(z.number().check(z.int(), z.nonnegative())),
-        }),
-      ),
-    ),
-    comment: z.nullish(z.object({ comments: z.array(commentSchema) })),
+const envelope = z.lazy(() =>
+  z.object({
+    webhookEvent: z.string().check(z.minLength(1)),
+    timestamp: z.optional(z.number().check(z.int(), z.positive())),
+    // Items stay loose records: a schema key named `toString` would read Object.prototype's.
+    changelog: z.nullish(z.object({ items: z.array(z.record(z.string(), z.unknown())) })),
+    comment: z.optional(z.unknown()),
+    issue: z.optional(z.unknown()),
   }),
-});
+);
+
+const named = z.lazy(() => z.nullish(z.object({ name: z.string() })));
+
+const commentSchema = z.lazy(() =>
+  z.object({
+    body: z.nullish(z.union([z.string(), z.record(z.string(), z.unknown())])),
+    /** JSM: false for internal comments, which are not replies the customer saw. */
+    jsdPublic: z.optional(z.boolean()),
+  }),
+);
+
+const issueSchema = z.lazy(() =>
+  z.object({
+    key: z.string().check(z.minLength(1)),
+    self: z.optional(z.string()),
+    fields: z.looseObject({
+      status: z.object({
+        name: z.optional(z.string()),
+        statusCategory: z.object({ key: z.string(), name: z.optional(z.string()) }),
+      }),
+      priority: named,
+      issuetype: named,
+      resolution: named,
+      resolutiondate: z.nullish(z.string()),
+      assignee: z.nullish(
+        z.object({ accountId: z.string().check(z.minLength(1)), emailAddress: z.nullish(z.string()) }),
+      ),
+      attachment: z.nullish(
+        z.array(
+          z.object({
+            filename: z.string().check(z.minLength(1)),
+            content: z.url({ protocol: /^https?$/ }),
+            mimeType: z.nullish(z.string()),
+            size: z.nullish(z.number().check(z.int(), z.nonnegative())),
+          }),
+        ),
+      ),
+      comment: z.nullish(z.object({ comments: z.array(commentSchema) })),
+    }),
+  }),
+);
+
+// Wrapped rather than prefixed, so a missing issue reads "issue: …" and not "issue.(body): …".
+const issueInBody = z.lazy(() => z.object({ issue: issueSchema }));
 
 /** The case id in a text field (a string) or a select list (`{ value }`). */
 function fieldText(value: unknown): string | undefined {
@@ -125,8 +134,7 @@ export function jiraSource(settings: JiraSettings): TicketSource {
         (item) => item.field === 'status' || item.fieldId === 'status',
       );
       if (!statusChange) return { action: 'ignore', reason: 'the update changed no status' };
-      // Wrapped rather than prefixed, so a missing issue reads "issue: …" and not "issue.(body): …".
-      const { issue } = parseWith(z.object({ issue: issueSchema }), { issue: body.issue });
+      const { issue } = parseWith(issueInBody, { issue: body.issue });
       const { fields } = issue;
       const category = fields.status.statusCategory.key;
       if (category !== 'done') {

@@ -86,12 +86,14 @@ export function optional<K extends string>(key: K, value: string | undefined): P
 }
 
 /** A template value that is a string or a number (`"{{ticket.id}}"` quoted or not). */
-export const idValue = z.pipe(
+export const idValue = z.lazy(() =>
   z.pipe(
-    z.union([z.string(), z.number()]),
-    z.transform((v) => String(v).trim()),
+    z.pipe(
+      z.union([z.string(), z.number()]),
+      z.transform((v) => String(v).trim()),
+    ),
+    z.string().check(z.minLength(1)),
   ),
-  z.string().check(z.minLength(1)),
 );
 
 /** Templates render a missing placeholder as "" and a dropdown's empty option as "-". */
@@ -101,8 +103,8 @@ export function label(value: string | undefined): string | null {
 }
 
 /** Custom field values from a template object: strings decoded, numbers and booleans as text, blanks dropped. */
-export const customFieldsValue = z.optional(
-  z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+export const customFieldsValue = z.lazy(() =>
+  z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
 );
 
 export function templateCustomFields(fields: z.infer<typeof customFieldsValue>): Record<string, string> {
@@ -116,19 +118,21 @@ export function templateCustomFields(fields: z.infer<typeof customFieldsValue>):
 }
 
 /** The attachments array our templates render (one object per file of the latest public comment). */
-export const templateAttachments = z.optional(
-  z.array(
-    z.object({
-      file_name: z.optional(z.string()),
-      content_url: z.string(),
-      content_type: z.optional(z.string()),
-      size: z.optional(
-        z.union([
-          z.number().check(z.int(), z.nonnegative()),
-          z.string().check(z.regex(/^\s*\d*\s*$/, 'expected digits')),
-        ]),
-      ),
-    }),
+export const templateAttachments = z.lazy(() =>
+  z.optional(
+    z.array(
+      z.object({
+        file_name: z.optional(z.string()),
+        content_url: z.string(),
+        content_type: z.optional(z.string()),
+        size: z.optional(
+          z.union([
+            z.number().check(z.int(), z.nonnegative()),
+            z.string().check(z.regex(/^\s*\d*\s*$/, 'expected digits')),
+          ]),
+        ),
+      }),
+    ),
   ),
 );
 

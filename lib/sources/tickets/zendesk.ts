@@ -40,27 +40,31 @@ export const DEFAULT_ZENDESK_TOLERANCE_SECONDS = 300;
 /** The statuses that mean resolved: the trigger fires on Solved; Closed follows later by automation. */
 const RESOLVED = ['solved', 'closed'];
 
-const envelope = z.object({
-  schema_version: z.union([z.literal('1'), z.literal(1)], { error: 'expected "1" (the README template)' }),
-  ticket_id: idValue,
-  status: z.string(),
-});
+const envelope = z.lazy(() =>
+  z.object({
+    schema_version: z.union([z.literal('1'), z.literal(1)], { error: 'expected "1" (the README template)' }),
+    ticket_id: idValue,
+    status: z.string(),
+  }),
+);
 
-const body = z.object({
-  updated_at: z.optional(z.string()),
-  priority: z.optional(z.string()),
-  ticket_type: z.optional(z.string()),
-  ticket_url: z.optional(z.string()),
-  assignee_email: z.optional(z.string()),
-  wolkvox_id: z.optional(z.string()),
-  /** Optional: one helpdesk feeding several wolkvox operations names its own. */
-  wolkvox_operation: z.optional(z.string()),
-  /** Optional: a dedicated "resolution" ticket field, preferred over the public reply. */
-  resolution: z.optional(z.string()),
-  solution: z.optional(z.string()),
-  custom_fields: customFieldsValue,
-  attachments: templateAttachments,
-});
+const body = z.lazy(() =>
+  z.object({
+    updated_at: z.optional(z.string()),
+    priority: z.optional(z.string()),
+    ticket_type: z.optional(z.string()),
+    ticket_url: z.optional(z.string()),
+    assignee_email: z.optional(z.string()),
+    wolkvox_id: z.optional(z.string()),
+    /** Optional: one helpdesk feeding several wolkvox operations names its own. */
+    wolkvox_operation: z.optional(z.string()),
+    /** Optional: a dedicated "resolution" ticket field, preferred over the public reply. */
+    resolution: z.optional(z.string()),
+    solution: z.optional(z.string()),
+    custom_fields: customFieldsValue,
+    attachments: templateAttachments,
+  }),
+);
 
 export function zendeskSource(settings: ZendeskSettings): TicketSource {
   const tolerance = settings.toleranceSeconds ?? DEFAULT_ZENDESK_TOLERANCE_SECONDS;
