@@ -80,10 +80,26 @@ function builtinsThroughRequire(): Plugin {
       });
       b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
         loader: 'js',
-        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+        contents: lazyBuiltin(args.path),
       }));
     },
   };
+}
+
+/**
+ * A built-in's exports as getters that require() it on first use, not when the importing module is
+ * evaluated: the AWS SDK's HTTP handler imports node:https (with tls and net) at its top, yet only
+ * its first request uses it. The names are read here, from the Node that builds (the same major
+ * as Lambda's); a name only a newer Node has would read as undefined, as on an older one.
+ */
+function lazyBuiltin(name: string): string {
+  const names = Object.keys(createRequire(import.meta.url)(name) as object);
+  return [
+    'let loaded;',
+    `const load = () => (loaded ??= require(${JSON.stringify(name)}));`,
+    `for (const key of ${JSON.stringify(names)})`,
+    '  Object.defineProperty(module.exports, key, { enumerable: true, get: () => load()[key] });',
+  ].join('\n');
 }
 
 /** esbuild's options for functions/<name>.ts; the caller adds `write` and the like. */

@@ -152,18 +152,35 @@ describe('bundles', () => {
   );
 });
 
-describe('the built bundles, run without NODE_OPTIONS=--enable-source-maps', () => {
-  it('log where an unexpected failure happened in TypeScript positions, without its message', async () => {
-    const script = join(import.meta.dirname, 'support', 'bundle-stack.ts');
+describe('a built ingress bundle, run as deployed (no NODE_OPTIONS)', () => {
+  let report: { builtinsAtImport: string[]; answer: number };
+  let logs: Record<string, unknown>[];
+
+  beforeAll(async () => {
+    const script = join(import.meta.dirname, 'support', 'run-ingress-bundle.ts');
     const env = { ...process.env, NODE_OPTIONS: '' };
-    const run = promisify(execFile)(process.execPath, [script, dir], { env, timeout: 20_000 });
-    const { stdout, stderr } = await run;
-    expect(JSON.parse(stdout)).toEqual({ answer: 500 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [script, dir], {
+      env,
+      timeout: 20_000,
+    });
+    report = JSON.parse(stdout) as typeof report;
     // Powertools writes ERROR lines to stderr.
-    const logs = stderr
+    logs = stderr
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+  });
+
+  it('loads a Node built-in when it is first used, not when a module importing it is evaluated', () => {
+    // The AWS SDK's HTTP handler imports node:https; only the first request's call needs it.
+    expect(report.builtinsAtImport).not.toContain('https');
+    expect(report.builtinsAtImport).not.toContain('tls');
+    // What the handler's own imports do use at load is there.
+    expect(report.builtinsAtImport).toContain('crypto');
+  });
+
+  it('logs where an unexpected failure happened in TypeScript positions, without its message', () => {
+    expect(report.answer).toBe(500);
     const failure = logs.find((line) => line.message === 'unexpected failure');
     expect(failure).toMatchObject({ provider: 'stripe', error: 'TypeError' });
     const at = failure?.at as string[];

@@ -1,0 +1,38 @@
+// Runs a built ingress bundle as deployed (no NODE_OPTIONS): `node test/support/run-ingress-bundle.ts
+// <dir with payment-received/>`. Prints one JSON line to stdout: the Node built-ins importing the
+// bundle loaded, and the answer to an event that makes it fail in an unexpected way (it logs that
+// failure to stderr). test/bundle.test.ts runs it in a child process, so the module state and the
+// stack-trace formatter the bundle installs stay out of the test runner.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
+type Ingress = (event: APIGatewayProxyEventV2, context: unknown) => Promise<{ statusCode?: number }>;
+
+const dir = process.argv[2] ?? '.esbuild';
+Object.assign(process.env, {
+  WOLKVOX_SERVER: 'http://127.0.0.1:9',
+  WOLKVOX_OPERATION: 'demo',
+  LOG_LEVEL: 'ERROR',
+});
+// Node's record of the built-in modules it has loaded (undocumented, but the only view of them).
+const loadedBuiltins = () => (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+const before = new Set(loadedBuiltins());
+const { handler } = (await import(pathToFileURL(join(dir, 'payment-received', 'index.mjs')).href)) as {
+  handler: Ingress;
+};
+const builtinsAtImport = loadedBuiltins()
+  .filter((entry) => !before.has(entry) && entry.startsWith('NativeModule '))
+  .map((entry) => entry.slice('NativeModule '.length));
+// Imported only now: it would load built-ins of its own.
+const { localContext } = await import('#lib/local/runtime.ts');
+// A body that is not a string: Buffer.from() throws a TypeError inside the request reader.
+const event = {
+  rawPath: '/webhooks/payments/stripe',
+  pathParameters: { provider: 'stripe' },
+  headers: {},
+  isBase64Encoded: false,
+  body: 42,
+} as unknown as APIGatewayProxyEventV2;
+const answer = await handler(event, localContext('paymentReceived'));
+console.log(JSON.stringify({ builtinsAtImport, answer: answer.statusCode }));
