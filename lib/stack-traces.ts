@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 // Stack traces in TypeScript positions, worked out when a stack is read rather than when code
 // loads. NODE_OPTIONS=--enable-source-maps reads and parses the source map of every file a cold
-// start loads (about 9 ms of ours in the bench) so that the rare error prints well; this reads the
+// start loads (5–9 ms of ours in the bench) so that the rare error prints well; this reads the
 // map beside a bundle file the first time one of its frames is printed, and keeps it.
 const maps = new Map<string, SourceMap | undefined>();
 
