@@ -89,16 +89,28 @@ function builtinsThroughRequire(): Plugin {
 /**
  * A built-in's exports as getters that require() it on first use, not when the importing module is
  * evaluated: the AWS SDK's HTTP handler imports node:https (with tls and net) at its top, yet only
- * its first request uses it. The names are read here, from the Node that builds (the same major
- * as Lambda's); a name only a newer Node has would read as undefined, as on an older one.
+ * its first request uses it. Setters write through, so a module can still patch a built-in. The
+ * names are read here, from the Node that builds (the same major as Lambda's); a name only a newer
+ * Node has would read as undefined, as on an older one. A built-in that is itself a function
+ * (events, assert, stream, module) and process (its methods use `this`) are required as they are:
+ * a default import must be the module itself.
  */
 function lazyBuiltin(name: string): string {
-  const names = Object.keys(createRequire(import.meta.url)(name) as object);
+  const eager = `module.exports = require(${JSON.stringify(name)});`;
+  const exported = createRequire(import.meta.url)(name) as object;
+  if (typeof exported === 'function' || name.replace(/^node:/, '') === 'process') return eager;
+  const names = Object.getOwnPropertyNames(exported);
+  const hidden = names.filter((key) => !Object.getOwnPropertyDescriptor(exported, key)?.enumerable);
   return [
     'let loaded;',
     `const load = () => (loaded ??= require(${JSON.stringify(name)}));`,
+    `const hidden = new Set(${JSON.stringify(hidden)});`,
     `for (const key of ${JSON.stringify(names)})`,
-    '  Object.defineProperty(module.exports, key, { enumerable: true, get: () => load()[key] });',
+    '  Object.defineProperty(module.exports, key, {',
+    '    enumerable: !hidden.has(key),',
+    '    get: () => load()[key],',
+    '    set: (value) => { load()[key] = value; },',
+    '  });',
   ].join('\n');
 }
 

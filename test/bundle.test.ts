@@ -3,7 +3,7 @@
 // code behaves as deployed. The numbers are budgets with headroom; a dependency upgrade that blows
 // one should be looked at, not just raised.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -150,6 +150,56 @@ describe('bundles', () => {
       expect(size.total).toBeLessThanOrEqual(BEFORE_SPLIT / 2);
     },
   );
+});
+
+describe('Node built-ins in a bundle (loaded on first use)', () => {
+  it('behave as the modules themselves: default imports, this-bound methods, hidden names, patching', async () => {
+    const fixture = join(dir, 'builtins-fixture.ts');
+    await writeFile(
+      fixture,
+      [
+        "import EventEmitter from 'node:events';",
+        "import assert from 'node:assert';",
+        "import process from 'node:process';",
+        "import fs, { constants } from 'node:fs';",
+        "import * as zlib from 'node:zlib';",
+        "import http from 'node:http';",
+        'const emitter = new EventEmitter();',
+        'let got = 0;',
+        "emitter.on('x', () => got++);",
+        "emitter.emit('x');",
+        'assert(got === 1);',
+        'let heard = false;',
+        "process.once('wolkvox-fixture', () => (heard = true));",
+        "process.emit('wolkvox-fixture');",
+        'const agent = new http.Agent();',
+        'http.globalAgent = agent;',
+        'console.log(JSON.stringify({',
+        '  got,',
+        '  heard,',
+        '  accessFlag: fs.F_OK === constants.F_OK,',
+        '  hiddenConstant: zlib.Z_NO_FLUSH,',
+        "  patched: process.getBuiltinModule('node:http').globalAgent === agent,",
+        '}));',
+      ].join('\n'),
+    );
+    const outdir = join(dir, 'builtins-fixture');
+    await build({
+      ...bundleOptions('payment-received', outdir),
+      entryPoints: { index: fixture },
+      logLevel: 'silent',
+    });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(outdir, 'index.mjs')], {
+      timeout: 10_000,
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      got: 1,
+      heard: true,
+      accessFlag: true,
+      hiddenConstant: 0,
+      patched: true,
+    });
+  });
 });
 
 describe('a built ingress bundle, run as deployed (no NODE_OPTIONS)', () => {
