@@ -24,34 +24,33 @@ function sourceMapOf(file: string): SourceMap | undefined {
 }
 
 /**
- * One frame as V8 prints it, with the bundle's position and function name replaced by the
+ * One frame in Node's format, with the bundle's position and function name replaced by the
  * originals. The minifier renamed the function: its name is recorded where it starts or, failing
  * that, where its caller (the next frame, in the same file) calls it, as Node itself looks it up.
  */
 function mappedFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): string {
-  let text = String(site);
   const file = site.getFileName();
   const line = site.getLineNumber();
   const column = site.getColumnNumber();
-  if (!file || line === null || column === null || file.startsWith('node:')) return text;
+  if (!file || line === null || column === null || file.startsWith('node:')) return String(site);
   const map = sourceMapOf(file);
   const entry = map?.findEntry(line - 1, column - 1);
-  if (!map || !entry || !('originalSource' in entry)) return text;
-  const minified = site.getFunctionName();
-  if (minified) {
-    const name =
-      nameAt(map, site.getEnclosingLineNumber(), site.getEnclosingColumnNumber()) ??
-      (caller?.getFileName() === file
-        ? nameAt(map, caller.getLineNumber(), caller.getColumnNumber())
-        : undefined);
-    if (name) text = text.replace(minified, name);
-  }
+  if (!map || !entry || !('originalSource' in entry)) return String(site);
   // esbuild writes sources relative to the map (../../lib/x.ts): the repository path reads better.
   const source = entry.originalSource.replace(/^(\.\.\/)+/, '');
-  return text.replace(
-    `${file}:${line}:${column}`,
-    `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`,
-  );
+  const location = `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+  const minified = site.getFunctionName() ?? site.getMethodName();
+  const typeName = site.getTypeName();
+  const original = minified
+    ? (nameAt(map, site.getEnclosingLineNumber(), site.getEnclosingColumnNumber()) ??
+      (caller?.getFileName() === file
+        ? nameAt(map, caller.getLineNumber(), caller.getColumnNumber())
+        : undefined))
+    : undefined;
+  const name =
+    original ?? (minified && typeName && typeName !== 'global' ? `${typeName}.${minified}` : minified);
+  const prefix = site.isAsync() ? 'async ' : site.isConstructor() ? 'new ' : '';
+  return name ? `${prefix}${name} (${location})` : `${prefix}${location}`;
 }
 
 function nameAt(map: SourceMap, line: number | null, column: number | null): string | undefined {
@@ -61,28 +60,30 @@ function nameAt(map: SourceMap, line: number | null, column: number | null): str
   return typeof name === 'string' && name ? name : undefined;
 }
 
+/** Error.prepareStackTrace's work: the header V8 would write, then each frame, mapped where it can be. */
+export function formatStack(error: Error, sites: NodeJS.CallSite[]): string {
+  let header: string;
+  try {
+    header = Error.prototype.toString.call(error);
+  } catch {
+    header = '<error>';
+  }
+  const frames = sites.map((site, i) => {
+    try {
+      return `\n    at ${mappedFrame(site, sites[i + 1])}`;
+    } catch {
+      return `\n    at ${String(site)}`;
+    }
+  });
+  return header + frames.join('');
+}
+
 /**
  * Installs the mapping for this process (V8 calls Error.prepareStackTrace when a stack is first
- * read), unless Node maps stacks itself (--enable-source-maps). The text is Node's default format.
+ * read), unless Node maps stacks itself (--enable-source-maps).
  */
 export function mapStackTraces(): void {
-  if (process.sourceMapsEnabled) return;
-  Error.prepareStackTrace = (error, sites) => {
-    let header: string;
-    try {
-      header = Error.prototype.toString.call(error);
-    } catch {
-      header = '<error>';
-    }
-    const frames = sites.map((site, i) => {
-      try {
-        return `\n    at ${mappedFrame(site, sites[i + 1])}`;
-      } catch {
-        return `\n    at ${String(site)}`;
-      }
-    });
-    return header + frames.join('');
-  };
+  if (!process.sourceMapsEnabled) Error.prepareStackTrace = formatStack;
 }
 
 /**

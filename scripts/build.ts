@@ -88,7 +88,7 @@ function builtinsThroughRequire(): Plugin {
 
 /**
  * A built-in's exports as getters that require() it on first use, not when the importing module is
- * evaluated: the AWS SDK's HTTP handler imports node:https (with tls and net) at its top, yet only
+ * evaluated: the AWS SDK's HTTP handler imports node:https (and with it tls) at its top, yet only
  * its first request uses it. Setters write through, so a module can still patch a built-in. The
  * names are read here, from the Node that builds (the same major as Lambda's); a name only a newer
  * Node has would read as undefined, as on an older one. A built-in that is itself a function
@@ -203,6 +203,12 @@ export async function buildFunctions(names?: string[]): Promise<Record<string, n
 
 /** Builds as buildFunctions does; answers each bundle's cold-start and total sizes. */
 export async function buildFunctionsWithSizes(names?: string[]): Promise<Record<string, BundleSize>> {
+  // lazyBuiltin reads the built-ins' export names from this Node: it must be Lambda's major.
+  if (process.versions.node.split('.')[0] !== '24') {
+    throw new Error(
+      `Build with Node 24 (nodejs24.x), not ${process.version}: run it through npm scripts after npm ci`,
+    );
+  }
   const files = (await readdir(join(root, 'functions'))).filter((f) => f.endsWith('.ts'));
   const wanted = files.filter((f) => !names || names.includes(basename(f, '.ts')));
   const sizes: Record<string, BundleSize> = {};

@@ -167,7 +167,9 @@ describe('wolkvoxSync', () => {
     const retries = logged.filter((entry) => entry.message === 'will retry').map((entry) => entry.attributes);
     expect(retries).toHaveLength(2);
     expect(retries[0]).not.toHaveProperty('at');
-    expect(retries[1]).toMatchObject({ identity: 'wompi:tx-bug', reason: 'a bug in the ledger' });
+    // Its message could quote the input: the log names the error and says where it was thrown.
+    expect(retries[1]).toMatchObject({ identity: 'wompi:tx-bug', reason: 'TypeError' });
+    expect(JSON.stringify(retries[1])).not.toContain('a bug in the ledger');
     expect(retries[1]?.at).toEqual(expect.arrayContaining([expect.stringContaining('wolkvox-sync.test.ts')]));
   });
 

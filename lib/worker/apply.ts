@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { FetchedAttachments } from '#lib/attachments/index.ts';
 import type { ApplyPaymentCommand, AttachmentRef, UpdateCaseCommand, WolkvoxCommand } from '#lib/events.ts';
 import { recordKey } from '#lib/events.ts';
+import { LedgerError } from '#lib/ledger/errors.ts';
 import type { Claim, Ledger, LedgerEntry } from '#lib/ledger/types.ts';
+import { MissingSecretError, SecretsError } from '#lib/secrets/index.ts';
 import { applyPayment, describeChange, type ObligationRules } from '#lib/translate/obligation.ts';
 import type { CallOptions, WolkvoxClient } from '#lib/wolkvox/client.ts';
 import { type FailureKind, WolkvoxError } from '#lib/wolkvox/errors.ts';
@@ -213,6 +215,14 @@ export function failureKind(error: unknown): FailureKind {
   return 'transient';
 }
 
+/** Errors whose messages this code writes: ids and decisions, never a value from the input. */
+const OWN_ERRORS = [WolkvoxError, CommandRejected, EventBusy, LedgerError, SecretsError, MissingSecretError];
+
+/**
+ * Why an attempt failed, for logs and parked events. Anyone else's message (a bug's TypeError, a
+ * parser's) can quote the input, which is personal data: those are named, and logs add where.
+ */
 export function failureReason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (OWN_ERRORS.some((type) => error instanceof type)) return (error as Error).message;
+  return error instanceof Error ? error.name : 'unknown error';
 }
