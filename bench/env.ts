@@ -45,9 +45,9 @@ export function deployEnv(
 
 /**
  * The same environment for this process (warm and throughput runs), logging only errors so the
- * table stays readable; both implementations log at the same level. NODE_OPTIONS is left alone.
+ * table stays readable; both implementations log at the same level. NODE_OPTIONS is left alone
+ * (ours sets none).
  */
 export function applyInProcessEnv(services: ServiceEndpoints): void {
-  const { NODE_OPTIONS: _ignored, ...env } = deployEnv(services, 'wolkvox-webhooks-bench', 'naive');
-  Object.assign(process.env, env, { LOG_LEVEL: 'ERROR' });
+  Object.assign(process.env, deployEnv(services, 'wolkvox-webhooks-bench', 'ours'), { LOG_LEVEL: 'ERROR' });
 }

@@ -218,11 +218,16 @@ export function failureKind(error: unknown): FailureKind {
 /** Errors whose messages this code writes: ids and decisions, never a value from the input. */
 const OWN_ERRORS = [WolkvoxError, CommandRejected, EventBusy, LedgerError, SecretsError, MissingSecretError];
 
+/** A failure this code classified, as opposed to a bug or someone else's error. */
+export function isOwnError(error: unknown): error is Error {
+  return OWN_ERRORS.some((type) => error instanceof type);
+}
+
 /**
  * Why an attempt failed, for logs and parked events. Anyone else's message (a bug's TypeError, a
  * parser's) can quote the input, which is personal data: those are named, and logs add where.
  */
 export function failureReason(error: unknown): string {
-  if (OWN_ERRORS.some((type) => error instanceof type)) return (error as Error).message;
+  if (isOwnError(error)) return error.message;
   return error instanceof Error ? error.name : 'unknown error';
 }

@@ -6,7 +6,7 @@ import type { Logger } from '#lib/log.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
 import { deadlineSignal } from '#lib/wolkvox/client.ts';
 import { WolkvoxError } from '#lib/wolkvox/errors.ts';
-import { type ApplyDeps, applyCommand, EventBusy, failureKind, failureReason } from './apply.ts';
+import { type ApplyDeps, applyCommand, EventBusy, failureKind, failureReason, isOwnError } from './apply.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelaySeconds } from './retry.ts';
 
 export interface SyncDeps extends ApplyDeps {
@@ -71,7 +71,7 @@ export function wolkvoxSyncHandler(deps: SyncDeps) {
         receiveCount,
         retryInSeconds: seconds,
         // Not a failure we classify (a bug, an SDK error): where it came from.
-        ...(error instanceof WolkvoxError || error instanceof EventBusy ? {} : { at: stackFrames(error) }),
+        ...(isOwnError(error) ? {} : { at: stackFrames(error) }),
       });
       await retryLater(record, seconds);
       throw error;
