@@ -4,9 +4,10 @@
 // registers its English messages when its first schema is built; zod/mini registers none, so
 // importing this module does it: the same messages either way.
 //
-// Module-level schemas are wrapped in z.lazy(() => …): built on their first parse, not on import.
-// A function holds every provider's schemas and the command schemas; a cold start then builds only
-// those its first event uses (ingress never parses commands, the worker no webhook).
+// The providers' and the commands' object schemas are wrapped in z.lazy(() => …): built on their
+// first parse, not on import. A function holds every provider's schemas and the command schemas; a
+// cold start then builds only those its first event uses (ingress never parses commands, the worker
+// no webhook). The configuration's schema is not: every cold start parses it.
 import { en } from 'zod/locales';
 import { config } from 'zod/mini';
 
