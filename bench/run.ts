@@ -2,7 +2,8 @@
  * `npm run bench` (node bench/run.ts): builds the production bundles (scripts/build.ts) and the
  * naive baseline (bench/naive/), then measures both in one run, side by side:
  *   a. bundle sizes; b. cold starts; c. warm cost per event; d. throughput against the sandbox's
- *   2-concurrent limit; e. Secrets Manager calls and wolkvox connections per 1,000 events, peak RSS.
+ *   2-concurrent limit; e. Secrets Manager calls and wolkvox connections per 1,000 events, peak RSS;
+ *   f. the ticket text converters on hostile text ÷ on ordinary text of the same size (bench/text.ts).
  * Prints a table with the issue's targets and writes bench/results.json.
  *
  *   node bench/run.ts [--cold-runs 25] [--warm 2000] [--warmup 200] [--throughput 300]
@@ -21,6 +22,7 @@ import { buildBundles, FUNCTIONS } from './build.ts';
 import { measureColdStarts } from './cold.ts';
 import { applyInProcessEnv } from './env.ts';
 import { naive, ours } from './implementations.ts';
+import { hostileTextOptions, measureHostileText } from './text.ts';
 import { startServices } from './services.ts';
 import { ratio, round } from './stats.ts';
 import { type BenchResults, evaluateTargets, perThousand, renderTable } from './table.ts';
@@ -64,6 +66,13 @@ const skipDynamo = flags['skip-dynamodb'] ?? smoke;
 const begun = performance.now();
 const log = (message: string) =>
   process.stderr.write(`bench [${((performance.now() - begun) / 1000).toFixed(1)} s]: ${message}\n`);
+
+// In-process and CPU-bound: measured first, while nothing else runs.
+const textOptions = hostileTextOptions(smoke);
+log(
+  `hostile text: ${textOptions.size} characters, ${textOptions.warmup} + ${textOptions.runs} runs per input`,
+);
+const hostileText = measureHostileText(textOptions);
 
 log(`building bundles${flags['build-dir'] ? ` into ${flags['build-dir']}` : ''}`);
 const built = await buildBundles(flags['build-dir']);
@@ -145,6 +154,7 @@ try {
     throughput,
     perThousandEvents: perThousand(warmResults, throughput),
     peakRssBytes,
+    hostileText,
   };
   const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -5,6 +5,7 @@
 import type { BundleBytes, FunctionName } from './build.ts';
 import { FUNCTIONS } from './build.ts';
 import type { ColdResults } from './cold.ts';
+import { HOSTILE_TEXT_LIMIT, type HostileTextResults, renderHostileText, TEXT_CONVERTERS } from './text.ts';
 import type { ThroughputRun } from './throughput.ts';
 import type { WarmResults, WarmSeries } from './warm.ts';
 import { ratio, round } from './stats.ts';
@@ -49,6 +50,8 @@ export interface BenchResults {
     wolkvoxConnections: { ours: number; naive: number; sequential: number };
   };
   peakRssBytes: Record<FunctionName, { ours: number; naive: number }>;
+  /** f. Each ticket text converter on hostile text ÷ on ordinary text of the same size. */
+  hostileText: HostileTextResults;
   targets: Target[];
 }
 
@@ -169,6 +172,16 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
     limit: '≤ 2',
     pass: connections <= 2,
   });
+  // Linear conversions: no input of a given size may cost much more than ordinary text of that size.
+  for (const name of TEXT_CONVERTERS) {
+    const { worst } = results.hostileText.converters[name];
+    targets.push({
+      name: `hostile text ${name}: pathological ÷ benign of the same size (worst: ${worst.name})`,
+      value: worst.ratio,
+      limit: `≤ ${HOSTILE_TEXT_LIMIT}`,
+      pass: worst.ratio <= HOSTILE_TEXT_LIMIT,
+    });
+  }
   return targets;
 }
 
@@ -324,6 +337,8 @@ export function renderTable(results: BenchResults): string {
     const r = results.peakRssBytes[name];
     out.push(row([`   peak RSS, ${name}`, mib(r.ours), mib(r.naive), fixed(ratio(r.ours, r.naive))], w1));
   }
+
+  out.push('', ...renderHostileText(results.hostileText));
 
   out.push('', 'Targets (ratios from this run)');
   for (const target of results.targets) {

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
+import { apiBaseUrl } from './sources/api.ts';
 import { DEFAULT_WOMPI_REFERENCE_PATTERN } from './sources/payments/wompi-reference.ts';
 import { type CaseRules, DEFAULT_PRIORITY_MAP } from './translate/case.ts';
 import type { ObligationRules } from './translate/obligation.ts';
@@ -24,7 +25,11 @@ const flag = (fallback: boolean) =>
       z.transform((v) => v === 'true' || v === '1'),
     ),
   );
-/** A JSON object of strings in one variable (mapping settings); keys that are e-mails are lower-cased. */
+/**
+ * A JSON object of strings in one variable (mapping settings) → a Map, so a lookup of a name that
+ * arrives in a webhook (`constructor`, `__proto__`, `toString`) finds only what the operator
+ * wrote, never Object.prototype. Keys that are e-mails are lower-cased.
+ */
 const jsonMap = (fallback: Record<string, string>) =>
   preprocess(
     (value) => {
@@ -40,13 +45,13 @@ const jsonMap = (fallback: Record<string, string>) =>
         z.record(z.string(), z.string(), { error: 'must be a JSON object of strings, e.g. {"high":"Alta"}' }),
         fallback,
       ),
-      z.transform((map) =>
-        Object.fromEntries(
-          Object.entries(map).map(([key, v]) => [key.includes('@') ? key.toLowerCase() : key, v]),
-        ),
+      z.transform(
+        (map): ReadonlyMap<string, string> =>
+          new Map(Object.entries(map).map(([key, v]) => [key.includes('@') ? key.toLowerCase() : key, v])),
       ),
     ),
   );
+const DAY_SECONDS = 86_400;
 const integer = (fallback: number, min: number, max: number) =>
   preprocess(
     blankIsUnset,
@@ -82,6 +87,11 @@ const schema = z.object({
   PARKED_QUEUE_URL: text(),
   /** DynamoDB table of applied events and per-record ordering (DISPATCH=queue; local runs keep it in memory). */
   LEDGER_TABLE: text(),
+  /**
+   * How long the ledger remembers an applied event: longer than SQS keeps a message (14 days) and
+   * than every provider's replay window, so a replayed event is always recognised.
+   */
+  LEDGER_RETENTION_DAYS: integer(35, 15, 365),
   WOLKVOX_TIMEZONE: preprocess(
     blankIsUnset,
     z._default(
@@ -99,6 +109,8 @@ const schema = z.object({
   ),
   OBLIGATION_REDUCE_BALANCE: flag(true),
   OBLIGATION_CLEAR_DELAY_WHEN_PAID: flag(true),
+  /** A payment larger than the balance: `reduce` drives it to 0 (the surplus logged), `park` leaves it to an operator. */
+  OBLIGATION_OVERPAYMENT: preprocess(blankIsUnset, z._default(z.enum(['reduce', 'park']), 'reduce')),
   STRIPE_TOLERANCE_SECONDS: integer(300, 1, 3_600),
   WOMPI_REFERENCE_PATTERN: preprocess(
     blankIsUnset,
@@ -114,6 +126,11 @@ const schema = z.object({
       DEFAULT_WOMPI_REFERENCE_PATTERN,
     ),
   ),
+  /** Confirm the reference, currency and time of each Wompi payment with Wompi's API. */
+  WOMPI_CONFIRM: flag(true),
+  WOMPI_API_URL: preprocess(blankIsUnset, z._default(z.string(), 'https://production.wompi.co')),
+  /** Wompi retries after 30 min, 3 h and 24 h: two days covers them all. */
+  WOMPI_MAX_AGE_SECONDS: integer(2 * DAY_SECONDS, 60, 30 * DAY_SECONDS),
   CASE_RESOLVED_STATUS: preprocess(blankIsUnset, z._default(z.string().check(z.trim()), 'Resuelto')),
   CASE_RESOLVED_STATUS_BY_TYPE: jsonMap({}),
   CASE_TYPE: text(),
@@ -153,13 +170,14 @@ const schema = z.object({
       z.string().check(z.regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10060')),
     ),
   ),
+  JIRA_MAX_AGE_SECONDS: integer(2 * DAY_SECONDS, 60, 30 * DAY_SECONDS),
   ATTACHMENT_MAX_FILE_BYTES: integer(10 * 1024 * 1024, 1, 50 * 1024 * 1024),
   ATTACHMENT_MAX_CASE_BYTES: integer(20 * 1024 * 1024, 1, 200 * 1024 * 1024),
   ATTACHMENT_TIMEOUT_MS: integer(15_000, 100, 120_000),
 });
 
-const lowerKeys = (map: Record<string, string>) =>
-  Object.fromEntries(Object.entries(map).map(([key, value]) => [key.toLowerCase(), value]));
+const lowerKeys = (map: ReadonlyMap<string, string>): ReadonlyMap<string, string> =>
+  new Map([...map].map(([key, value]) => [key.toLowerCase(), value]));
 
 function isTimeZone(value: string): boolean {
   try {
@@ -179,6 +197,25 @@ function hasTargetGroups(value: string): boolean {
   }
 }
 
+/**
+ * Every signed provider's replay window must end before the ledger forgets the events it applied:
+ * otherwise a captured request replayed after that would be applied again (DESIGN.md, trust model).
+ */
+const REPLAY_WINDOWS = [
+  'STRIPE_TOLERANCE_SECONDS',
+  'ZENDESK_TOLERANCE_SECONDS',
+  'WOMPI_MAX_AGE_SECONDS',
+  'JIRA_MAX_AGE_SECONDS',
+] as const;
+
+function replayProblems(value: z.infer<typeof schema>): string[] {
+  const retention = value.LEDGER_RETENTION_DAYS * DAY_SECONDS;
+  return REPLAY_WINDOWS.filter((name) => value[name] >= retention).map(
+    (name) =>
+      `${name}: ${value[name]} s reaches LEDGER_RETENTION_DAYS (${value.LEDGER_RETENTION_DAYS} days): a replay window must be shorter than the ledger's memory`,
+  );
+}
+
 export interface Config {
   wolkvox: {
     baseUrl: string;
@@ -190,13 +227,24 @@ export interface Config {
   };
   secrets: { secretId: string | undefined; ttlMs: number };
   dispatch: 'queue' | 'direct';
-  queue: { url: string | undefined; parkedUrl: string | undefined; ledgerTable: string | undefined };
+  queue: {
+    url: string | undefined;
+    parkedUrl: string | undefined;
+    ledgerTable: string | undefined;
+    /** How long applied events are remembered (LEDGER_RETENTION_DAYS). */
+    ledgerRetentionMs: number;
+  };
   obligations: ObligationRules;
   stripe: { toleranceSeconds: number };
-  wompi: { referencePattern: RegExp };
+  wompi: { referencePattern: RegExp; confirm: boolean; apiUrl: string; maxAgeSeconds: number };
   cases: CaseRules;
   zendesk: { toleranceSeconds: number; subdomain: string | undefined };
-  jira: { site: string | undefined; caseIdField: string | undefined; solutionField: string | undefined };
+  jira: {
+    site: string | undefined;
+    caseIdField: string | undefined;
+    solutionField: string | undefined;
+    maxAgeSeconds: number;
+  };
   attachments: { maxFileBytes: number; maxCaseBytes: number; timeoutMs: number };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   inLambda: boolean;
@@ -241,7 +289,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!value.PARKED_QUEUE_URL) problems.push('PARKED_QUEUE_URL: is required when DISPATCH=queue');
     if (!value.LEDGER_TABLE) problems.push('LEDGER_TABLE: is required when DISPATCH=queue');
   }
-  if (problems.length > 0 || !value || !server?.ok) throw new ConfigError(problems);
+  const wompiApi = value ? apiBaseUrl(value.WOMPI_API_URL) : undefined;
+  if (wompiApi && !wompiApi.ok) problems.push(`WOMPI_API_URL: ${wompiApi.problem}`);
+  if (value) problems.push(...replayProblems(value));
+  if (problems.length > 0 || !value || !server?.ok || !wompiApi?.ok) throw new ConfigError(problems);
 
   return {
     wolkvox: {
@@ -254,16 +305,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secrets: { secretId: value.SECRET_ID, ttlMs: value.SECRETS_TTL_SECONDS * 1000 },
     // Deployments queue (the 2-per-token limit needs one drain); local runs apply directly.
     dispatch,
-    queue: { url: value.QUEUE_URL, parkedUrl: value.PARKED_QUEUE_URL, ledgerTable: value.LEDGER_TABLE },
+    queue: {
+      url: value.QUEUE_URL,
+      parkedUrl: value.PARKED_QUEUE_URL,
+      ledgerTable: value.LEDGER_TABLE,
+      ledgerRetentionMs: value.LEDGER_RETENTION_DAYS * DAY_SECONDS * 1000,
+    },
     obligations: {
       timeZone: value.WOLKVOX_TIMEZONE,
       dateFormat: value.WOLKVOX_DATE_FORMAT,
       currency: value.WOLKVOX_CURRENCY,
       reduceBalance: value.OBLIGATION_REDUCE_BALANCE,
       clearDelayWhenPaidOff: value.OBLIGATION_CLEAR_DELAY_WHEN_PAID,
+      overpayment: value.OBLIGATION_OVERPAYMENT,
     },
     stripe: { toleranceSeconds: value.STRIPE_TOLERANCE_SECONDS },
-    wompi: { referencePattern: new RegExp(value.WOMPI_REFERENCE_PATTERN) },
+    wompi: {
+      referencePattern: new RegExp(value.WOMPI_REFERENCE_PATTERN),
+      confirm: value.WOMPI_CONFIRM,
+      apiUrl: wompiApi.url,
+      maxAgeSeconds: value.WOMPI_MAX_AGE_SECONDS,
+    },
     cases: {
       resolvedStatus: value.CASE_RESOLVED_STATUS,
       resolvedStatusByType: value.CASE_RESOLVED_STATUS_BY_TYPE,
@@ -279,6 +341,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       site: value.JIRA_SITE,
       caseIdField: value.JIRA_CASE_ID_FIELD,
       solutionField: value.JIRA_SOLUTION_FIELD,
+      maxAgeSeconds: value.JIRA_MAX_AGE_SECONDS,
     },
     attachments: {
       maxFileBytes: value.ATTACHMENT_MAX_FILE_BYTES,

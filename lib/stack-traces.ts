@@ -37,7 +37,7 @@ function mappedFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): string {
   const entry = map?.findEntry(line - 1, column - 1);
   if (!map || !entry || !('originalSource' in entry)) return String(site);
   // esbuild writes sources relative to the map (../../lib/x.ts): the repository path reads better.
-  const source = entry.originalSource.replace(/^(\.\.\/)+/, '');
+  const source = entry.originalSource.replace(/^(?:\.\.\/)+/, '');
   const location = `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
   const minified = site.getFunctionName() ?? site.getMethodName();
   const typeName = site.getTypeName();

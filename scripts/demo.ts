@@ -73,7 +73,7 @@ try {
     const handler =
       entry.family === 'payments' ? local.handlers.paymentReceived : local.handlers.ticketResolved;
     const answer = await handler(await signedSample(entry.file), localContext(entry.family));
-    const body = JSON.parse(answer.body ?? '{}') as { status?: string; reason?: string };
+    const body = JSON.parse(answer.body ?? '{}') as { status?: string; reason?: string; overpaidBy?: string };
     const outcome: Outcome = {
       entry,
       name: entry.file.replace(/^events\//, ''),
@@ -93,6 +93,7 @@ try {
     let change = body.reason ?? '';
     if (entry.expect === 'applied')
       change = entry.family === 'payments' ? paymentChange(outcome) : await ticketChange(outcome);
+    if (body.overpaidBy) change += ` (overpaid by ${money(body.overpaidBy)})`;
     rows.push([outcome.name, `${answer.statusCode} ${body.status ?? ''}`, change]);
   }
   await rejectDuplicate(rows);
@@ -141,9 +142,15 @@ async function rejectForgeries(into: string[][]): Promise<void> {
   const forged = await signedSample('events/wompi/transaction.updated.approved.json');
   forged.body = (forged.body ?? '').replace(/"checksum":"[0-9A-F]+"/i, `"checksum":"${'0'.repeat(64)}"`);
   const stale = await signedSample('events/zendesk/ticket.solved.json', new Date(Date.now() - 600_000));
+  const declined = await signedSample('events/wompi/transaction.updated.declined.json');
   const cases = [
     ['stripe: amount tampered after signing', tampered, local.handlers.paymentReceived],
     ['wompi: checksum forged', forged, local.handlers.paymentReceived],
+    [
+      'wompi: a DECLINED checksum moved onto an APPROVED event',
+      decoy(declined),
+      local.handlers.paymentReceived,
+    ],
     ['zendesk: signed 10 minutes ago (replay)', stale, local.handlers.ticketResolved],
   ] as const;
   for (const [name, event, handler] of cases) {
@@ -153,6 +160,22 @@ async function rejectForgeries(into: string[][]): Promise<void> {
       problems.push(`${name}: expected 401 and no wolkvox call`);
     into.push([name, `${answer.statusCode} rejected`, `${calls.length} wolkvox calls`]);
   }
+}
+
+/**
+ * The Wompi forgery: a captured, genuinely signed DECLINED event whose checksum is kept while the
+ * signed values move to a field nobody reads, and the transaction says APPROVED for any amount.
+ */
+function decoy(event: Awaited<ReturnType<typeof signedSample>>): typeof event {
+  const body = JSON.parse(event.body ?? '{}') as {
+    data: { transaction: Record<string, unknown>; decoy?: unknown };
+    signature: { properties: string[] };
+  };
+  const { id, status, amount_in_cents } = body.data.transaction;
+  body.data.decoy = { id, status, amount_in_cents };
+  body.data.transaction = { ...body.data.transaction, status: 'APPROVED', amount_in_cents: 1_500_000_000 };
+  body.signature.properties = body.signature.properties.map((path) => path.replace('transaction.', 'decoy.'));
+  return { ...event, body: JSON.stringify(body) };
 }
 
 function printRecords(before: SandboxState, after: SandboxState): void {

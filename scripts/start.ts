@@ -1,7 +1,8 @@
 // npm start: the webhook routes on http://127.0.0.1:$PORT through the real handlers (direct dispatch),
 // against a sandbox started here unless WOLKVOX_SERVER is set.
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '../lib/http/request.ts';
 import { type Ingress, localContext, startLocal } from '../lib/local/runtime.ts';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -11,21 +12,35 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const ROUTE = /^\/webhooks\/(payments|tickets)\/([^/?]+)$/;
-const TEXT = /^(text\/|application\/(json|xml|javascript))/;
+const TEXT = /^(?:text\/|application\/(?:json|xml|javascript))/;
 const local = await startLocal({
   logLevel: 'INFO',
   onPark: (e) => console.log(`parked ${e.provider} ${e.eventId}: ${e.reason}`),
 });
 
+/** A body over the cap, as API Gateway's own limit would refuse it: reading stops there. */
+class TooLarge extends Error {}
+
+/** The body, read no further than MAX_BODY_BYTES (a declared larger length is refused before reading). */
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw new TooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new TooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 /** The same event API Gateway (HTTP API, payload 2.0) builds: non-text bodies arrive base64-encoded. */
-async function toEvent(
+function toEvent(
   request: IncomingMessage,
+  body: Buffer,
   path: string,
   provider: string,
-): Promise<APIGatewayProxyEventV2> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(request.headers))
     if (value !== undefined) headers[key] = String(value);
@@ -61,7 +76,9 @@ async function toEvent(
   };
 }
 
-const server = createServer(async (request, response) => {
+const server = createServer((request, response) => void serve(request, response));
+
+async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? '').split('?')[0] ?? '';
   const match = ROUTE.exec(path);
   if (request.method !== 'POST' || !match) {
@@ -71,8 +88,20 @@ const server = createServer(async (request, response) => {
   const [, family, provider = ''] = match;
   const handler: Ingress =
     family === 'payments' ? local.handlers.paymentReceived : local.handlers.ticketResolved;
+  let body: Buffer;
   try {
-    const answer = await handler(await toEvent(request, path, provider), localContext(`${family}-local`));
+    body = await readBody(request);
+  } catch (error) {
+    if (!(error instanceof TooLarge)) throw error;
+    // Answer at once and close: the rest of the upload is never read into memory.
+    response
+      .writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+      .end(`{"error":"body over ${MAX_BODY_BYTES / 1024} KiB"}`, () => request.socket.destroy());
+    console.log(`POST ${path} → 413 (body over ${MAX_BODY_BYTES / 1024} KiB)`);
+    return;
+  }
+  try {
+    const answer = await handler(toEvent(request, body, path, provider), localContext(`${family}-local`));
     response
       .writeHead(answer.statusCode ?? 200, answer.headers as Record<string, string>)
       .end(answer.body ?? '');
@@ -85,15 +114,16 @@ const server = createServer(async (request, response) => {
       }`,
     );
   } catch (error) {
-    console.error(`POST ${path} failed: ${(error as Error).message}`);
+    console.error(`POST ${path} failed: ${(error as Error).name}`);
     response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
   }
-});
+}
 
 server.listen(port, '127.0.0.1', () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
   console.log(`webhooks on http://127.0.0.1:${actual}/webhooks/payments/{stripe|wompi}`);
+  console.log(`           http://127.0.0.1:${actual}/webhooks/tickets/{zendesk|freshdesk|jira}`);
   console.log(
     `wolkvox:    ${local.wolkvoxServer}${local.sandbox ? ' (sandbox started here; operation demo, token sandbox-token)' : ''}`,
   );
@@ -102,7 +132,7 @@ server.listen(port, '127.0.0.1', () => {
 const stop = () => {
   server.close();
   server.closeAllConnections();
-  local.close().then(() => process.exit(0));
+  void local.close().then(() => process.exit(0));
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

@@ -26,27 +26,38 @@ describe('loadConfig', () => {
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',
-      queue: { url: undefined, parkedUrl: undefined, ledgerTable: undefined },
+      queue: {
+        url: undefined,
+        parkedUrl: undefined,
+        ledgerTable: undefined,
+        ledgerRetentionMs: 35 * 86_400_000,
+      },
       obligations: {
         timeZone: 'America/Bogota',
         dateFormat: 'DD-MM-YYYY',
         currency: 'COP',
         reduceBalance: true,
         clearDelayWhenPaidOff: true,
+        overpayment: 'reduce',
       },
       stripe: { toleranceSeconds: 300 },
-      wompi: { referencePattern: /^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$/ },
+      wompi: {
+        referencePattern: /^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$/,
+        confirm: true,
+        apiUrl: 'https://production.wompi.co',
+        maxAgeSeconds: 172_800,
+      },
       cases: {
         resolvedStatus: 'Resuelto',
-        resolvedStatusByType: {},
+        resolvedStatusByType: new Map(),
         caseType: undefined,
-        caseTypeMap: {},
-        responsibleMap: {},
-        priorityMap: DEFAULT_PRIORITY_MAP,
-        formMap: {},
+        caseTypeMap: new Map(),
+        responsibleMap: new Map(),
+        priorityMap: new Map(Object.entries(DEFAULT_PRIORITY_MAP)),
+        formMap: new Map(),
       },
       zendesk: { toleranceSeconds: 300, subdomain: undefined },
-      jira: { site: undefined, caseIdField: undefined, solutionField: undefined },
+      jira: { site: undefined, caseIdField: undefined, solutionField: undefined, maxAgeSeconds: 172_800 },
       attachments: { maxFileBytes: 10 * 1024 * 1024, maxCaseBytes: 20 * 1024 * 1024, timeoutMs: 15_000 },
       logLevel: 'INFO',
       inLambda: false,
@@ -122,11 +133,13 @@ describe('loadConfig', () => {
         '{"Laura.Gomez@Acme.com":"agent_001@demo","5b10ac8d82e05b22cc7d4ef5":"agent_002@demo"}',
       CASE_PRIORITY_MAP: '{"High":"Alta"}',
     });
-    expect(config.cases.responsibleMap).toEqual({
-      'laura.gomez@acme.com': 'agent_001@demo',
-      '5b10ac8d82e05b22cc7d4ef5': 'agent_002@demo',
-    });
-    expect(config.cases.priorityMap).toEqual({ high: 'Alta' });
+    expect(config.cases.responsibleMap).toEqual(
+      new Map([
+        ['laura.gomez@acme.com', 'agent_001@demo'],
+        ['5b10ac8d82e05b22cc7d4ef5', 'agent_002@demo'],
+      ]),
+    );
+    expect(config.cases.priorityMap).toEqual(new Map([['high', 'Alta']]));
     expect(
       problemsOf({ ...minimal, CASE_FORM_MAP: '{"a":1}', CASE_TYPE_MAP: 'not json', JIRA_SITE: '.evil.' }),
     ).toEqual([
@@ -161,6 +174,54 @@ describe('loadConfig', () => {
     expect(problems).toEqual([
       expect.stringMatching(/^WOLKVOX_SERVER: is required/),
       expect.stringMatching(/^WOLKVOX_OPERATION: is required/),
+    ]);
+  });
+
+  it('refuses a replay window as long as the ledger remembers applied events (a replay would apply again)', () => {
+    const retention = 20 * 86_400;
+    const short = { ...minimal, LEDGER_RETENTION_DAYS: '20' };
+    expect(loadConfig({ ...short, WOMPI_MAX_AGE_SECONDS: String(retention - 1) }).wompi.maxAgeSeconds).toBe(
+      retention - 1,
+    );
+    expect(
+      problemsOf({
+        ...short,
+        WOMPI_MAX_AGE_SECONDS: String(25 * 86_400),
+        JIRA_MAX_AGE_SECONDS: String(retention),
+      }),
+    ).toEqual([
+      expect.stringMatching(/^WOMPI_MAX_AGE_SECONDS: 2160000 s reaches LEDGER_RETENTION_DAYS \(20 days\)/),
+      expect.stringMatching(/^JIRA_MAX_AGE_SECONDS: 1728000 s reaches LEDGER_RETENTION_DAYS/),
+    ]);
+    // SQS keeps a message up to 14 days: the ledger must remember longer.
+    expect(problemsOf({ ...minimal, LEDGER_RETENTION_DAYS: '14' })).toEqual([
+      expect.stringMatching(/^LEDGER_RETENTION_DAYS: /),
+    ]);
+  });
+
+  it("holds every provider's replay window, at its default, shorter than the ledger's memory", () => {
+    const config = loadConfig(minimal);
+    const windows = [
+      config.stripe.toleranceSeconds,
+      config.zendesk.toleranceSeconds,
+      config.wompi.maxAgeSeconds,
+      config.jira.maxAgeSeconds,
+    ];
+    for (const window of windows) expect(window * 1000).toBeLessThan(config.queue.ledgerRetentionMs);
+  });
+
+  it('takes a Wompi API URL over https, or http only on loopback', () => {
+    expect(loadConfig({ ...minimal, WOMPI_API_URL: 'https://sandbox.wompi.co/' }).wompi.apiUrl).toBe(
+      'https://sandbox.wompi.co',
+    );
+    expect(loadConfig({ ...minimal, WOMPI_API_URL: 'http://127.0.0.1:9/wompi' }).wompi.apiUrl).toBe(
+      'http://127.0.0.1:9/wompi',
+    );
+    expect(problemsOf({ ...minimal, WOMPI_API_URL: 'http://production.wompi.co' })).toEqual([
+      expect.stringMatching(/^WOMPI_API_URL: plain http is only allowed on loopback/),
+    ]);
+    expect(problemsOf({ ...minimal, WOMPI_API_URL: 'https://user:pw@production.wompi.co' })).toEqual([
+      expect.stringMatching(/^WOMPI_API_URL: must not carry credentials/),
     ]);
   });
 

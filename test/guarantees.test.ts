@@ -12,11 +12,12 @@ const harness = useSandboxAndSqs();
 const { carlosRamirez: carlos } = SEED_RECORD_IDS;
 const loan = SEED_OBLIGATION_IDS.carlosLibreInversion; // balance 1,250,000; last_pay 350,000 on 15-10-2024
 
-function dispatcher(ledger: Ledger = createMemoryLedger()) {
+function dispatcher(ledger: Ledger = createMemoryLedger(), env: Record<string, string> = {}) {
   const config = loadConfig({
     WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
     DISPATCH: 'direct',
+    ...env,
   });
   const runtime = createRuntime(config, { secrets: localSecretsSource(), logLevel: 'SILENT', ledger });
   return runtime.dispatcher as DirectDispatcher;
@@ -104,7 +105,11 @@ describe('exactly once, in the right order', () => {
     // A redelivery inside the lease waits; after it, the ledger hands back the fingerprints.
     await expect(
       dispatcher(ledger).submit(payment('tx-c', 100_000, '2026-11-20T15:00:00Z'), meta('c2')),
-    ).rejects.toThrow(/wolkvox unavailable/);
+    ).rejects.toMatchObject({
+      status: 503,
+      code: 'wolkvox',
+      internalReason: expect.stringMatching(/another attempt holds/),
+    });
     clock += 10 * 60_000;
     const recovered = await dispatcher(ledger).submit(
       payment('tx-c', 100_000, '2026-11-20T15:00:00Z'),
@@ -180,5 +185,34 @@ describe('recovering an unknown write', () => {
       reason: 'the previous attempt had written it before it stopped',
     });
     expect(obligation()?.total_balance).toBe('1150000');
+  });
+});
+
+describe('a payment larger than the balance (1,250,000)', () => {
+  it('drives the balance to 0 by default, and the outcome says by how much it was overpaid', async () => {
+    const submitted = await dispatcher().submit(
+      payment('tx-over', 1_300_000, '2026-11-20T15:00:00Z'),
+      meta('o1'),
+    );
+    expect(submitted).toMatchObject({ status: 'applied', applied: { details: { overpaidBy: '50000' } } });
+    expect(obligation()).toMatchObject({ total_balance: '0', last_pay: '1300000' });
+  });
+
+  it('with OBLIGATION_OVERPAYMENT=park, parks it for an operator and changes nothing', async () => {
+    const parking = dispatcher(createMemoryLedger(), { OBLIGATION_OVERPAYMENT: 'park' });
+    const submitted = await parking.submit(
+      payment('tx-over2', 1_300_000, '2026-11-20T15:00:00Z'),
+      meta('o2'),
+    );
+    expect(submitted).toEqual({
+      status: 'parked',
+      reason: 'the payment exceeds the balance by 50000 COP (OBLIGATION_OVERPAYMENT=park)',
+    });
+    expect(obligation()).toMatchObject({ total_balance: '1250000' });
+    expect(harness.sandbox.requests().map((r) => r.endpoint)).toEqual(['collections/queryObligation.php']);
+    // Paying exactly the balance is no overpayment.
+    const exact = await parking.submit(payment('tx-exact', 1_250_000, '2026-11-20T15:00:00Z'), meta('o3'));
+    expect(exact).toMatchObject({ status: 'applied' });
+    expect(obligation()).toMatchObject({ total_balance: '0' });
   });
 });

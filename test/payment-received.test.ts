@@ -21,6 +21,7 @@ const secrets = () => localSecretsSource();
 
 function runtime(env: Record<string, string> = {}, overrides: RuntimeOverrides = {}) {
   const config = loadConfig({
+    ...harness.providerApis.env,
     WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
     DISPATCH: 'direct',
@@ -99,7 +100,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
     );
     expect([answer.statusCode, body]).toEqual([
       200,
-      { status: 'ignored', reason: 'checkout session payment_status is unpaid' },
+      { status: 'ignored', reason: 'checkout session payment_status is "unpaid"' },
     ]);
     expect(harness.sandbox.requests()).toEqual([]);
   });
@@ -329,6 +330,7 @@ describe('queue dispatch', () => {
 describe("the Lambda entry point's runtime (createIngressRuntime: no worker side until needed)", () => {
   function ingressRuntime(env: Record<string, string> = {}) {
     const config = loadConfig({
+      ...harness.providerApis.env,
       WOLKVOX_SERVER: harness.sandbox.url,
       WOLKVOX_OPERATION: 'demo',
       DISPATCH: 'direct',

@@ -51,7 +51,7 @@ let resources: Record<string, Resource>;
 function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(AWS_|SLS_|SERVERLESS_)/.test(key)) env[key] = value;
+    if (!/^(?:AWS_|SLS_|SERVERLESS_)/.test(key)) env[key] = value;
   }
   return {
     ...env,

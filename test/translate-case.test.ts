@@ -2,17 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { TicketResolved } from '#lib/events.ts';
 import { type CaseRules, caseCommand, DEFAULT_PRIORITY_MAP, solutionOf } from '#lib/translate/case.ts';
 
+const map = (entries: Record<string, string>): ReadonlyMap<string, string> =>
+  new Map(Object.entries(entries));
 const rules: CaseRules = {
   resolvedStatus: 'Resuelto',
-  resolvedStatusByType: { Claims: 'Cerrado' },
+  resolvedStatusByType: map({ Claims: 'Cerrado' }),
   caseType: undefined,
-  caseTypeMap: { incident: 'Claims', question: 'Request' },
-  responsibleMap: {
+  caseTypeMap: map({ incident: 'Claims', question: 'Request' }),
+  responsibleMap: map({
     'laura.gomez@acme-cobranzas.com': 'agent_001@demo',
     '5b10ac8d82e05b22cc7d4ef5': 'agent_002@demo',
-  },
-  priorityMap: DEFAULT_PRIORITY_MAP,
-  formMap: { ticket_id: 'Ticket externo', root_cause: 'Causa raíz' },
+  }),
+  priorityMap: map(DEFAULT_PRIORITY_MAP),
+  formMap: map({ ticket_id: 'Ticket externo', root_cause: 'Causa raíz' }),
 };
 
 const ticket = (overrides: Partial<TicketResolved> = {}): TicketResolved => ({
@@ -100,6 +102,33 @@ describe('caseCommand', () => {
     const fixed = caseCommand(ticket(), { ...rules, caseType: 'Request' }, 'demo');
     expect(fixed).toMatchObject({ command: { update: { caseType: 'Request', status: 'Resuelto' } } });
   });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'treats a webhook value of %j as unmapped in every map (never Object.prototype)',
+    (name) => {
+      const hostile = caseCommand(
+        ticket({
+          assignee: { email: name, id: name },
+          priority: name,
+          caseType: name,
+          customFields: { [name]: 'x', ticket_id: '4521' },
+        }),
+        rules,
+        'demo',
+      );
+      expect(hostile).toMatchObject({
+        command: {
+          update: {
+            responsible: undefined,
+            priority: undefined,
+            caseType: undefined,
+            status: 'Resuelto',
+            form: { 'Ticket externo': '4521' },
+          },
+        },
+      });
+    },
+  );
 
   it('sends no form when no custom field is mapped', () => {
     const bare = caseCommand(ticket({ customFields: { unmapped: 'x' } }), rules, 'demo');

@@ -5,6 +5,7 @@ import {
   calendarDate,
   formatMajor,
   type ObligationRules,
+  overpaidBy,
   parseMajor,
   paymentCommand,
 } from '#lib/translate/obligation.ts';
@@ -16,6 +17,7 @@ const rules: ObligationRules = {
   currency: 'COP',
   reduceBalance: true,
   clearDelayWhenPaidOff: true,
+  overpayment: 'reduce',
 };
 
 const obligation: Obligation = {
@@ -133,6 +135,21 @@ describe('applyPayment', () => {
     );
   });
 
+  it('measures an overpayment: the surplus over the balance, none when paying at most the balance', () => {
+    expect(overpaidBy(obligation, payment(130000000), rules)).toEqual({
+      minor: 5000000,
+      currency: 'COP',
+      exponent: 2,
+    });
+    expect(overpaidBy(obligation, payment(125000000), rules)).toBeUndefined();
+    expect(overpaidBy({ ...obligation, total_balance: '' }, payment(1), rules)).toBeUndefined();
+    expect(overpaidBy(obligation, payment(130000000), { ...rules, reduceBalance: false })).toBeUndefined();
+    const stated = payment(130000000, undefined, {
+      balanceAfter: { minor: 0, currency: 'COP', exponent: 2 },
+    });
+    expect(overpaidBy(obligation, stated, rules)).toBeUndefined();
+  });
+
   it('leaves an empty balance empty, and refuses one it cannot read', () => {
     expect(applyPayment({ ...obligation, total_balance: '' }, payment(100), rules).total_balance).toBe('');
     expect(() => applyPayment({ ...obligation, total_balance: '1.250.000' }, payment(100), rules)).toThrow(
@@ -160,6 +177,16 @@ describe('paymentCommand', () => {
         target: { operation: 'demo', wolkvoxId: 'rec', obligation: 'obl 1' },
         payment: event().payment,
       },
+    });
+  });
+
+  it('ignores a payment of zero (a 100% coupon): nothing to apply, last_pay stays', () => {
+    const free = event({
+      payment: { ...event().payment, amount: { minor: 0, currency: 'COP', exponent: 2 } },
+    });
+    expect(paymentCommand(free, rules)).toEqual({ ignore: 'a payment of zero changes no balance' });
+    expect(paymentCommand({ ...free, target: null }, rules)).toEqual({
+      ignore: 'a payment of zero changes no balance',
     });
   });
 

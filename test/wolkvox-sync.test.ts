@@ -11,6 +11,7 @@ import type { Logger } from '#lib/log.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, wolkvoxSyncFromRuntime } from '#lib/wiring.ts';
 import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
+import { capturingLogger } from './support/logs.ts';
 
 const harness = useSandboxAndSqs();
 
@@ -263,6 +264,39 @@ describe('wolkvoxSync', () => {
       solution: 'Acuerdo firmado',
       priority: 'Alta',
     });
+  });
+
+  it('logs a refused attachment download (WARN, reason and file name) and still closes the case', async () => {
+    const { logger, lines } = capturingLogger();
+    const update: QueuedMessage = {
+      command: {
+        kind: 'updateCase',
+        identity: 'zendesk:4835:2026-11-22T16:05:00.000Z',
+        provider: 'zendesk',
+        resolvedAt: '2026-11-22T16:05:00.000Z',
+        target: { operation: 'demo', wolkvoxId: SEED_CASE_IDS.cobroDoble },
+        update: { status: 'Resuelto', solution: 'Reverso aplicado' },
+        attachments: [{ filename: 'extracto.pdf', url: 'https://files.attacker.example/extracto.pdf' }],
+      },
+      meta: { provider: 'zendesk', eventId: 'inv-2', receivedAt: '2026-11-22T16:05:01.000Z' },
+    };
+    const result = await worker({ logger })({ Records: [record(update)] }, localContext('wolkvoxSync'));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(harness.sandbox.state().cases.find((c) => c.wolkvox_id === SEED_CASE_IDS.cobroDoble)?.status).toBe(
+      'Resuelto',
+    );
+    const refused = lines.filter((line) => line.message === 'attachment refused');
+    expect(refused).toEqual([
+      {
+        level: 'warn',
+        message: 'attachment refused',
+        attributes: {
+          identity: 'zendesk:4835:2026-11-22T16:05:00.000Z',
+          file: 'extracto.pdf',
+          reason: expect.stringContaining('files.attacker.example'),
+        },
+      },
+    ]);
   });
 
   it('parks a message that is not a command instead of retrying it forever', async () => {

@@ -14,7 +14,7 @@ export interface AttachmentHostSettings {
   jiraSite?: string;
 }
 
-const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const HOST_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 
 /**
  * The allowed hosts for `provider`; `[]` (nothing allowed) for a provider without attachment

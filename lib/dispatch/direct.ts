@@ -30,7 +30,7 @@ export function directDispatcher(
         return { status: 'applied', applied };
       } catch (error) {
         if (failureKind(error) !== 'permanent') {
-          throw new UnavailableError(`wolkvox unavailable: ${failureReason(error)}`, { cause: error });
+          throw new UnavailableError('wolkvox', failureReason(error), { cause: error });
         }
         const reason = failureReason(error);
         await dispatcher.park({

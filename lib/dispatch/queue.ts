@@ -50,7 +50,13 @@ export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
       return await client.send(new sqs.SendMessageCommand(input), { abortSignal: signal });
     } catch (cause) {
       // The provider retries on a 503: nothing was taken in, so nothing is lost.
-      throw new UnavailableError('queue unavailable, retry later', { cause });
+      throw new UnavailableError(
+        'queue',
+        `SQS ${input.QueueUrl === options.queueUrl ? 'send' : 'park'} failed`,
+        {
+          cause,
+        },
+      );
     }
   }
 

@@ -1,6 +1,9 @@
+import { excerpt, quoted } from '#lib/excerpt.ts';
+
 /**
  * Errors that end an ingress request, each with the status DESIGN.md's ingress table gives it.
- * Their messages are safe to return: they never include a secret, a signature or the body.
+ * Their messages are safe to return: they never include a secret, a signature or the body, and
+ * quote input only through excerpt(). No answer they produce is larger than MAX_ANSWER_BYTES.
  */
 export abstract class IngressError extends Error {
   abstract readonly status: number;
@@ -9,6 +12,9 @@ export abstract class IngressError extends Error {
     return {};
   }
 }
+
+/** Answers are shown in providers' dashboards and logs: small, whatever the input. */
+export const MAX_ANSWER_BYTES = 1024;
 
 /** Missing, wrong or stale signature. The answer never says which part failed. */
 export class SignatureError extends IngressError {
@@ -23,6 +29,10 @@ export class SignatureError extends IngressError {
   }
 }
 
+/** The problems a 400 lists: the first few that fit, then how many more there were. */
+const PROBLEMS_BUDGET = 700;
+const PROBLEM_MAX = 160;
+
 export class MalformedError extends IngressError {
   override readonly name = 'MalformedError';
   readonly status = 400;
@@ -34,15 +44,25 @@ export class MalformedError extends IngressError {
   }
 
   override details() {
-    return { problems: this.problems };
+    const listed: string[] = [];
+    let used = 0;
+    for (const problem of this.problems) {
+      // Problems are written by this code; a too-long one is cut, never left out silently.
+      const line = problem.length > PROBLEM_MAX ? `${problem.slice(0, PROBLEM_MAX)}…` : problem;
+      if (used + line.length > PROBLEMS_BUDGET) break;
+      listed.push(line);
+      used += line.length + 4;
+    }
+    const more = this.problems.length - listed.length;
+    return { problems: more > 0 ? [...listed, `… and ${more} more`] : listed };
   }
 }
 
 export class UnknownProviderError extends IngressError {
   override readonly name = 'UnknownProviderError';
   readonly status = 404;
-  constructor(slug: string, known: string[]) {
-    super(`unknown provider "${slug.slice(0, 40)}"; known: ${known.join(', ') || 'none'}`);
+  constructor(slug: string, known: readonly string[]) {
+    super(`unknown provider ${quoted(slug, 40)}; known: ${known.join(', ') || 'none'}`);
   }
 }
 
@@ -54,13 +74,38 @@ export class PayloadTooLargeError extends IngressError {
   }
 }
 
-/** We could not take the event in (queue down, or in direct mode a transient wolkvox failure). */
+/**
+ * We could not take the event in right now; the provider retries on a 503. The answer says only
+ * that, with a short code naming what was unavailable; what happened goes to the log.
+ */
+export type UnavailableCode = 'queue' | 'wolkvox' | 'provider_api' | 'secrets';
+
 export class UnavailableError extends IngressError {
-  override readonly name = 'UnavailableError';
+  override readonly name: string = 'UnavailableError';
   readonly status = 503;
+  readonly code: UnavailableCode;
+  /** For our logs only: ids and decisions, never input. */
+  readonly internalReason: string;
+
+  constructor(code: UnavailableCode, internalReason: string, options?: ErrorOptions) {
+    super('temporarily unavailable', options);
+    this.code = code;
+    this.internalReason = internalReason;
+  }
+
+  override details() {
+    return { code: this.code };
+  }
 }
 
-/** zod issues → `path: message` lines, for a 400 that says what is wrong. */
+/**
+ * zod issues → `path: message` lines, for a 400 that says what is wrong. The messages are the
+ * schemas' own (zod names types and expected values, never the input); path segments are keys of
+ * the sender's JSON (a record's keys are whatever they wrote), so those are excerpted.
+ */
 export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string[] {
-  return issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`);
+  return issues.map((issue) => {
+    const path = issue.path.map((segment) => excerpt(String(segment), 40)).join('.');
+    return `${path || '(body)'}: ${issue.message.slice(0, 120)}`;
+  });
 }

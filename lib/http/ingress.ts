@@ -7,12 +7,14 @@ import type { SecretsSource } from '#lib/secrets/index.ts';
 import type { Source } from '#lib/sources/types.ts';
 import { errorResponses, json, verifiedOf, verifyWebhook, type WebhookContext } from './middleware.ts';
 
+/** What a relevant event becomes: a command to apply, or why there is none (parked, or ignored). */
+export type Translation = { command: WolkvoxCommand } | { park: string } | { ignore: string };
+
 export interface IngressDeps<E> {
   sources: Readonly<Record<string, Source<E>>>;
   secrets: SecretsSource;
   dispatcher: Dispatcher;
-  /** A relevant event → the command to apply, or why it cannot be (parked). */
-  translate: (event: E) => { command: WolkvoxCommand } | { park: string };
+  translate: (event: E) => Translation;
   /** Ids and amounts for logs and parked events: never personal data. */
   describe: (event: E) => { eventId: string; summary: Record<string, string | number | boolean | null> };
   now: () => Date;
@@ -20,8 +22,8 @@ export interface IngressDeps<E> {
 }
 
 /**
- * raw bytes → verify → normalize → ignore | park | dispatch, answered as DESIGN.md's ingress
- * table says. Answers carry ids and decisions only: providers show them in their dashboards.
+ * raw bytes → verify → read → ignore | park | dispatch, answered as DESIGN.md's ingress table
+ * says. Answers carry ids and decisions only: providers show them in their dashboards.
  */
 export function webhookIngress<E>(deps: IngressDeps<E>) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>()
@@ -29,37 +31,50 @@ export function webhookIngress<E>(deps: IngressDeps<E>) {
       // Returns nothing: middy would take a value returned by a before-hook as the response.
       deps.dispatcher.prepare?.();
     })
-    .use(verifyWebhook(deps.sources, deps.secrets, deps.now))
+    .use(verifyWebhook(deps.sources, deps.secrets, deps.now, deps.logger))
     .use(errorResponses(deps.logger))
     .handler(async (_event, context, { signal }) => {
-      const { source, raw, secrets } = verifiedOf<E>(context);
+      const { source, verified, sourceContext } = verifiedOf<E>(context);
       const answer = (status: number, body: Record<string, unknown>) =>
         json(source.onlyStatus ?? status, body);
       const provider = source.slug;
+      const park = async (
+        eventId: string,
+        reason: string,
+        summary: Record<string, string | number | boolean | null>,
+      ) => {
+        await deps.dispatcher.park({
+          provider,
+          eventId,
+          reason,
+          summary,
+          parkedAt: deps.now().toISOString(),
+        });
+        deps.logger.warn('parked', { provider, eventId, reason });
+        return answer(202, { status: 'parked', reason });
+      };
 
-      const decision = source.normalize(raw, { secrets, now: deps.now });
+      const decision = await verified.read(sourceContext);
       if (decision.action === 'ignore') {
         deps.logger.info('ignored', { provider, reason: decision.reason });
         return answer(200, { status: 'ignored', reason: decision.reason });
       }
+      if (decision.action === 'park') return park(decision.eventId, decision.reason, decision.summary);
       const { eventId, summary } = deps.describe(decision.event);
       const translation = deps.translate(decision.event);
-      if ('park' in translation) {
-        await deps.dispatcher.park({
-          provider,
-          eventId,
-          reason: translation.park,
-          summary,
-          parkedAt: deps.now().toISOString(),
-        });
-        deps.logger.warn('parked', { provider, eventId, reason: translation.park });
-        return answer(202, { status: 'parked', reason: translation.park });
+      if ('ignore' in translation) {
+        deps.logger.info('ignored', { provider, eventId, reason: translation.ignore });
+        return answer(200, { status: 'ignored', reason: translation.ignore });
       }
+      if ('park' in translation) return park(eventId, translation.park, summary);
       const { command } = translation;
       const submitted = await deps.dispatcher.submit(command, { provider, eventId }, signal);
-      deps.logger.info(submitted.status, { provider, eventId, identity: command.identity });
+      // Direct mode applied it here: a payment over the balance is never silent.
+      const overpaid = submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
+      const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
+      deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
       if (submitted.status === 'parked') return answer(202, { status: 'parked', reason: submitted.reason });
       if (submitted.status === 'skipped') return answer(200, { status: 'skipped', reason: submitted.reason });
-      return answer(200, { status: submitted.status, identity: command.identity });
+      return answer(200, { status: submitted.status, identity: command.identity, ...extra });
     });
 }

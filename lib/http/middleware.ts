@@ -1,20 +1,28 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { excerpt } from '#lib/excerpt.ts';
 import type { Logger } from '#lib/log.ts';
-import { type Secrets, SecretsError, type SecretsSource } from '#lib/secrets/index.ts';
-import type { RawRequest, Source } from '#lib/sources/types.ts';
+import { type SecretsSource, SecretsError } from '#lib/secrets/index.ts';
+import type { Source, SourceContext, Verified } from '#lib/sources/types.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
-import { IngressError, SignatureError, UnknownProviderError } from './errors.ts';
+import {
+  IngressError,
+  MAX_ANSWER_BYTES,
+  SignatureError,
+  UnavailableError,
+  UnknownProviderError,
+} from './errors.ts';
 import { providerSlug, rawRequest } from './request.ts';
 
 /** What the verifying middleware hands the handler (middy handlers see the context, not the request). */
-export interface Verified<E> {
+export interface VerifiedWebhook<E> {
   source: Source<E>;
-  raw: RawRequest;
-  secrets: Secrets;
+  verified: Verified<E>;
+  /** For the reading that follows: the same secrets, clock, deadline and logger. */
+  sourceContext: SourceContext;
 }
 
-export type WebhookContext = Context & { webhook?: Verified<unknown> };
+export type WebhookContext = Context & { webhook?: VerifiedWebhook<unknown> };
 type WebhookMiddleware = MiddlewareObj<
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -22,10 +30,13 @@ type WebhookMiddleware = MiddlewareObj<
   WebhookContext
 >;
 
-export function verifiedOf<E>(context: WebhookContext): Verified<E> {
+export function verifiedOf<E>(context: WebhookContext): VerifiedWebhook<E> {
   if (!context.webhook) throw new Error('verifyWebhook did not run before the handler');
-  return context.webhook as Verified<E>;
+  return context.webhook as VerifiedWebhook<E>;
 }
+
+/** Time kept back from a provider API call, so the answer still gets out before the Lambda's timeout. */
+const ANSWER_RESERVE_MS = 1_000;
 
 /**
  * The first `before`: find the provider, take the exact bytes, verify. It throws, so that a bad
@@ -35,6 +46,7 @@ export function verifyWebhook<E>(
   sources: Readonly<Record<string, Source<E>>>,
   secrets: SecretsSource,
   now: () => Date,
+  logger: Logger,
 ): WebhookMiddleware {
   return {
     before: async (request) => {
@@ -42,15 +54,26 @@ export function verifyWebhook<E>(
       const source = Object.hasOwn(sources, slug) ? sources[slug] : undefined;
       if (!source) throw new UnknownProviderError(slug, Object.keys(sources));
       const raw = rawRequest(request.event);
-      const values = await secrets.get();
-      source.verify(raw, { secrets: values, now });
-      request.context.webhook = { source, raw, secrets: values } as Verified<unknown>;
+      const remaining = request.context.getRemainingTimeInMillis?.() ?? 10_000;
+      const sourceContext: SourceContext = {
+        secrets: await secrets.get(),
+        now,
+        signal: AbortSignal.timeout(Math.max(1, remaining - ANSWER_RESERVE_MS)),
+        logger,
+      };
+      const verified = await source.verify(raw, sourceContext);
+      request.context.webhook = { source, verified, sourceContext } as VerifiedWebhook<unknown>;
     },
   };
 }
 
+/** A JSON answer; an answer over MAX_ANSWER_BYTES is a bug, so it is replaced rather than sent. */
 export function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  let text = JSON.stringify(body);
+  if (Buffer.byteLength(text) > MAX_ANSWER_BYTES) {
+    text = JSON.stringify({ status: body.status ?? body.error ?? 'answered', note: 'answer shortened' });
+  }
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: text };
 }
 
 /**
@@ -61,19 +84,24 @@ export function errorResponses(logger: Logger): WebhookMiddleware {
   return {
     onError: (request) => {
       const { error } = request;
-      const provider = providerSlug(request.event);
+      const provider = excerpt(providerSlug(request.event), 40);
       if (error instanceof SignatureError) {
         logger.warn('rejected: signature', { provider, check: error.internalReason });
         return json(401, { error: error.message });
       }
+      if (error instanceof UnavailableError) {
+        logger.error('unavailable', { provider, code: error.code, reason: error.internalReason });
+        return json(503, { error: error.message, ...error.details() });
+      }
       if (error instanceof IngressError) {
-        const level = error.status >= 500 ? 'error' : 'warn';
-        logger[level](`rejected: ${error.name}`, { provider, status: error.status, reason: error.message });
+        logger.warn(`rejected: ${error.name}`, { provider, status: error.status, reason: error.message });
         return json(error.status, { error: error.message, ...error.details() });
       }
       if (error instanceof SecretsError) {
         logger.error('secrets unavailable', { provider, reason: error.reason, retryable: error.retryable });
-        return json(error.retryable ? 503 : 500, { error: 'configuration unavailable, retry later' });
+        return error.retryable
+          ? json(503, { error: 'temporarily unavailable', code: 'secrets' })
+          : json(500, { error: 'internal error' });
       }
       logger.error('unexpected failure', {
         provider,

@@ -17,6 +17,8 @@ export const LOCAL_SECRETS = {
   WOLKVOX_TOKEN: 'sandbox-token',
   STRIPE_WEBHOOK_SECRET: 'whsec_local_demo_4f6b9c2d8e1a7350b2c4d6e8f0a1b3c5',
   WOMPI_EVENTS_SECRET: 'test_events_local_demo_Q7mZ2kP9xW4rT8vN3bL6cJ1h',
+  /** The local fake of Wompi's API (lib/local/provider-apis.ts) requires it, as Wompi does. */
+  WOMPI_PRIVATE_KEY: 'prv_test_local_demo_Z3kW9pQ2mX7vB4nR8tL5cJ6h',
   ZENDESK_WEBHOOK_SECRET: 'zd_local_demo_Vb3Nq8Lx2Rm7Tk5Wc9Py4Hd6',
   FRESHDESK_WEBHOOK_TOKEN: 'fd_local_demo_Gk7Ws2Qn9Xb4Lm6Tr1Vc8Zp3',
   JIRA_WEBHOOK_SECRET: 'jira_local_demo_Hm4Kx9Rb2Wq7Nc5Tv8Lp3Zd',

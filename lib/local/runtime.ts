@@ -7,6 +7,7 @@ import { createEnvSource } from '#lib/secrets/index.ts';
 import type { CallRecord } from '#lib/wolkvox/client.ts';
 import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
 import { localAttachmentDispatcher } from './attachments.ts';
+import { type ProviderApis, sampleWompiTransactions, startProviderApis } from './provider-apis.ts';
 import { LOCAL_OPERATION, LOCAL_SETTINGS, localEnvironment } from './defaults.ts';
 
 export type Ingress = (
@@ -18,6 +19,8 @@ export interface LocalRuntime {
   handlers: { paymentReceived: Ingress; ticketResolved: Ingress };
   /** The in-process sandbox, unless WOLKVOX_SERVER pointed elsewhere. */
   sandbox: Sandbox | undefined;
+  /** Loopback fakes of the providers' APIs (Wompi's transactions), unless WOMPI_API_URL is set. */
+  providerApis: ProviderApis | undefined;
   wolkvoxServer: string;
   parked(): readonly ParkedEvent[];
   /** wolkvox calls made since the last call of this function. */
@@ -48,8 +51,16 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     ? undefined
     : await startSandbox({ operation: LOCAL_OPERATION, tokens: [env.WOLKVOX_TOKEN ?? ''] });
   const wolkvoxServer = external ?? sandbox?.url ?? '';
+  // A developer with a real Wompi sandbox account sets WOMPI_API_URL (and WOMPI_PRIVATE_KEY).
+  const providerApis = env.WOMPI_API_URL
+    ? undefined
+    : await startProviderApis({
+        wompiPrivateKey: env.WOMPI_PRIVATE_KEY,
+        wompiTransactions: await sampleWompiTransactions(),
+      });
   const config = loadConfig({
     ...env,
+    ...providerApis?.env,
     WOLKVOX_SERVER: wolkvoxServer,
     WOLKVOX_OPERATION: external ? env.WOLKVOX_OPERATION : LOCAL_OPERATION,
     DISPATCH: 'direct',
@@ -71,11 +82,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
       ticketResolved: ticketResolvedHandler(runtime) as Ingress,
     },
     sandbox,
+    providerApis,
     wolkvoxServer,
     parked: () => (runtime.dispatcher as DirectDispatcher).parked(),
     takeCalls: () => calls.splice(0),
     close: async () => {
       await sandbox?.close();
+      await providerApis?.close();
     },
   };
 }

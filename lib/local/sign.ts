@@ -159,9 +159,26 @@ function signFreshdesk(body: string, secrets: Readonly<Record<string, string>>):
   return { body, headers: { 'content-type': 'application/json', 'x-wolkvox-webhook-token': token } };
 }
 
+/**
+ * Jira's body carries its own `timestamp` (epoch ms), which the HMAC covers and the service's
+ * replay window reads: a fresh delivery is stamped now. Only that number changes, in place, so the
+ * rest of the sample's bytes are sent as they are.
+ */
+export function restampJira(body: string, now: Date): string {
+  const parsed = JSON.parse(body) as { timestamp?: unknown };
+  if (typeof parsed.timestamp !== 'number') return body;
+  const stamped = new RegExp(`"timestamp"(\\s*):(\\s*)${parsed.timestamp}(?!\\d)`);
+  return body.replace(
+    stamped,
+    (_match, before: string, after: string) => `"timestamp"${before}:${after}${now.getTime()}`,
+  );
+}
+
 /** Jira admin webhooks: `X-Hub-Signature: sha256=<hex HMAC of the raw body>`, and a delivery id. */
-function signJira(body: string, secrets: Readonly<Record<string, string>>): SignedRequest {
+function signJira(body: string, secrets: Readonly<Record<string, string>>, now: Date): SignedRequest {
   const secret = firstSecret(secrets, 'JIRA_WEBHOOK_SECRET');
+  if (!Number.isFinite(now.getTime())) throw new Error('Invalid signing time');
+  body = restampJira(body, now);
   const signature = createHmac('sha256', secret).update(body, 'utf8').digest('hex');
   return {
     body,
@@ -174,7 +191,7 @@ function signJira(body: string, secrets: Readonly<Record<string, string>>): Sign
   };
 }
 
-/** Signs a helpdesk sample as the helpdesk would, at `now`; the body bytes are never changed. */
+/** Signs a helpdesk sample as the helpdesk would, at `now`; only Jira's own timestamp in the body changes. */
 export function signTicket(
   provider: TicketProvider,
   body: string,
@@ -187,7 +204,7 @@ export function signTicket(
     case 'freshdesk':
       return signFreshdesk(body, secrets);
     case 'jira':
-      return signJira(body, secrets);
+      return signJira(body, secrets, now);
     default: {
       const unknown: never = provider;
       throw new Error(`Cannot sign for provider ${String(unknown)}`);

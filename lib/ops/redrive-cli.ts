@@ -26,7 +26,7 @@ then run again with --select. Parked events without a command (no wolkvox target
 cannot be redriven: fix the data at the source and have the provider resend the event, or
 update wolkvox by hand, then --discard them.`;
 
-const STAGE = /^[a-zA-Z0-9-]+$/;
+const STAGE = /^[a-z0-9-]+$/i;
 
 function parseNumbers(text: string): number[] {
   const numbers: number[] = [];
@@ -92,7 +92,7 @@ export function parseRedriveArgs(argv: string[]): ParsedArgs {
   if (values.stage !== undefined && !STAGE.test(values.stage)) {
     throw new UsageError(`--stage: '${values.stage}' is not a stage name (letters, digits, hyphens)`);
   }
-  if (values.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(values.region)) {
+  if (values.region !== undefined && !/^[a-z]{2}(?:-[a-z]+)+-\d+$/.test(values.region)) {
     throw new UsageError(`--region: '${values.region}' is not an AWS region (e.g. us-east-1)`);
   }
   const chosen = [values.all, values.select !== undefined, values.reason !== undefined].filter(Boolean);
@@ -127,7 +127,7 @@ export function parseRedriveArgs(argv: string[]): ParsedArgs {
 /** `https://sqs.eu-west-1.amazonaws.com/…` → `eu-west-1`: a URL names the region it must be called in. */
 export function regionOf(queueUrl: string | undefined): string | undefined {
   if (!queueUrl) return undefined;
-  return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(queueUrl).hostname)?.[1];
+  return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(new URL(queueUrl).hostname)?.[1];
 }
 
 export interface CliDeps {

@@ -2,6 +2,7 @@ import type { Config } from '#lib/config.ts';
 import { type DirectDispatcher, directDispatcher } from '#lib/dispatch/direct.ts';
 import { createDynamoLedger } from '#lib/ledger/dynamodb.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
+import type { Logger } from '#lib/log.ts';
 import type { SecretsSource } from '#lib/secrets/index.ts';
 import { createWolkvoxClient } from '#lib/wolkvox/client.ts';
 import { wolkvoxTokenFrom } from '#lib/wolkvox/token.ts';
@@ -46,7 +47,10 @@ export function createApplySide(
   const ledger =
     overrides.ledger ??
     (config.queue.ledgerTable
-      ? createDynamoLedger({ tableName: config.queue.ledgerTable })
+      ? createDynamoLedger({
+          tableName: config.queue.ledgerTable,
+          retentionMs: config.queue.ledgerRetentionMs,
+        })
       : createMemoryLedger());
   return { client, attachments, ledger };
 }
@@ -57,12 +61,14 @@ export function createDirectDispatcher(
   overrides: RuntimeOverrides,
   side: ApplySide,
   now: () => Date,
+  logger: Logger,
 ): DirectDispatcher {
   return directDispatcher({
     client: side.client,
     rules: config.obligations,
     attachments: side.attachments,
     ledger: side.ledger,
+    logger,
     now,
     onPark: overrides.onPark,
   });

@@ -18,7 +18,7 @@ export function createIngressRuntime(config: Config, overrides: RuntimeOverrides
       : lazyDirectDispatcher(async () => {
           const { createApplySide, createDirectDispatcher } = await import('./apply.ts');
           const side = createApplySide(config, overrides, base.secrets);
-          return createDirectDispatcher(config, overrides, side, base.now);
+          return createDirectDispatcher(config, overrides, side, base.now, base.logger);
         });
   return { ...base, dispatcher };
 }

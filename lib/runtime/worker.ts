@@ -19,7 +19,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const dispatcher =
     config.dispatch === 'queue'
       ? createQueueDispatcher(config, sqs, base.now)
-      : createDirectDispatcher(config, overrides, side, base.now);
+      : createDirectDispatcher(config, overrides, side, base.now, base.logger);
   return { ...base, ...side, dispatcher, sqs };
 }
 

@@ -4,7 +4,7 @@
  * sends what the docs show, and a client that sends `1.250.000` or an ISO date is caught.
  */
 
-const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
+const PLAIN_DECIMAL = /^\d+(?:\.\d+)?$/;
 const INTEGER = /^-?\d+$/;
 const DD_MM_YYYY = /^(\d{2})-(\d{2})-(\d{4})$/;
 

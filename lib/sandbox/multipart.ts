@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { RecordedFile, RecordedForm } from './types.ts';
 
-const FORM_TYPES = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)\s*(;|$)/i;
+const FORM_TYPES = /^\s*(?:multipart\/form-data|application\/x-www-form-urlencoded)\s*(?:;|$)/i;
 
 export const isFormContentType = (contentType: string): boolean => FORM_TYPES.test(contentType);
 

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
+import { excerpt, quoted } from '#lib/excerpt.ts';
 import { describeIssues, MalformedError, SignatureError } from '#lib/http/errors.ts';
 
 /** Timing-safe equality of two strings, after the length check timingSafeEqual needs (by bytes). */
@@ -21,12 +22,14 @@ export function secretList(value: string | undefined, name: string): string[] {
   return secrets;
 }
 
-/** Parses a JSON body; a body that is not JSON is a 400 that says so. */
+/** Parses a JSON body; a body that is not JSON is a 400 that says where it broke (never what it says). */
 export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new MalformedError([`(body): not valid JSON (${(error as Error).message.slice(0, 80)})`]);
+    // V8's message may quote the input around the break (`…, "<input>" is not valid JSON`): cut there.
+    const [what = ''] = (error as Error).message.split(', "', 1);
+    throw new MalformedError([`(body): not valid JSON (${excerpt(what, 80)})`]);
   }
 }
 
@@ -61,7 +64,7 @@ export function obligationTarget(
   if (operation !== servedOperation) {
     return {
       target: null,
-      targetProblem: `the payment names operation "${operation}"; this deployment serves "${servedOperation}"`,
+      targetProblem: `the payment names operation ${quoted(operation, 40)}; this deployment serves "${servedOperation}"`,
     };
   }
   return { target: { operation, wolkvoxId, obligation } };

@@ -1,4 +1,5 @@
 import type { ApplyPaymentCommand, Money, Payment, PaymentReceived } from '#lib/events.ts';
+import { quoted } from '#lib/excerpt.ts';
 import type { Obligation } from '#lib/wolkvox/types.ts';
 
 /** The rules a tenant may want differently; each is a documented setting (README, lib/config.ts). */
@@ -13,12 +14,16 @@ export interface ObligationRules {
   reduceBalance: boolean;
   /** Set days_delay to 0 once the balance reaches 0. */
   clearDelayWhenPaidOff: boolean;
+  /** A payment larger than the balance: `reduce` to 0 and report the surplus, or `park` it for an operator. */
+  overpayment: 'reduce' | 'park';
 }
 
-export type Translation = { command: ApplyPaymentCommand } | { park: string };
+export type PaymentTranslation = { command: ApplyPaymentCommand } | { park: string } | { ignore: string };
 
-/** A payment event → the command for the worker, or why it cannot be applied (parked). */
-export function paymentCommand(event: PaymentReceived, rules: ObligationRules): Translation {
+/** A payment event → the command for the worker, or why it cannot be applied (parked) or changes nothing. */
+export function paymentCommand(event: PaymentReceived, rules: ObligationRules): PaymentTranslation {
+  // A 100% coupon or a zero-amount check pays nothing: last_pay must not become 0 today.
+  if (event.payment.amount.minor === 0) return { ignore: 'a payment of zero changes no balance' };
   if (!event.target) return { park: event.targetProblem ?? 'no wolkvox obligation named' };
   const { currency } = event.payment.amount;
   if (currency !== rules.currency) {
@@ -77,6 +82,17 @@ export function applyPayment(
   return next;
 }
 
+/**
+ * How much `payment` exceeds the obligation's current balance, when it does and the balance is
+ * being reduced (never when the provider states the balance after, or the balance is blank).
+ */
+export function overpaidBy(current: Obligation, payment: Payment, rules: ObligationRules): Money | undefined {
+  if (payment.balanceAfter || !rules.reduceBalance || current.total_balance.trim() === '') return undefined;
+  const { exponent, currency } = payment.amount;
+  const surplus = payment.amount.minor - parseMajor(current.total_balance, exponent);
+  return surplus > 0 ? { minor: surplus, currency, exponent } : undefined;
+}
+
 export function describeChange(before: Obligation, after: Obligation): ObligationChange {
   const pick = ({ total_balance, last_pay, last_pay_date, days_delay }: Obligation) => ({
     total_balance,
@@ -98,13 +114,15 @@ export function formatMajor({ minor, exponent }: Money): string {
 /** A plain decimal string ("1250000", "1250000.5") → minor units at `exponent`, with no float step. */
 export function parseMajor(value: string, exponent: number): number {
   const match = /^\s*(\d+)(?:\.(\d+))?\s*$/.exec(value);
-  if (!match) throw new RangeError(`"${value.slice(0, 40)}" is not a plain decimal amount`);
+  if (!match) throw new RangeError(`${quoted(value, 40)} is not a plain decimal amount`);
   const [, whole = '0', fraction = ''] = match;
-  if (fraction.replace(/0+$/, '').length > exponent) {
-    throw new RangeError(`"${value.slice(0, 40)}" has more decimals than the currency allows`);
+  let significant = fraction.length;
+  while (significant > 0 && fraction[significant - 1] === '0') significant--;
+  if (significant > exponent) {
+    throw new RangeError(`${quoted(value, 40)} has more decimals than the currency allows`);
   }
   const minor = Number(whole + fraction.padEnd(exponent, '0').slice(0, exponent));
-  if (!Number.isSafeInteger(minor)) throw new RangeError(`"${value.slice(0, 40)}" is too large`);
+  if (!Number.isSafeInteger(minor)) throw new RangeError(`${quoted(value, 40)} is too large`);
   return minor;
 }
 

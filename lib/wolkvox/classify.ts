@@ -68,8 +68,10 @@ function parseEnvelope(bodyText: string): (Partial<WolkvoxEnvelope> & { code: un
 
 function describe(status: number, code: number | undefined, msg: string | undefined, body: string): string {
   if (msg !== undefined) return `HTTP ${status}, code ${code}: ${msg}`;
+  // Only the start is shown: a 10 MB error page must not cost a scan per tag.
   const snippet = body
-    .replace(/<[^>]*>/g, ' ')
+    .slice(0, 2_048)
+    .replace(/<[^<>]*>/g, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 120);

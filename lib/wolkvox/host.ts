@@ -2,9 +2,9 @@ import { API_PREFIX } from './vendor.ts';
 
 export type HostResult = { ok: true; baseUrl: string } | { ok: false; problem: string };
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 const HOST_NAME =
-  /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const CRMVOX_SERVER = /^sv(\d+)\.crmvox\.com$/i;
 const MANAGER_HOST = /^wv\d+\.wolkvox\.com$/i;
 
@@ -31,7 +31,9 @@ export function resolveWolkvoxServer(value: string): HostResult {
   if (url.username || url.password || url.search || url.hash) {
     return { ok: false, problem: `"${raw}" must not carry credentials, a query or a fragment` };
   }
-  const path = url.pathname.replace(/\/+$/, '/');
+  let end = url.pathname.length;
+  while (end > 1 && url.pathname[end - 1] === '/' && url.pathname[end - 2] === '/') end--;
+  const path = url.pathname.slice(0, end);
   if (path !== '/' && path !== API_PREFIX) {
     return {
       ok: false,

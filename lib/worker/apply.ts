@@ -4,8 +4,16 @@ import type { ApplyPaymentCommand, AttachmentRef, UpdateCaseCommand, WolkvoxComm
 import { recordKey } from '#lib/events.ts';
 import { LedgerError } from '#lib/ledger/errors.ts';
 import type { Claim, Ledger, LedgerEntry } from '#lib/ledger/types.ts';
+import { excerpt, quoted } from '#lib/excerpt.ts';
+import type { Logger } from '#lib/log.ts';
 import { MissingSecretError, SecretsError } from '#lib/secrets/index.ts';
-import { applyPayment, describeChange, type ObligationRules } from '#lib/translate/obligation.ts';
+import {
+  applyPayment,
+  describeChange,
+  formatMajor,
+  type ObligationRules,
+  overpaidBy,
+} from '#lib/translate/obligation.ts';
 import type { CallOptions, WolkvoxClient } from '#lib/wolkvox/client.ts';
 import { type FailureKind, WolkvoxError } from '#lib/wolkvox/errors.ts';
 import type { Obligation } from '#lib/wolkvox/types.ts';
@@ -39,6 +47,8 @@ export interface ApplyDeps {
   rules: ObligationRules;
   attachments: AttachmentFetcher;
   ledger: Ledger;
+  /** Refused attachments and overpayments are logged here (ids, amounts and file names only). */
+  logger: Logger;
   /** How long one attempt owns an event; past it, a redelivery may recover the event. */
   leaseMs?: number;
 }
@@ -130,8 +140,11 @@ async function applyPaymentCommand(
 ): Promise<Applied> {
   const { wolkvoxId, obligation } = command.target;
   const current = await deps.client.queryObligation({ wolkvoxId, obligation }, call);
-  if (!current)
-    throw new CommandRejected(`obligation "${obligation}" not found on wolkvox record ${wolkvoxId}`);
+  if (!current) {
+    throw new CommandRejected(
+      `obligation ${quoted(obligation)} not found on wolkvox record ${quoted(wolkvoxId, 40)}`,
+    );
+  }
   if (claim.status === 'recovered') {
     const seen = obligationPrint(current);
     if (seen === claim.fingerprints.after)
@@ -145,12 +158,21 @@ async function applyPaymentCommand(
     }
   }
   let next: Obligation;
+  let surplus: ReturnType<typeof overpaidBy>;
   try {
+    surplus = overpaidBy(current, command.payment, deps.rules);
     next = applyPayment(current, command.payment, deps.rules, {
       newest: !isOlder(entry.eventTime, claim.newest),
     });
   } catch (error) {
     throw new CommandRejected(`cannot apply the payment: ${(error as Error).message}`);
+  }
+  // More than is owed: never silent. By default the balance goes to 0 and the surplus is reported;
+  // OBLIGATION_OVERPAYMENT=park leaves the decision (a refund, another obligation) to an operator.
+  if (surplus && deps.rules.overpayment === 'park') {
+    throw new CommandRejected(
+      `the payment exceeds the balance by ${formatMajor(surplus)} ${surplus.currency} (OBLIGATION_OVERPAYMENT=park)`,
+    );
   }
   await deps.ledger.prepare(entry, claim.token, {
     before: obligationPrint(current),
@@ -162,7 +184,7 @@ async function applyPaymentCommand(
     identity: command.identity,
     record: entry.record,
     outcome: 'applied',
-    details: { ...describeChange(current, next) },
+    details: { ...describeChange(current, next), ...(surplus ? { overpaidBy: formatMajor(surplus) } : {}) },
   };
 }
 
@@ -189,6 +211,13 @@ async function applyCaseCommand(
     command.attachments.length > 0
       ? await deps.attachments(command.attachments, command.provider, call.signal)
       : undefined;
+  for (const failure of fetched?.failures ?? []) {
+    deps.logger.warn('attachment refused', {
+      identity: command.identity,
+      file: excerpt(failure.filename),
+      reason: excerpt(failure.reason, 200),
+    });
+  }
   try {
     await deps.ledger.prepare(entry, claim.token, { before: '', after });
     attempt.writing = true;

@@ -53,7 +53,13 @@ export function wolkvoxSyncHandler(deps: SyncDeps) {
       const applied = await applyCommand(command, deps, {
         signal: deadlineSignal(context.getRemainingTimeInMillis()),
       });
-      deps.logger.info(applied.outcome, { ...ids, record: applied.record, reason: applied.reason });
+      const { overpaidBy } = applied.details;
+      deps.logger.info(applied.outcome, {
+        ...ids,
+        record: applied.record,
+        reason: applied.reason,
+        ...(typeof overpaidBy === 'string' ? { overpaidBy } : {}),
+      });
     } catch (error) {
       const kind = failureKind(error);
       const reason = failureReason(error);

@@ -1,7 +1,7 @@
 import { loopbackClientConfig } from './aws.ts';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -336,7 +336,9 @@ export async function startFakeSqs(): Promise<FakeSqs> {
     GetQueueAttributes: getQueueAttributes,
   };
 
-  const server = createServer(async (req, res) => {
+  // The handler's promise settles on its own (every path replies): node:http ignores a return value.
+  const server = createServer((req, res) => void serve(req, res));
+  async function serve(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const reply = (status: number, body: unknown, queryCode?: string) => {
@@ -370,7 +372,7 @@ export async function startFakeSqs(): Promise<FakeSqs> {
         reply(500, { __type: 'com.amazonaws.sqs#InternalError', message: String(error) }, 'InternalError');
       }
     }
-  });
+  }
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

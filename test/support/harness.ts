@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
+import { type ProviderApis, sampleWompiTransactions, startProviderApis } from '#lib/local/provider-apis.ts';
 import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
 import { createEnvSource } from '#lib/secrets/index.ts';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.ts';
@@ -7,18 +8,25 @@ import { type FakeSqs, startFakeSqs } from './fake-sqs.ts';
 export interface Harness {
   sandbox: Sandbox;
   sqs: FakeSqs;
+  /** Loopback fakes of the providers' APIs, knowing the samples' transactions: spread `.env` into the config. */
+  providerApis: ProviderApis;
 }
 
-/** A wolkvox sandbox and a fake SQS for the whole file, reset after each test and closed at the end. */
+/**
+ * A wolkvox sandbox, a fake SQS and fakes of the providers' APIs for the whole file, reset after
+ * each test and closed at the end.
+ */
 export function useSandboxAndSqs(): Harness {
   const harness = {} as Harness;
   beforeAll(async () => {
     harness.sandbox = await startSandbox({ tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
     harness.sqs = await startFakeSqs();
+    harness.providerApis = await startLocalProviderApis();
   });
   afterAll(async () => {
     await harness.sandbox.close();
     await harness.sqs.close();
+    await harness.providerApis.close();
   });
   afterEach(() => {
     harness.sandbox.reset();
@@ -29,3 +37,11 @@ export function useSandboxAndSqs(): Harness {
 
 /** The local secrets, without reading any .env file. */
 export const localSecretsSource = () => createEnvSource({ env: { ...LOCAL_SECRETS }, cwd: '/nonexistent' });
+
+/** Fakes of the providers' APIs as local runs have them: the samples' transactions, the local keys. */
+export async function startLocalProviderApis(): Promise<ProviderApis> {
+  return startProviderApis({
+    wompiPrivateKey: LOCAL_SECRETS.WOMPI_PRIVATE_KEY,
+    wompiTransactions: await sampleWompiTransactions(),
+  });
+}

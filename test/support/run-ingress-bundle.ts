@@ -26,13 +26,18 @@ const builtinsAtImport = loadedBuiltins()
   .map((entry) => entry.slice('NativeModule '.length));
 // Imported only now: it would load built-ins of its own.
 const { localContext } = await import('#lib/local/runtime.ts');
-// A body that is not a string: Buffer.from() throws a TypeError inside the request reader.
+// Headers whose reading throws (an event shape checks cannot foresee): a TypeError inside the
+// request reader, with a message that must not reach the log.
 const event = {
   rawPath: '/webhooks/payments/stripe',
   pathParameters: { provider: 'stripe' },
-  headers: {},
+  headers: {
+    get 'stripe-signature'(): string {
+      throw new TypeError('The first argument quotes the input');
+    },
+  },
   isBase64Encoded: false,
-  body: 42,
+  body: '{}',
 } as unknown as APIGatewayProxyEventV2;
 const answer = await handler(event, localContext('paymentReceived'));
 console.log(JSON.stringify({ builtinsAtImport, answer: answer.statusCode }));

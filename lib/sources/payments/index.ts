@@ -8,6 +8,6 @@ export function paymentSources(config: Config): Record<string, PaymentSource> {
   const operation = config.wolkvox.operation;
   return {
     stripe: stripeSource({ operation, toleranceSeconds: config.stripe.toleranceSeconds }),
-    wompi: wompiSource({ operation, referencePattern: config.wompi.referencePattern }),
+    wompi: wompiSource({ operation, ...config.wompi }),
   };
 }

@@ -3,7 +3,8 @@ import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
 import { SignatureError } from '#lib/http/errors.ts';
-import type { PaymentSource, RawRequest, SourceContext } from '../types.ts';
+import { quoted } from '#lib/excerpt.ts';
+import type { Decision, PaymentSource, RawRequest, SourceContext, Trust } from '../types.ts';
 import { obligationTarget, parseJson, parseWith, safeEqual, secretList } from '../common.ts';
 
 /**
@@ -28,7 +29,7 @@ export function stripeExponent(currency: string): number {
 
 const metadata = z.nullish(z.record(z.string(), z.string()));
 const amount = z.number().check(z.int(), z.nonnegative());
-const currency = z.string().check(z.regex(/^[a-zA-Z]{3}$/));
+const currency = z.string().check(z.regex(/^[a-z]{3}$/i));
 const idOf = z.lazy(() => z.nullish(z.union([z.string(), z.object({ id: z.string() })])));
 const nonEmpty = z.string().check(z.minLength(1));
 const unixTime = z.number().check(z.int(), z.positive());
@@ -94,7 +95,7 @@ const PAID_EVENTS: Record<string, (object: unknown) => Paid | string> = {
     const session = parseWith(checkoutSession, object, 'data.object');
     // Delayed methods complete "unpaid" and pay later in async_payment_succeeded.
     if (session.payment_status !== 'paid')
-      return `checkout session payment_status is ${session.payment_status}`;
+      return `checkout session payment_status is ${quoted(session.payment_status, 20)}`;
     return fromSession(session);
   },
   'checkout.session.async_payment_succeeded': (object) =>
@@ -133,11 +134,25 @@ function parseHeader(header: string): { timestamp: number; signatures: string[] 
   return { timestamp, signatures };
 }
 
+export function stripeTrust(settings: StripeSettings): Trust {
+  return {
+    covers: 'bytes',
+    scheme:
+      'HMAC-SHA256 of `<t>.<raw body>` with STRIPE_WEBHOOK_SECRET (Stripe-Signature v1; any of several)',
+    signed: ['header:stripe-signature'],
+    confirmed: [],
+    unverified: [],
+    replayWindowSeconds: settings.toleranceSeconds,
+    replayWindow: `signed t within STRIPE_TOLERANCE_SECONDS (${settings.toleranceSeconds} s), both ways`,
+  };
+}
+
 export function stripeSource(settings: StripeSettings): PaymentSource {
   return {
     slug: 'stripe',
+    trust: stripeTrust(settings),
 
-    verify(request: RawRequest, { secrets, now }: SourceContext) {
+    async verify(request: RawRequest, { secrets, now }: SourceContext) {
       const header = request.headers['stripe-signature'];
       if (!header) throw new SignatureError('no Stripe-Signature header');
       const { timestamp, signatures } = parseHeader(header);
@@ -154,38 +169,40 @@ export function stripeSource(settings: StripeSettings): PaymentSource {
       if (Math.abs(now().getTime() / 1000 - timestamp) > settings.toleranceSeconds) {
         throw new SignatureError('timestamp outside the tolerance');
       }
-    },
-
-    normalize(request: RawRequest) {
-      const event = parseWith(envelope, parseJson(request.body));
-      const read = Object.hasOwn(PAID_EVENTS, event.type) ? PAID_EVENTS[event.type] : undefined;
-      if (!read) return { action: 'ignore', reason: `event type ${event.type} is not a payment we apply` };
-      const paid = read(event.data.object);
-      if (typeof paid === 'string') return { action: 'ignore', reason: paid };
-
-      const code = paid.currency.toUpperCase();
-      const received: PaymentReceived = {
-        kind: 'payment',
-        eventId: event.id,
-        eventType: event.type,
-        livemode: event.livemode,
-        payment: {
-          provider: 'stripe',
-          paymentId: paid.paymentId,
-          amount: { minor: paid.minor, currency: code, exponent: stripeExponent(code) },
-          paidAt: new Date((paid.paidAt ?? event.created) * 1000).toISOString(),
-        },
-        ...obligationTarget(
-          {
-            operation: paid.metadata.wolkvox_operation,
-            wolkvoxId: paid.metadata.wolkvox_id,
-            obligation: paid.metadata.wolkvox_obligation,
-          },
-          settings.operation,
-          'metadata wolkvox_id and wolkvox_obligation are not both set',
-        ),
-      };
-      return { action: 'accept', event: received };
+      return { read: async () => read(request) };
     },
   };
+
+  function read(request: RawRequest): Decision<PaymentReceived> {
+    const event = parseWith(envelope, parseJson(request.body));
+    const paidEvent = Object.hasOwn(PAID_EVENTS, event.type) ? PAID_EVENTS[event.type] : undefined;
+    if (!paidEvent)
+      return { action: 'ignore', reason: `event type ${quoted(event.type, 60)} is not a payment we apply` };
+    const paid = paidEvent(event.data.object);
+    if (typeof paid === 'string') return { action: 'ignore', reason: paid };
+
+    const code = paid.currency.toUpperCase();
+    const received: PaymentReceived = {
+      kind: 'payment',
+      eventId: event.id,
+      eventType: event.type,
+      livemode: event.livemode,
+      payment: {
+        provider: 'stripe',
+        paymentId: paid.paymentId,
+        amount: { minor: paid.minor, currency: code, exponent: stripeExponent(code) },
+        paidAt: new Date((paid.paidAt ?? event.created) * 1000).toISOString(),
+      },
+      ...obligationTarget(
+        {
+          operation: paid.metadata.wolkvox_operation,
+          wolkvoxId: paid.metadata.wolkvox_id,
+          obligation: paid.metadata.wolkvox_obligation,
+        },
+        settings.operation,
+        'metadata wolkvox_id and wolkvox_obligation are not both set',
+      ),
+    };
+    return { action: 'accept', event: received };
+  }
 }

@@ -2,29 +2,52 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
+import { excerpt, quoted } from '#lib/excerpt.ts';
 import { SignatureError } from '#lib/http/errors.ts';
-import type { PaymentSource, RawRequest, SourceContext } from '../types.ts';
+import { getJson, ProviderApiError } from '../api.ts';
+import type { Decision, PaymentSource, RawRequest, SourceContext, Trust } from '../types.ts';
 import { obligationTarget, parseJson, parseWith, safeEqual, secretList } from '../common.ts';
 
 /**
  * Wompi Colombia (payment-gateways.md §4). `signature.checksum` is a plain SHA-256 (not an HMAC)
  * over the values named in `signature.properties` (paths inside `data`, in the order given),
- * then `timestamp`, then the events secret. Wompi signs values, not bytes. It retries only on
- * a status other than 200, so every answer that takes the event in is exactly 200.
+ * then `timestamp`, then the events secret. Wompi signs values, not bytes, and the sender chooses
+ * the list: so the list must name the transaction's id, status and amount, or the checksum proves
+ * nothing about them. What Wompi leaves unsigned and we use — the reference (which obligation),
+ * the currency and the payment time — is confirmed with Wompi's API (GET /v1/transactions/{id} on
+ * the host WOMPI_API_URL names, never one the event names). Wompi retries only on a status other
+ * than 200, so every answer that takes the event in is exactly 200.
  */
 export interface WompiSettings {
   operation: string;
   /** Reads the target from `transaction.reference`: named groups wolkvox_id, obligation, optional operation. */
   referencePattern: RegExp;
+  /** WOMPI_CONFIRM: confirm reference, currency and payment time with Wompi's API (default on). */
+  confirm: boolean;
+  /** WOMPI_API_URL: https://production.wompi.co or https://sandbox.wompi.co. */
+  apiUrl: string;
+  /** WOMPI_MAX_AGE_SECONDS: how old an event's signed timestamp may be (Wompi retries for ~28 h). */
+  maxAgeSeconds: number;
 }
 
 export { DEFAULT_WOMPI_REFERENCE_PATTERN } from './wompi-reference.ts';
+
+/** The values the checksum must cover before the service believes a transaction event. */
+export const WOMPI_REQUIRED_PROPERTIES = [
+  'transaction.id',
+  'transaction.status',
+  'transaction.amount_in_cents',
+] as const;
+
+/** How far ahead of our clock a signed timestamp may be (clock skew). */
+export const WOMPI_FUTURE_SECONDS = 300;
 
 const timestamp = z.number().check(z.int(), z.nonnegative());
 const nonEmpty = z.string().check(z.minLength(1));
 
 const signed = z.lazy(() =>
   z.object({
+    event: z.optional(z.string()),
     data: z.record(z.string(), z.unknown()),
     timestamp,
     signature: z.object({
@@ -34,31 +57,44 @@ const signed = z.lazy(() =>
   }),
 );
 
-const event = z.lazy(() =>
+const event = z.lazy(() => z.object({ event: nonEmpty, data: z.record(z.string(), z.unknown()) }));
+
+const amountInCents = z.number().check(z.int(), z.nonnegative(), z.maximum(Number.MAX_SAFE_INTEGER));
+const currency = z.string().check(z.regex(/^[A-Z]{3}$/));
+const instant = z.nullish(z.iso.datetime({ offset: true }));
+
+/** What the checksum covers (WOMPI_REQUIRED_PROPERTIES): read from the event. */
+const transaction = z.lazy(() =>
+  z.object({ id: nonEmpty, status: nonEmpty, amount_in_cents: amountInCents }),
+);
+
+/** What Wompi leaves unsigned: read from the event only with WOMPI_CONFIRM=false. */
+const unsignedFields = z.lazy(() => z.object({ reference: z.string(), currency, finalized_at: instant }));
+
+/** GET /v1/transactions/{id}: `{ data: { … } }`. */
+const apiTransaction = z.lazy(() =>
   z.object({
-    event: nonEmpty,
-    data: z.record(z.string(), z.unknown()),
-    environment: z.optional(z.string()),
-    timestamp,
-    sent_at: z.optional(z.iso.datetime({ offset: true })),
+    data: z.object({
+      id: nonEmpty,
+      status: nonEmpty,
+      amount_in_cents: amountInCents,
+      currency,
+      reference: z.string(),
+      finalized_at: instant,
+      created_at: instant,
+    }),
   }),
 );
 
-const transaction = z.lazy(() =>
-  z.object({
-    id: nonEmpty,
-    status: nonEmpty,
-    amount_in_cents: z.number().check(z.int(), z.nonnegative()),
-    currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
-    reference: z.string(),
-    finalized_at: z.nullish(z.iso.datetime({ offset: true })),
-  }),
-);
+type Transaction = z.infer<typeof transaction>;
 
 function valueAt(data: Record<string, unknown>, path: string): string {
   let value: unknown = data;
   for (const key of path.split('.')) {
-    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    value =
+      value && typeof value === 'object' && Object.hasOwn(value, key)
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
   }
   // Wompi's documented pitfall: a null value contributes an empty string.
   return value === null || value === undefined ? '' : String(value);
@@ -75,55 +111,160 @@ export function wompiChecksum(
   return createHash('sha256').update(concatenated, 'utf8').digest('hex');
 }
 
+export function wompiTrust(settings: Pick<WompiSettings, 'confirm' | 'maxAgeSeconds'>): Trust {
+  const unsigned = [
+    'data.transaction.reference',
+    'data.transaction.currency',
+    'data.transaction.finalized_at',
+  ];
+  return {
+    covers: 'values',
+    scheme:
+      'SHA-256 of the values signature.properties names (which must include transaction.id, status and amount_in_cents), the timestamp and WOMPI_EVENTS_SECRET',
+    signed: [...WOMPI_REQUIRED_PROPERTIES.map((path) => `data.${path}`), 'timestamp'],
+    confirmed: settings.confirm ? unsigned : [],
+    unverified: settings.confirm ? [] : unsigned,
+    replayWindowSeconds: settings.maxAgeSeconds,
+    replayWindow: `signed timestamp at most WOMPI_MAX_AGE_SECONDS (${settings.maxAgeSeconds} s) old, ${WOMPI_FUTURE_SECONDS} s ahead`,
+  };
+}
+
 export function wompiSource(settings: WompiSettings): PaymentSource {
   return {
     slug: 'wompi',
     onlyStatus: 200,
+    trust: wompiTrust(settings),
 
-    verify(request: RawRequest, { secrets }: SourceContext) {
+    async verify(request: RawRequest, { secrets, now }: SourceContext) {
       const result = signed.safeParse(parseJson(request.body));
       if (!result.success) throw new SignatureError('no signature.properties, checksum or timestamp');
       const { data, timestamp, signature } = result.data;
       const given = signature.checksum.toLowerCase();
-      const ok = secretList(secrets.WOMPI_EVENTS_SECRET, 'WOMPI_EVENTS_SECRET').some((secret) =>
-        safeEqual(given, wompiChecksum(data, signature.properties, timestamp, secret)),
+      const secret = secretList(secrets.WOMPI_EVENTS_SECRET, 'WOMPI_EVENTS_SECRET').find((candidate) =>
+        safeEqual(given, wompiChecksum(data, signature.properties, timestamp, candidate)),
       );
-      if (!ok) throw new SignatureError('checksum does not match');
-    },
-
-    normalize(request: RawRequest) {
-      const body = parseWith(event, parseJson(request.body));
-      if (body.event !== 'transaction.updated') {
-        return { action: 'ignore', reason: `event ${body.event} is not a transaction update` };
+      if (secret === undefined) throw new SignatureError('checksum does not match');
+      // The sender picks the list: a checksum over anything else proves nothing about the money.
+      if (result.data.event === 'transaction.updated') {
+        const missing = WOMPI_REQUIRED_PROPERTIES.filter((path) => !signature.properties.includes(path));
+        if (missing.length > 0) throw new SignatureError(`signature.properties lacks ${missing.join(', ')}`);
       }
-      const tx = parseWith(transaction, body.data.transaction, 'data.transaction');
-      if (tx.status !== 'APPROVED') return { action: 'ignore', reason: `transaction status is ${tx.status}` };
-
-      const groups = settings.referencePattern.exec(tx.reference)?.groups;
-      const paidAt = tx.finalized_at ?? body.sent_at ?? new Date(body.timestamp * 1000).toISOString();
-      const received: PaymentReceived = {
-        kind: 'payment',
-        eventId: `${tx.id}:${tx.status}:${body.timestamp}`,
-        eventType: body.event,
-        livemode: body.environment === 'prod',
-        payment: {
-          provider: 'wompi',
-          paymentId: tx.id,
-          // Wompi states every amount ×100, COP included (which trades in whole pesos).
-          amount: { minor: tx.amount_in_cents, currency: tx.currency, exponent: 2 },
-          paidAt: new Date(paidAt).toISOString(),
-        },
-        ...obligationTarget(
-          {
-            operation: groups?.operation,
-            wolkvoxId: groups?.wolkvox_id,
-            obligation: groups?.obligation,
-          },
-          settings.operation,
-          `reference "${tx.reference.slice(0, 80)}" does not match WOMPI_REFERENCE_PATTERN`,
-        ),
-      };
-      return { action: 'accept', event: received };
+      const age = now().getTime() / 1000 - timestamp;
+      if (age > settings.maxAgeSeconds)
+        throw new SignatureError('timestamp older than WOMPI_MAX_AGE_SECONDS');
+      if (age < -WOMPI_FUTURE_SECONDS) throw new SignatureError('timestamp in the future');
+      // The secret that verified tells the environment (prod_events_… / test_events_…); the body's
+      // `environment` is not signed.
+      const livemode = secret.startsWith('prod_');
+      return { read: (context: SourceContext) => read(request, timestamp, livemode, context) };
     },
   };
+
+  async function read(
+    request: RawRequest,
+    signedAt: number,
+    livemode: boolean,
+    context: SourceContext,
+  ): Promise<Decision<PaymentReceived>> {
+    const body = parseWith(event, parseJson(request.body));
+    if (body.event !== 'transaction.updated') {
+      return { action: 'ignore', reason: `event ${quoted(body.event, 40)} is not a transaction update` };
+    }
+    const tx = parseWith(transaction, body.data.transaction, 'data.transaction');
+    if (tx.status !== 'APPROVED')
+      return { action: 'ignore', reason: `transaction status is ${quoted(tx.status, 20)}` };
+
+    const eventId = `${tx.id}:${tx.status}:${signedAt}`;
+    let paid: { reference: string; currency: string; paidAt: string };
+    if (settings.confirm) {
+      const confirmed = await confirm(tx, body.data.transaction, signedAt, context);
+      if ('park' in confirmed) {
+        return { action: 'park', reason: confirmed.park, eventId, summary: { paymentId: tx.id } };
+      }
+      paid = confirmed;
+    } else {
+      // WOMPI_CONFIRM=false: the reference, currency and time are believed as sent (README: the cost).
+      const sent = parseWith(unsignedFields, body.data.transaction, 'data.transaction');
+      paid = {
+        reference: sent.reference,
+        currency: sent.currency,
+        paidAt: sent.finalized_at ?? new Date(signedAt * 1000).toISOString(),
+      };
+    }
+
+    const groups = settings.referencePattern.exec(paid.reference)?.groups;
+    const received: PaymentReceived = {
+      kind: 'payment',
+      eventId,
+      eventType: body.event,
+      livemode,
+      payment: {
+        provider: 'wompi',
+        paymentId: tx.id,
+        // Wompi states every amount ×100, COP included (which trades in whole pesos).
+        amount: { minor: tx.amount_in_cents, currency: paid.currency, exponent: 2 },
+        paidAt: new Date(paid.paidAt).toISOString(),
+      },
+      ...obligationTarget(
+        { operation: groups?.operation, wolkvoxId: groups?.wolkvox_id, obligation: groups?.obligation },
+        settings.operation,
+        `reference ${quoted(paid.reference)} does not match WOMPI_REFERENCE_PATTERN`,
+      ),
+    };
+    return { action: 'accept', event: received };
+  }
+
+  /**
+   * Wompi's own record of the transaction: the reference, currency and time it gives win over the
+   * event's. It must agree with what the checksum covers (id, APPROVED, amount); if it does not,
+   * or does not know the transaction, the event is parked for an operator, never guessed at.
+   */
+  async function confirm(
+    tx: Transaction,
+    sent: unknown,
+    signedAt: number,
+    { secrets, signal, logger }: SourceContext,
+  ): Promise<{ reference: string; currency: string; paidAt: string } | { park: string }> {
+    const key = secrets.WOMPI_PRIVATE_KEY?.trim();
+    const answer = await getJson(`${settings.apiUrl}/v1/transactions/${encodeURIComponent(tx.id)}`, {
+      provider: 'wompi',
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      signal,
+    });
+    if (answer.status === 404) {
+      // Wompi answers 404 to lookups without the private key too: only with one is it "unknown".
+      if (!key) throw new ProviderApiError('auth', 'wompi API: HTTP 404 without WOMPI_PRIVATE_KEY (set it)');
+      return {
+        park: `Wompi's API (${settings.apiUrl}) does not know transaction ${quoted(tx.id, 40)}: an event from another environment?`,
+      };
+    }
+    const result = apiTransaction.safeParse(answer.body);
+    if (!result.success)
+      throw new ProviderApiError('transient', 'wompi API: a transaction of an unexpected shape');
+    const known = result.data.data;
+    const disagrees = (['id', 'status', 'amount_in_cents'] as const).filter(
+      (field) => known[field] !== tx[field],
+    );
+    if (disagrees.length > 0) {
+      return {
+        park: `Wompi's API disagrees with the signed event on ${disagrees.join(', ')} (now ${quoted(known.status, 20)}): check the transaction before redriving`,
+      };
+    }
+    // For the operator: the event said something else (a test event, a tampered replay).
+    const said = (sent ?? {}) as Record<string, unknown>;
+    const differs = (['reference', 'currency', 'finalized_at'] as const).filter(
+      (field) => Object.hasOwn(said, field) && said[field] !== known[field],
+    );
+    if (differs.length > 0) {
+      logger.warn('wompi event differs from the API; the API wins', {
+        transaction: excerpt(tx.id),
+        fields: differs,
+      });
+    }
+    return {
+      reference: known.reference,
+      currency: known.currency,
+      paidAt: known.finalized_at ?? known.created_at ?? new Date(signedAt * 1000).toISOString(),
+    };
+  }
 }

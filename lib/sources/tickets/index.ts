@@ -7,7 +7,7 @@ import { zendeskSource } from './zendesk.ts';
 export interface TicketSourcesSettings {
   operation: string;
   zendesk: { toleranceSeconds: number };
-  jira: { caseIdField?: string | undefined; solutionField?: string | undefined };
+  jira: { caseIdField?: string | undefined; solutionField?: string | undefined; maxAgeSeconds: number };
 }
 
 /** The helpdesks served at POST /webhooks/tickets/{slug}. */
@@ -20,6 +20,7 @@ export function ticketSources(settings: TicketSourcesSettings): Record<string, T
       operation,
       caseIdField: settings.jira.caseIdField,
       solutionField: settings.jira.solutionField,
+      maxAgeSeconds: settings.jira.maxAgeSeconds,
     }),
   };
 }

@@ -2,8 +2,9 @@ import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
-import { MalformedError, SignatureError } from '#lib/http/errors.ts';
-import type { RawRequest, TicketSource } from '../types.ts';
+import { SignatureError } from '#lib/http/errors.ts';
+import { quoted } from '#lib/excerpt.ts';
+import type { Decision, RawRequest, SourceContext, TicketSource, Trust } from '../types.ts';
 import { parseJson, parseWith, safeEqual, secretList } from '../common.ts';
 import { caseTarget, nonBlank, optional, parseInstant, type TicketSettingsBase } from './shared.ts';
 import { jiraText } from './text.ts';
@@ -22,12 +23,31 @@ export interface JiraSettings extends TicketSettingsBase {
   caseIdField?: string | undefined;
   /** An issue field with the resolution text, e.g. `customfield_10060`; else comments are used. */
   solutionField?: string | undefined;
+  /** JIRA_MAX_AGE_SECONDS: how old the body's signed `timestamp` may be. */
+  maxAgeSeconds: number;
 }
+
+/** How far ahead of our clock a signed timestamp may be (clock skew). */
+export const JIRA_FUTURE_SECONDS = 300;
+
+export function jiraTrust(maxAgeSeconds: number): Trust {
+  return {
+    covers: 'bytes',
+    scheme: 'HMAC-SHA256 (hex) of the raw body with JIRA_WEBHOOK_SECRET (X-Hub-Signature: sha256=…)',
+    signed: ['header:x-hub-signature'],
+    confirmed: [],
+    unverified: [],
+    replayWindowSeconds: maxAgeSeconds,
+    replayWindow: `the body's signed timestamp at most JIRA_MAX_AGE_SECONDS (${maxAgeSeconds} s) old, ${JIRA_FUTURE_SECONDS} s ahead`,
+  };
+}
+
+/** Jira's `timestamp` (epoch ms), the only time the signature covers. */
+const stamped = z.lazy(() => z.object({ timestamp: z.number().check(z.int(), z.positive()) }));
 
 const envelope = z.lazy(() =>
   z.object({
     webhookEvent: z.string().check(z.minLength(1)),
-    timestamp: z.optional(z.number().check(z.int(), z.positive())),
     // Items stay loose records: a schema key named `toString` would read Object.prototype's.
     changelog: z.nullish(z.object({ items: z.array(z.record(z.string(), z.unknown())) })),
     comment: z.optional(z.unknown()),
@@ -109,8 +129,9 @@ export function jiraSource(settings: JiraSettings): TicketSource {
 
   return {
     slug: 'jira',
+    trust: jiraTrust(settings.maxAgeSeconds),
 
-    verify(request: RawRequest, { secrets }) {
+    async verify(request: RawRequest, { secrets, now }: SourceContext) {
       const header = (request.headers['x-hub-signature'] ?? request.headers['x-hub-signature-256'])?.trim();
       if (!header) throw new SignatureError('no X-Hub-Signature header');
       const [algorithm, given = ''] = header.split('=', 2);
@@ -120,90 +141,94 @@ export function jiraSource(settings: JiraSettings): TicketSource {
         safeEqual(signature, createHmac('sha256', secret).update(request.body).digest('hex')),
       );
       if (!ok) throw new SignatureError('signature does not match');
-    },
-
-    normalize(request: RawRequest) {
-      const body = parseWith(envelope, parseJson(request.body));
-      if (body.webhookEvent !== 'jira:issue_updated') {
-        return {
-          action: 'ignore',
-          reason: `webhookEvent ${body.webhookEvent.slice(0, 60)} is not an issue update`,
-        };
-      }
-      const statusChange = body.changelog?.items.find(
-        (item) => item.field === 'status' || item.fieldId === 'status',
-      );
-      if (!statusChange) return { action: 'ignore', reason: 'the update changed no status' };
-      const { issue } = parseWith(issueInBody, { issue: body.issue });
-      const { fields } = issue;
-      const category = fields.status.statusCategory.key;
-      if (category !== 'done') {
-        const to = Object.hasOwn(statusChange, 'toString') ? statusChange['toString'] : fields.status.name;
-        const name = typeof to === 'string' ? to : (fields.status.name ?? '?');
-        return {
-          action: 'ignore',
-          reason: `status changed to "${name.slice(0, 40)}" (category ${category}), not a done status`,
-        };
-      }
-
-      const resolvedAt =
-        parseInstant(fields.resolutiondate) ??
-        (body.timestamp === undefined ? undefined : new Date(body.timestamp).toISOString());
-      if (resolvedAt === undefined) {
-        throw new MalformedError(['timestamp: required when issue.fields.resolutiondate is empty']);
-      }
-
-      const comments = fields.comment?.comments ?? [];
-      const lastPublic = comments.findLast((c) => c.jsdPublic !== false && textOf(c.body) !== undefined);
-      const transitionComment =
-        body.comment && typeof body.comment === 'object' && 'body' in body.comment
-          ? textOf(body.comment.body)
-          : undefined;
-      const attachments: AttachmentRef[] = (fields.attachment ?? []).map((file) => ({
-        filename: file.filename,
-        url: file.content,
-        ...(file.mimeType ? { contentType: file.mimeType } : {}),
-        ...(typeof file.size === 'number' ? { size: file.size } : {}),
-      }));
-
-      const event: TicketResolved = {
-        kind: 'ticket',
-        provider: 'jira',
-        eventId:
-          nonBlank(request.headers['x-atlassian-webhook-identifier']) ??
-          `${issue.key}:${body.timestamp ?? resolvedAt}`,
-        ticketId: issue.key,
-        resolvedAt,
-        ...(caseIdField
-          ? caseTarget(fieldText(fields[caseIdField]), `issue.fields.${caseIdField}`)
-          : {
-              caseId: null,
-              targetProblem:
-                'JIRA_CASE_ID_FIELD is not set: no issue field is known to hold the wolkvox case id',
-            }),
-        priority: nonBlank(fields.priority?.name) ?? null,
-        caseType: nonBlank(fields.issuetype?.name) ?? null,
-        assignee: fields.assignee
-          ? {
-              id: fields.assignee.accountId,
-              ...optional('email', nonBlank(fields.assignee.emailAddress ?? undefined)),
-            }
-          : null,
-        // Every candidate is kept; the translation takes the first in DESIGN.md's order.
-        solution: {
-          ...optional('resolution', solutionField ? textOf(fields[solutionField]) : undefined),
-          // A comment sent with this update is the one written on the transition screen.
-          ...optional('closingNote', transitionComment),
-          ...optional('lastPublicReply', lastPublic ? textOf(lastPublic.body) : undefined),
-        },
-        customFields: {
-          ticket_id: issue.key,
-          ...optional('ticket_url', browseUrl(issue.self, issue.key)),
-          ...optional('resolution', nonBlank(fields.resolution?.name)),
-        },
-        attachments,
-      };
-      return { action: 'accept', event };
+      // Jira sends no signed header time; the body's timestamp is covered by the HMAC and bounds
+      // how long a captured delivery can be replayed.
+      const parsed = parseJson(request.body);
+      const time = stamped.safeParse(parsed);
+      if (!time.success) throw new SignatureError('no timestamp in the body to bound replays');
+      const age = now().getTime() - time.data.timestamp;
+      if (age > settings.maxAgeSeconds * 1000)
+        throw new SignatureError('timestamp older than JIRA_MAX_AGE_SECONDS');
+      if (age < -JIRA_FUTURE_SECONDS * 1000) throw new SignatureError('timestamp in the future');
+      return { read: async () => read(parsed, time.data.timestamp) };
     },
   };
+
+  function read(parsed: unknown, timestamp: number): Decision<TicketResolved> {
+    const body = parseWith(envelope, parsed);
+    if (body.webhookEvent !== 'jira:issue_updated') {
+      return {
+        action: 'ignore',
+        reason: `webhookEvent ${quoted(body.webhookEvent, 60)} is not an issue update`,
+      };
+    }
+    const statusChange = body.changelog?.items.find(
+      (item) => item.field === 'status' || item.fieldId === 'status',
+    );
+    if (!statusChange) return { action: 'ignore', reason: 'the update changed no status' };
+    const { issue } = parseWith(issueInBody, { issue: body.issue });
+    const { fields } = issue;
+    const category = fields.status.statusCategory.key;
+    if (category !== 'done') {
+      const to = Object.hasOwn(statusChange, 'toString') ? statusChange['toString'] : fields.status.name;
+      const name = typeof to === 'string' ? to : (fields.status.name ?? '?');
+      return {
+        action: 'ignore',
+        reason: `status changed to ${quoted(name, 40)} (category ${quoted(category, 20)}), not a done status`,
+      };
+    }
+
+    const resolvedAt = parseInstant(fields.resolutiondate) ?? new Date(timestamp).toISOString();
+
+    const comments = fields.comment?.comments ?? [];
+    const lastPublic = comments.findLast((c) => c.jsdPublic !== false && textOf(c.body) !== undefined);
+    const transitionComment =
+      body.comment && typeof body.comment === 'object' && 'body' in body.comment
+        ? textOf(body.comment.body)
+        : undefined;
+    const attachments: AttachmentRef[] = (fields.attachment ?? []).map((file) => ({
+      filename: file.filename,
+      url: file.content,
+      ...(file.mimeType ? { contentType: file.mimeType } : {}),
+      ...(typeof file.size === 'number' ? { size: file.size } : {}),
+    }));
+
+    const event: TicketResolved = {
+      kind: 'ticket',
+      provider: 'jira',
+      // From signed values only (the X-Atlassian-Webhook-Identifier header is not signed).
+      eventId: `${issue.key}:${timestamp}`,
+      ticketId: issue.key,
+      resolvedAt,
+      ...(caseIdField
+        ? caseTarget(fieldText(fields[caseIdField]), `issue.fields.${caseIdField}`)
+        : {
+            caseId: null,
+            targetProblem:
+              'JIRA_CASE_ID_FIELD is not set: no issue field is known to hold the wolkvox case id',
+          }),
+      priority: nonBlank(fields.priority?.name) ?? null,
+      caseType: nonBlank(fields.issuetype?.name) ?? null,
+      assignee: fields.assignee
+        ? {
+            id: fields.assignee.accountId,
+            ...optional('email', nonBlank(fields.assignee.emailAddress ?? undefined)),
+          }
+        : null,
+      // Every candidate is kept; the translation takes the first in DESIGN.md's order.
+      solution: {
+        ...optional('resolution', solutionField ? textOf(fields[solutionField]) : undefined),
+        // A comment sent with this update is the one written on the transition screen.
+        ...optional('closingNote', transitionComment),
+        ...optional('lastPublicReply', lastPublic ? textOf(lastPublic.body) : undefined),
+      },
+      customFields: {
+        ticket_id: issue.key,
+        ...optional('ticket_url', browseUrl(issue.self, issue.key)),
+        ...optional('resolution', nonBlank(fields.resolution?.name)),
+      },
+      attachments,
+    };
+    return { action: 'accept', event };
+  }
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
+import { quoted } from '#lib/excerpt.ts';
 import { MalformedError } from '#lib/http/errors.ts';
 import { decodeTemplateText } from './text.ts';
 
@@ -26,7 +27,7 @@ export function caseTarget(
   if (operation && named && named !== operation.served) {
     return {
       caseId: null,
-      targetProblem: `the ticket names operation "${named.slice(0, 40)}"; this deployment serves "${operation.served}"`,
+      targetProblem: `the ticket names operation ${quoted(named, 40)}; this deployment serves "${operation.served}"`,
     };
   }
   const id = value?.trim() ?? '';
@@ -34,7 +35,7 @@ export function caseTarget(
   if (!CASE_ID.test(id)) {
     return {
       caseId: null,
-      targetProblem: `${where} "${id.slice(0, 40)}" is not a wolkvox case id (24 hexadecimal characters)`,
+      targetProblem: `${where} ${quoted(id, 40)} is not a wolkvox case id (24 hexadecimal characters)`,
     };
   }
   return { caseId: id.toLowerCase() };
@@ -128,7 +129,7 @@ export const templateAttachments = z.lazy(() =>
         size: z.optional(
           z.union([
             z.number().check(z.int(), z.nonnegative()),
-            z.string().check(z.regex(/^\s*\d*\s*$/, 'expected digits')),
+            z.string().check(z.regex(/^\s*(?:\d+\s*)?$/, 'expected digits')),
           ]),
         ),
       }),
@@ -217,7 +218,7 @@ function positionOf(error: Error, length: number): number {
 
 function brokenJson(text: string, position: number): MalformedError {
   // The last key before the break names the placeholder to look at; keys are ours, not ticket data.
-  const keys = [...text.slice(0, position).matchAll(/"([A-Za-z0-9_]{1,40})"\s*:/g)];
+  const keys = [...text.slice(0, position).matchAll(/"(\w{1,40})"\s*:/g)];
   const key = keys.at(-1)?.[1];
   const near = key ? ` (in or after "${key}")` : '';
   return new MalformedError([`(body): not valid JSON at position ${position}${near} — ${TEMPLATE_HINT}`]);

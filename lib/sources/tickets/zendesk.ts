@@ -3,7 +3,8 @@ import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { TicketResolved } from '#lib/events.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
-import type { RawRequest, SourceContext, TicketSource } from '../types.ts';
+import { quoted } from '#lib/excerpt.ts';
+import type { Decision, RawRequest, SourceContext, TicketSource, Trust } from '../types.ts';
 import { parseWith, safeEqual, secretList } from '../common.ts';
 import {
   attachmentRefs,
@@ -66,12 +67,26 @@ const body = z.lazy(() =>
   }),
 );
 
+export function zendeskTrust(toleranceSeconds: number): Trust {
+  return {
+    covers: 'bytes',
+    scheme:
+      'HMAC-SHA256 (base64) of the timestamp header and the raw body with ZENDESK_WEBHOOK_SECRET (any of several)',
+    signed: ['header:x-zendesk-webhook-signature', 'header:x-zendesk-webhook-signature-timestamp'],
+    confirmed: [],
+    unverified: [],
+    replayWindowSeconds: toleranceSeconds,
+    replayWindow: `signed timestamp within ZENDESK_TOLERANCE_SECONDS (${toleranceSeconds} s), both ways`,
+  };
+}
+
 export function zendeskSource(settings: ZendeskSettings): TicketSource {
   const tolerance = settings.toleranceSeconds ?? DEFAULT_ZENDESK_TOLERANCE_SECONDS;
   return {
     slug: 'zendesk',
+    trust: zendeskTrust(tolerance),
 
-    verify(request: RawRequest, { secrets, now }: SourceContext) {
+    async verify(request: RawRequest, { secrets, now }: SourceContext) {
       const signature = request.headers['x-zendesk-webhook-signature']?.trim();
       const timestamp = request.headers['x-zendesk-webhook-signature-timestamp']?.trim();
       if (!signature || !timestamp) throw new SignatureError('no Zendesk signature or timestamp header');
@@ -85,63 +100,61 @@ export function zendeskSource(settings: ZendeskSettings): TicketSource {
       if (Math.abs(now().getTime() - Date.parse(at)) > tolerance * 1000) {
         throw new SignatureError('timestamp outside the tolerance');
       }
-    },
-
-    normalize(request: RawRequest, { now }: SourceContext) {
-      const raw = parseTemplateJson(request.body);
-      const head = parseWith(envelope, raw);
-      const status = decodeTemplateText(head.status).trim();
-      if (!statusIn(status, RESOLVED)) {
-        return {
-          action: 'ignore',
-          reason: `ticket status is "${status.slice(0, 40)}", not solved or closed`,
-        };
-      }
-      const ticket = parseWith(body, raw);
-
-      const updatedAt = nonBlank(ticket.updated_at);
-      const resolvedAt = updatedAt === undefined ? undefined : parseInstant(updatedAt);
-      if (updatedAt !== undefined && resolvedAt === undefined) {
-        throw new MalformedError([
-          'updated_at: not an ISO 8601 time (use {{ticket.updated_at_with_timestamp}})',
-        ]);
-      }
-      // Without updated_at (an older template), when Zendesk signed the request is the next best time.
-      const when =
-        resolvedAt ??
-        parseInstant(request.headers['x-zendesk-webhook-signature-timestamp']) ??
-        now().toISOString();
-
-      const ticketUrl = templateText(ticket.ticket_url);
-      const email = templateText(ticket.assignee_email);
-      const event: TicketResolved = {
-        kind: 'ticket',
-        provider: 'zendesk',
-        eventId:
-          nonBlank(request.headers['x-zendesk-webhook-invocation-id']) ??
-          `${head.ticket_id}:${updatedAt ?? when}`,
-        ticketId: head.ticket_id,
-        resolvedAt: when,
-        ...caseTarget(
-          ticket.wolkvox_id === undefined ? undefined : decodeTemplateText(ticket.wolkvox_id),
-          'wolkvox_id (the ticket field named in the trigger body)',
-          { named: ticket.wolkvox_operation, served: settings.operation },
-        ),
-        priority: label(ticket.priority),
-        caseType: label(ticket.ticket_type),
-        assignee: email ? { email } : null,
-        solution: {
-          ...optional('resolution', templateText(ticket.resolution)),
-          ...optional('lastPublicReply', templateText(ticket.solution)),
-        },
-        customFields: {
-          ...templateCustomFields(ticket.custom_fields),
-          ticket_id: head.ticket_id,
-          ...optional('ticket_url', ticketUrl),
-        },
-        attachments: attachmentRefs(ticket.attachments),
-      };
-      return { action: 'accept', event };
+      return { read: async () => read(request, at) };
     },
   };
+
+  /** `signedAt`: the timestamp header's instant, which the signature covers. */
+  function read(request: RawRequest, signedAt: string): Decision<TicketResolved> {
+    const raw = parseTemplateJson(request.body);
+    const head = parseWith(envelope, raw);
+    const status = decodeTemplateText(head.status).trim();
+    if (!statusIn(status, RESOLVED)) {
+      return {
+        action: 'ignore',
+        reason: `ticket status is ${quoted(status, 40)}, not solved or closed`,
+      };
+    }
+    const ticket = parseWith(body, raw);
+
+    const updatedAt = nonBlank(ticket.updated_at);
+    const resolvedAt = updatedAt === undefined ? undefined : parseInstant(updatedAt);
+    if (updatedAt !== undefined && resolvedAt === undefined) {
+      throw new MalformedError([
+        'updated_at: not an ISO 8601 time (use {{ticket.updated_at_with_timestamp}})',
+      ]);
+    }
+    // Without updated_at (an older template), when Zendesk signed the request is the next best time.
+    const when = resolvedAt ?? signedAt;
+
+    const ticketUrl = templateText(ticket.ticket_url);
+    const email = templateText(ticket.assignee_email);
+    const event: TicketResolved = {
+      kind: 'ticket',
+      provider: 'zendesk',
+      // From signed values only (the invocation-id header is not signed).
+      eventId: `${head.ticket_id}:${when}`,
+      ticketId: head.ticket_id,
+      resolvedAt: when,
+      ...caseTarget(
+        ticket.wolkvox_id === undefined ? undefined : decodeTemplateText(ticket.wolkvox_id),
+        'wolkvox_id (the ticket field named in the trigger body)',
+        { named: ticket.wolkvox_operation, served: settings.operation },
+      ),
+      priority: label(ticket.priority),
+      caseType: label(ticket.ticket_type),
+      assignee: email ? { email } : null,
+      solution: {
+        ...optional('resolution', templateText(ticket.resolution)),
+        ...optional('lastPublicReply', templateText(ticket.solution)),
+      },
+      customFields: {
+        ...templateCustomFields(ticket.custom_fields),
+        ticket_id: head.ticket_id,
+        ...optional('ticket_url', ticketUrl),
+      },
+      attachments: attachmentRefs(ticket.attachments),
+    };
+    return { action: 'accept', event };
+  }
 }

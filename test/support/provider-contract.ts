@@ -1,0 +1,334 @@
+/**
+ * The contract every provider's test file runs (DESIGN.md, trust model): a fresh signature is
+ * accepted; a wrong secret, a changed byte and a stale or future time are refused; rotation works;
+ * every sample behaves as events/catalog.json says; and — the heart of it — every field of every
+ * signed sample is changed in turn, without re-signing, to show the change is refused (401 or
+ * 400), makes the event irrelevant (ignored), or changes nothing because the value the service
+ * uses is signed or comes from the provider's API. A future edit that starts reading an unsigned
+ * field makes a changed value produce a different event, and this suite fails naming the field.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '#lib/log.ts';
+import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
+import { readCatalog } from '#lib/local/samples.ts';
+import { type SampleProvider, signSample } from '#lib/local/sign.ts';
+import { MalformedError, SignatureError } from '#lib/http/errors.ts';
+import type { Decision, RawRequest, Source, SourceContext } from '#lib/sources/types.ts';
+import { readFile } from 'node:fs/promises';
+
+export interface ProviderContract<E> {
+  /** Built per test, e.g. pointing at a loopback fake of the provider's API. */
+  source: () => Source<E>;
+  /** The secret keys that authenticate this provider (rotation: comma-separated). */
+  secretNames: readonly string[];
+  /** Signs a sample body at `now` with `secrets`, as the provider would; default: the local signer. */
+  sign?: (body: string, secrets: Readonly<Record<string, string>>, now: Date) => RawRequest;
+  /** The clock the samples are signed and checked at. */
+  now: Date;
+  /** How far ahead of the clock a signed time may be; default 300 s. */
+  futureSeconds?: number;
+}
+
+export type Outcome<E> = { rejected: 401 | 400 } | Decision<E>;
+
+export function sourceContext(secrets: Readonly<Record<string, string>>, now: Date): SourceContext {
+  return {
+    secrets,
+    now: () => now,
+    signal: AbortSignal.timeout(5_000),
+    logger: createLogger('test', 'SILENT'),
+  };
+}
+
+/** verify, then read: the answer ingress would give, as data. Other errors propagate. */
+export async function outcome<E>(
+  source: Source<E>,
+  request: RawRequest,
+  context: SourceContext,
+): Promise<Outcome<E>> {
+  try {
+    const verified = await source.verify(request, context);
+    return await verified.read(context);
+  } catch (error) {
+    if (error instanceof SignatureError) return { rejected: 401 };
+    if (error instanceof MalformedError) return { rejected: 400 };
+    throw error;
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Every leaf of a JSON value, with its path (`data.transaction.id`, `items.0.field`). */
+export function leaves(value: Json, path: string[] = [], out: [string[], Json][] = []): [string[], Json][] {
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) leaves(child, [...path, key], out);
+  } else {
+    out.push([path, value]);
+  }
+  return out;
+}
+
+function setAt(value: Json, path: string[], replacement: Json): Json {
+  const copy = structuredClone(value);
+  let node = copy as Record<string, Json>;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, Json>;
+  node[path.at(-1) ?? ''] = replacement;
+  return copy;
+}
+
+function valueAt(value: Json, path: string[]): Json | undefined {
+  let node: Json | undefined = value;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<string, Json>)[key];
+  }
+  return node;
+}
+
+/** A different value of the same kind, plus what the other samples hold at that path. */
+function replacements(original: Json, path: string[], others: Json[]): Json[] {
+  const generic: Json =
+    typeof original === 'string'
+      ? original === ''
+        ? 'x'
+        : `${original}x`
+      : typeof original === 'number'
+        ? original + 1
+        : typeof original === 'boolean'
+          ? !original
+          : 'x';
+  const fromOthers = others
+    .map((other) => valueAt(other, path))
+    .filter((v): v is Json => v !== undefined && (v === null || typeof v !== 'object'));
+  const all = [generic, ...fromOthers].filter((v) => !isDeepStrictEqual(v, original));
+  return all.filter((v, i) => all.findIndex((w) => isDeepStrictEqual(v, w)) === i);
+}
+
+/** One tampered request per body leaf, header and query parameter: never re-signed. */
+export function tamperings(
+  request: RawRequest,
+  others: readonly RawRequest[],
+): { field: string; path?: string; request: RawRequest }[] {
+  const out: { field: string; path?: string; request: RawRequest }[] = [];
+  let body: Json | undefined;
+  try {
+    body = JSON.parse(request.body.toString('utf8')) as Json;
+  } catch {
+    body = undefined;
+  }
+  if (body !== undefined) {
+    const otherBodies = others.map((o) => JSON.parse(o.body.toString('utf8')) as Json);
+    for (const [path, original] of leaves(body)) {
+      for (const value of replacements(original, path, otherBodies)) {
+        out.push({
+          field: `${path.join('.')} = ${JSON.stringify(value).slice(0, 40)}`,
+          path: path.join('.'),
+          request: { ...request, body: Buffer.from(JSON.stringify(setAt(body, path, value))) },
+        });
+      }
+    }
+  }
+  for (const [name, value] of Object.entries(request.headers)) {
+    out.push({
+      field: `header ${name} changed`,
+      request: { ...request, headers: { ...request.headers, [name]: `${value}x` } },
+    });
+    const { [name]: _dropped, ...rest } = request.headers;
+    out.push({ field: `header ${name} removed`, request: { ...request, headers: rest } });
+  }
+  for (const [name, value] of Object.entries(request.query)) {
+    out.push({
+      field: `query ${name} changed`,
+      request: { ...request, query: { ...request.query, [name]: `${value}x` } },
+    });
+  }
+  return out;
+}
+
+/**
+ * What a tampered request may lead to: a refusal, nothing (ignored), or exactly what the genuine
+ * request leads to. Anything else means a value the service acts on was taken from the tampered
+ * field.
+ */
+export function harmless<E>(tampered: Outcome<E>, genuine: Outcome<E>): boolean {
+  if ('rejected' in tampered) return true;
+  if (tampered.action === 'ignore') return true;
+  return isDeepStrictEqual(tampered, genuine);
+}
+
+/** The signer local tools use (lib/local/sign.ts), as a RawRequest. */
+const localSigner =
+  (slug: SampleProvider) =>
+  (body: string, secrets: Readonly<Record<string, string>>, now: Date): RawRequest => {
+    const signed = signSample(slug, body, secrets, now);
+    return { body: Buffer.from(signed.body), headers: signed.headers, query: {} };
+  };
+
+const withSecrets = (names: readonly string[], value: (name: string) => string) =>
+  Object.fromEntries(names.map((name) => [name, value(name)]));
+
+/** Registers the contract's tests for one provider (call inside its test file). */
+export function runProviderContract<E>(slug: SampleProvider, options: ProviderContract<E>): void {
+  const contract = { sign: localSigner(slug), ...options };
+  const { now, secretNames } = contract;
+  const future = contract.futureSeconds ?? 300;
+  const at = (offsetSeconds: number) => new Date(now.getTime() + offsetSeconds * 1000);
+  const context = (secrets: Readonly<Record<string, string>> = LOCAL_SECRETS) => sourceContext(secrets, now);
+  const samples = async () => {
+    const entries = (await readCatalog()).filter((entry) => entry.provider === slug);
+    if (entries.length === 0) throw new Error(`events/catalog.json lists no sample of ${slug}`);
+    return Promise.all(
+      entries.map(async (entry) => ({
+        entry,
+        body: await readFile(entry.file, 'utf8'),
+      })),
+    );
+  };
+
+  describe(`${slug}: the provider contract`, () => {
+    it('accepts every catalog sample, freshly signed, and reads it as the catalog says', async () => {
+      const source = contract.source();
+      for (const { entry, body } of await samples()) {
+        const result = await outcome(source, contract.sign(body, LOCAL_SECRETS, now), context());
+        const expected = { applied: ['accept'], ignored: ['ignore'], parked: ['accept', 'park'] }[
+          entry.expect
+        ];
+        expect(expected, entry.file).toContain('rejected' in result ? result : result.action);
+      }
+    });
+
+    it('refuses a wrong secret, and refuses everything when no secret is configured', async () => {
+      const source = contract.source();
+      const [{ body }] = await samples().then((all) => all.slice(0, 1) as [(typeof all)[number]]);
+      const wrong = withSecrets(
+        secretNames,
+        (name) => `${LOCAL_SECRETS[name as keyof typeof LOCAL_SECRETS] ?? name}-wrong`,
+      );
+      const signedWrong = contract.sign(body, { ...LOCAL_SECRETS, ...wrong }, now);
+      expect(await outcome(source, signedWrong, context())).toEqual({ rejected: 401 });
+      const none = { ...LOCAL_SECRETS, ...withSecrets(secretNames, () => '') };
+      expect(await outcome(source, contract.sign(body, LOCAL_SECRETS, now), context(none))).toEqual({
+        rejected: 401,
+      });
+    });
+
+    it('accepts either of two secrets during a rotation', async () => {
+      const source = contract.source();
+      const [{ body }] = await samples().then((all) => all.slice(0, 1) as [(typeof all)[number]]);
+      const rotated = withSecrets(
+        secretNames,
+        (name) => `old-${name.toLowerCase()},${LOCAL_SECRETS[name as keyof typeof LOCAL_SECRETS]}`,
+      );
+      const result = await outcome(
+        source,
+        contract.sign(body, LOCAL_SECRETS, now),
+        context({ ...LOCAL_SECRETS, ...rotated }),
+      );
+      expect(result).not.toHaveProperty('rejected');
+    });
+
+    it('holds its replay window: inside it accepted, outside it (or too far ahead) refused', async () => {
+      const source = contract.source();
+      const window = source.trust.replayWindowSeconds;
+      const [{ body }] = await samples().then((all) => all.slice(0, 1) as [(typeof all)[number]]);
+      if (window === null) {
+        // A shared token proves the sender, not the moment: an old request is as good as a new one.
+        expect(source.trust.covers).toBe('sender');
+        return;
+      }
+      const signedAt = (offset: number) =>
+        outcome(source, contract.sign(body, LOCAL_SECRETS, at(offset)), context());
+      expect(await signedAt(-window + 5)).not.toHaveProperty('rejected');
+      expect(await signedAt(-window - 5)).toEqual({ rejected: 401 });
+      expect(await signedAt(future - 5)).not.toHaveProperty('rejected');
+      expect(await signedAt(future + 5)).toEqual({ rejected: 401 });
+    });
+
+    it('changes nothing it acts on when any field of a signed sample is changed without re-signing', async () => {
+      const source = contract.source();
+      const all = await samples();
+      const signed = all.map(({ entry, body }) => ({
+        entry,
+        request: contract.sign(body, LOCAL_SECRETS, now),
+      }));
+      const problems: string[] = [];
+      let checked = 0;
+      for (const { entry, request } of signed) {
+        const genuine = await outcome(source, request, context());
+        const others = signed.filter((s) => s.request !== request).map((s) => s.request);
+        for (const { field, path, request: tampered } of tamperings(request, others)) {
+          const result = await outcome(source, tampered, context());
+          checked++;
+          if (source.trust.covers === 'sender') continue; // the token holder is believed (below)
+          // Believed as sent by the operator's choice (e.g. WOMPI_CONFIRM=false); the README says the cost.
+          if (path !== undefined && source.trust.unverified.includes(path)) continue;
+          if (!harmless(result, genuine))
+            problems.push(`${entry.file}: ${field} → ${JSON.stringify(result).slice(0, 160)}`);
+          if (source.trust.covers === 'bytes' && field.includes(' = ') && !('rejected' in result)) {
+            problems.push(`${entry.file}: ${field} was not refused, though the signature covers the bytes`);
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(0);
+      expect(problems).toEqual([]);
+    });
+
+    it('refuses each field its trust declaration says is signed, and takes each confirmed one from the API', async () => {
+      const source = contract.source();
+      const { trust } = source;
+      for (const { entry, body } of await samples()) {
+        const request = contract.sign(body, LOCAL_SECRETS, now);
+        const genuine = await outcome(source, request, context());
+        const parsed = JSON.parse(body) as Json;
+        const signedBody = JSON.parse(request.body.toString('utf8')) as Json;
+        for (const field of trust.signed) {
+          if (field.startsWith('header:')) {
+            const name = field.slice('header:'.length);
+            const value = request.headers[name];
+            if (value === undefined) continue;
+            const changed = { ...request, headers: { ...request.headers, [name]: `${value}0` } };
+            expect(await outcome(source, changed, context()), `${entry.file}: ${field}`).toEqual({
+              rejected: 401,
+            });
+            continue;
+          }
+          const path = field.split('.');
+          const original = valueAt(signedBody, path);
+          if (original === undefined || (original !== null && typeof original === 'object')) continue;
+          for (const value of replacements(original, path, [])) {
+            const changed = { ...request, body: Buffer.from(JSON.stringify(setAt(signedBody, path, value))) };
+            expect(await outcome(source, changed, context()), `${entry.file}: ${field}`).toEqual({
+              rejected: 401,
+            });
+          }
+        }
+        for (const field of trust.confirmed) {
+          const path = field.split('.');
+          const original = valueAt(parsed, path);
+          if (original === undefined || (original !== null && typeof original === 'object')) continue;
+          for (const value of replacements(original, path, [])) {
+            const changed = { ...request, body: Buffer.from(JSON.stringify(setAt(signedBody, path, value))) };
+            expect(await outcome(source, changed, context()), `${entry.file}: ${field}`).toEqual(genuine);
+          }
+        }
+      }
+    });
+
+    it('refuses a request without its credential, whatever it says (the sender must be proven)', async () => {
+      const source = contract.source();
+      for (const { entry, body } of await samples()) {
+        const request = contract.sign(body, LOCAL_SECRETS, now);
+        const bare = {
+          ...request,
+          headers: { 'content-type': request.headers['content-type'] ?? 'application/json' },
+        };
+        // Wompi carries its checksum in the body: drop the signature object instead.
+        const parsed = JSON.parse(request.body.toString('utf8')) as Record<string, Json>;
+        const { signature: _signature, ...unsigned } = parsed;
+        const stripped = { ...bare, body: Buffer.from(JSON.stringify(unsigned)) };
+        expect(await outcome(source, stripped, context()), entry.file).toEqual({ rejected: 401 });
+      }
+    });
+  });
+}

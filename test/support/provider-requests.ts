@@ -1,0 +1,37 @@
+import { expect } from 'vitest';
+import type { TicketResolved } from '#lib/events.ts';
+import { MalformedError } from '#lib/http/errors.ts';
+import type { Decision, RawRequest, Source, SourceContext } from '#lib/sources/types.ts';
+
+/** A request as ingress hands it to a provider: exact bytes, lower-cased headers. */
+export const request = (body: string | Buffer, headers: Record<string, string> = {}): RawRequest => ({
+  body: Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+  headers,
+  query: {},
+});
+
+/** verify, then read: what ingress does with a request. */
+export async function readRequest<E>(
+  source: Source<E>,
+  raw: RawRequest,
+  at: SourceContext,
+): Promise<Decision<E>> {
+  return (await source.verify(raw, at)).read(at);
+}
+
+export function accepted(decision: Decision<TicketResolved>): TicketResolved {
+  if (decision.action !== 'accept')
+    throw new Error(`expected accept, got ${decision.action}: ${decision.reason}`);
+  return decision.event;
+}
+
+/** The problems of the MalformedError a call rejects with (a 400's list). */
+export async function malformed(call: () => Promise<unknown>): Promise<string[]> {
+  try {
+    await call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(MalformedError);
+    return (error as MalformedError).problems;
+  }
+  throw new Error('expected a MalformedError');
+}
