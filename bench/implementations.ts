@@ -16,7 +16,7 @@ import {
   createRuntime,
   paymentReceivedHandler,
   ticketResolvedHandler,
-  wolkvoxSyncFromRuntime,
+  wolkvoxSyncHandler,
 } from '#lib/wiring.ts';
 import { type MemorySqs, memorySqs, redirect } from './memory-sqs.ts';
 import type * as NaiveWorker from './naive/wolkvox-sync.ts';
@@ -51,7 +51,7 @@ export function ours(): Implementation {
     payment: paymentReceivedHandler(createRuntime(config, { sqs: queue.client })) as Ingress,
     ticket: ticketResolvedHandler(createRuntime(config, { sqs: queue.client })) as Ingress,
     worker: (options = {}) =>
-      wolkvoxSyncFromRuntime(createRuntime(config, { sqs: queue.client, ledger: options.ledger })),
+      wolkvoxSyncHandler(createRuntime(config, { sqs: queue.client, ledger: options.ledger })),
   };
 }
 

@@ -16,7 +16,7 @@ import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signSample, type SampleProvider } from '#lib/local/sign.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
-import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
+import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 import { capturingLogger } from './support/logs.ts';
 
 const harness = useSandboxAndSqs();
@@ -32,7 +32,7 @@ function handlers() {
   });
   const logs = capturingLogger();
   const runtime = createRuntime(config, {
-    secrets: localSecretsSource(),
+    secrets: localSecretStore(),
     logger: logs.logger,
     attachmentDispatcher: localAttachmentDispatcher(),
   });

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import { deduplicationId, messageGroupId, queuedMessageSchema } from '#lib/dispatch/message.ts';
 import { sqsOnDemand } from '#lib/dispatch/queue.ts';
-import type { Dispatcher, ParkedEvent } from '#lib/dispatch/types.ts';
+import type { Dispatch, ParkedEvent } from '#lib/dispatch/types.ts';
 import { createDynamoLedger } from '#lib/ledger/dynamodb.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
@@ -19,13 +19,13 @@ import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signPayment, signTicket } from '#lib/local/sign.ts';
 import { seededRandom } from '#lib/sandbox/faults.ts';
 import { type Sandbox, SEED_CASE_IDS, startSandbox } from '#lib/sandbox/index.ts';
-import type { Secrets, SecretsSource } from '#lib/secrets/index.ts';
+import type { Secrets, SecretStore } from '#lib/secrets/index.ts';
 import { calendarDate } from '#lib/translate/obligation.ts';
 import {
   createRuntime,
   paymentReceivedHandler,
   ticketResolvedHandler,
-  wolkvoxSyncFromRuntime,
+  wolkvoxSyncHandler,
 } from '#lib/wiring.ts';
 import { startDynalite } from './support/dynalite.ts';
 import { FifoQueue } from './support/fifo-harness.ts';
@@ -36,7 +36,7 @@ const MAX_RECEIVE_COUNT = 20;
 const START = Date.parse('2026-11-23T15:00:00Z'); // 10:00 in Bogotá
 
 /** Secrets as Secrets Manager serves them: cached until refresh(), so a rotation needs the refresh path. */
-function rotatingSecrets(values: Record<string, string>): SecretsSource {
+function rotatingSecrets(values: Record<string, string>): SecretStore {
   let cached: Secrets = { ...values };
   return {
     kind: 'secrets-manager',
@@ -230,7 +230,7 @@ async function runScenario(seed: number, ledgerKind: 'memory' | 'dynamodb' = 'me
     });
     const queue = new FifoQueue(() => clock, { visibilityMs: 360_000, maxReceiveCount: MAX_RECEIVE_COUNT });
     const parked: ParkedEvent[] = [];
-    const harnessDispatcher: Dispatcher = {
+    const harnessDispatch: Dispatch = {
       mode: 'queue',
       async submit(command, meta) {
         const body = JSON.stringify({ command, meta: { ...meta, receivedAt: now().toISOString() } });
@@ -250,7 +250,7 @@ async function runScenario(seed: number, ledgerKind: 'memory' | 'dynamodb' = 'me
     cleanups.push(async () => dynalite?.close());
     const runtime = {
       ...createRuntime(config, { secrets: rotatingSecrets(secretValues), ledger, now }),
-      dispatcher: harnessDispatcher,
+      dispatch: harnessDispatch,
     };
     const ingress = { payments: paymentReceivedHandler(runtime), tickets: ticketResolvedHandler(runtime) };
     // Two containers (maximumConcurrency 2): each runs one invocation at a time, as Lambda does.
@@ -258,10 +258,10 @@ async function runScenario(seed: number, ledgerKind: 'memory' | 'dynamodb' = 'me
       send: async (command: { input: { ReceiptHandle: string; VisibilityTimeout: number } }) =>
         queue.changeVisibility(command.input.ReceiptHandle, command.input.VisibilityTimeout),
     } as never;
-    const containers = [0, 1].map(() => wolkvoxSyncFromRuntime({ ...runtime, sqs: sqsOnDemand(sqsStub) }));
+    const containers = [0, 1].map(() => wolkvoxSyncHandler({ ...runtime, sqs: sqsOnDemand(sqsStub) }));
     // A Lambda that timed out runs nothing more: its messages keep the queue's visibility timeout.
     const dying = [0, 1].map(() =>
-      wolkvoxSyncFromRuntime({ ...runtime, sqs: sqsOnDemand({ send: async () => undefined } as never) }),
+      wolkvoxSyncHandler({ ...runtime, sqs: sqsOnDemand({ send: async () => undefined } as never) }),
     );
 
     // 1. Ingress: every delivery signed at delivery time, answered 2xx.

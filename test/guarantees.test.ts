@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
-import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
+import type { DirectDispatch } from '#lib/dispatch/direct.ts';
 import type { ApplyPaymentCommand, UpdateCaseCommand } from '#lib/events.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime } from '#lib/wiring.ts';
-import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
+import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 
 const harness = useSandboxAndSqs();
 const { carlosRamirez: carlos } = SEED_RECORD_IDS;
 const loan = SEED_OBLIGATION_IDS.carlosLibreInversion; // balance 1,250,000; last_pay 350,000 on 15-10-2024
 
-function dispatcher(ledger: Ledger = createMemoryLedger(), env: Record<string, string> = {}) {
+function dispatch(ledger: Ledger = createMemoryLedger(), env: Record<string, string> = {}) {
   const config = loadConfig({
     WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
     DISPATCH: 'direct',
     ...env,
   });
-  const runtime = createRuntime(config, { secrets: localSecretsSource(), logLevel: 'SILENT', ledger });
-  return runtime.dispatcher as DirectDispatcher;
+  const runtime = createRuntime(config, { secrets: localSecretStore(), logLevel: 'SILENT', ledger });
+  return runtime.dispatch as DirectDispatch;
 }
 
 const payment = (id: string, pesos: number, paidAt: string): ApplyPaymentCommand => ({
@@ -43,7 +43,7 @@ const obligation = () =>
 
 describe('exactly once, in the right order', () => {
   it('applies a payment once however often it is delivered', async () => {
-    const direct = dispatcher();
+    const direct = dispatch();
     const first = await direct.submit(payment('tx-1', 100_000, '2026-11-20T15:00:00Z'), meta('d1'));
     const again = await direct.submit(payment('tx-1', 100_000, '2026-11-20T15:00:00Z'), meta('d2'));
     expect([first.status, again]).toEqual(['applied', { status: 'skipped', reason: 'already applied' }]);
@@ -52,7 +52,7 @@ describe('exactly once, in the right order', () => {
 
   it('counts two payments to one obligation arriving at the same moment (no lost update)', async () => {
     harness.sandbox.setFaults({ latencyMs: 30 });
-    const direct = dispatcher();
+    const direct = dispatch();
     await Promise.all([
       direct.submit(payment('tx-a', 100_000, '2026-11-20T15:00:00Z'), meta('a')),
       direct.submit(payment('tx-b', 50_000, '2026-11-20T15:01:00Z'), meta('b')),
@@ -61,7 +61,7 @@ describe('exactly once, in the right order', () => {
   });
 
   it('an older payment arriving late still reduces the balance, but last_pay stays the newest', async () => {
-    const direct = dispatcher();
+    const direct = dispatch();
     await direct.submit(payment('tx-new', 200_000, '2026-11-21T15:00:00Z'), meta('n'));
     await direct.submit(payment('tx-old', 100_000, '2026-11-19T15:00:00Z'), meta('o'));
     expect(obligation()).toMatchObject({
@@ -72,7 +72,7 @@ describe('exactly once, in the right order', () => {
   });
 
   it('an older resolution of a case never overwrites a newer one', async () => {
-    const direct = dispatcher();
+    const direct = dispatch();
     const resolution = (resolvedAt: string, solution: string): UpdateCaseCommand => ({
       kind: 'updateCase',
       identity: `zendesk:4521:${resolvedAt}`,
@@ -99,19 +99,20 @@ describe('exactly once, in the right order', () => {
     // The first attempt writes, then "dies" before settling (its settle throws).
     const dying: Ledger = { ...ledger, settle: async () => Promise.reject(new Error('Lambda timed out')) };
     await expect(
-      dispatcher(dying).submit(payment('tx-c', 100_000, '2026-11-20T15:00:00Z'), meta('c1')),
+      dispatch(dying).submit(payment('tx-c', 100_000, '2026-11-20T15:00:00Z'), meta('c1')),
     ).rejects.toThrow();
     expect(obligation()?.total_balance).toBe('1150000');
     // A redelivery inside the lease waits; after it, the ledger hands back the fingerprints.
     await expect(
-      dispatcher(ledger).submit(payment('tx-c', 100_000, '2026-11-20T15:00:00Z'), meta('c2')),
+      dispatch(ledger).submit(payment('tx-c', 100_000, '2026-11-20T15:00:00Z'), meta('c2')),
     ).rejects.toMatchObject({
-      status: 503,
-      code: 'wolkvox',
-      internalReason: expect.stringMatching(/another attempt holds/),
+      name: 'EventBusyError',
+      component: 'ledger',
+      kind: 'transient',
+      message: expect.stringMatching(/another attempt holds/),
     });
     clock += 10 * 60_000;
-    const recovered = await dispatcher(ledger).submit(
+    const recovered = await dispatch(ledger).submit(
       payment('tx-c', 100_000, '2026-11-20T15:00:00Z'),
       meta('c3'),
     );
@@ -126,10 +127,10 @@ describe('exactly once, in the right order', () => {
     const ledger = createMemoryLedger();
     harness.sandbox.failNext('reset');
     await expect(
-      dispatcher(ledger).submit(payment('tx-d', 100_000, '2026-11-20T15:00:00Z'), meta('d1')),
+      dispatch(ledger).submit(payment('tx-d', 100_000, '2026-11-20T15:00:00Z'), meta('d1')),
     ).rejects.toThrow();
     expect(
-      (await dispatcher(ledger).submit(payment('tx-d', 100_000, '2026-11-20T15:00:00Z'), meta('d2'))).status,
+      (await dispatch(ledger).submit(payment('tx-d', 100_000, '2026-11-20T15:00:00Z'), meta('d2'))).status,
     ).toBe('applied');
     expect(obligation()?.total_balance).toBe('1150000');
   });
@@ -146,12 +147,12 @@ describe('exactly once, in the right order', () => {
       },
     };
     await expect(
-      dispatcher(cut).submit(payment('tx-e', 100_000, '2026-11-20T15:00:00Z'), meta('e1')),
+      dispatch(cut).submit(payment('tx-e', 100_000, '2026-11-20T15:00:00Z'), meta('e1')),
     ).rejects.toThrow();
     expect(obligation()?.total_balance).toBe('1250000');
     clock += 10 * 60_000;
     expect(
-      (await dispatcher(ledger).submit(payment('tx-e', 100_000, '2026-11-20T15:00:00Z'), meta('e2'))).status,
+      (await dispatch(ledger).submit(payment('tx-e', 100_000, '2026-11-20T15:00:00Z'), meta('e2'))).status,
     ).toBe('applied');
     expect(obligation()?.total_balance).toBe('1150000');
   });
@@ -167,16 +168,16 @@ describe('recovering an unknown write', () => {
       settle: async () => Promise.reject(new Error('answer lost')),
     };
     await expect(
-      dispatcher(lost).submit(payment('tx-f', 100_000, '2026-11-20T15:00:00Z'), meta('f1')),
+      dispatch(lost).submit(payment('tx-f', 100_000, '2026-11-20T15:00:00Z'), meta('f1')),
     ).rejects.toThrow();
     clock += 10 * 60_000;
     // 2nd attempt recovers the claim, then its read fails: it must not forget what the 1st did.
     harness.sandbox.failNext('error500');
     await expect(
-      dispatcher(ledger).submit(payment('tx-f', 100_000, '2026-11-20T15:00:00Z'), meta('f2')),
+      dispatch(ledger).submit(payment('tx-f', 100_000, '2026-11-20T15:00:00Z'), meta('f2')),
     ).rejects.toThrow();
     clock += 10 * 60_000;
-    const third = await dispatcher(ledger).submit(
+    const third = await dispatch(ledger).submit(
       payment('tx-f', 100_000, '2026-11-20T15:00:00Z'),
       meta('f3'),
     );
@@ -190,7 +191,7 @@ describe('recovering an unknown write', () => {
 
 describe('a payment larger than the balance (1,250,000)', () => {
   it('drives the balance to 0 by default, and the outcome says by how much it was overpaid', async () => {
-    const submitted = await dispatcher().submit(
+    const submitted = await dispatch().submit(
       payment('tx-over', 1_300_000, '2026-11-20T15:00:00Z'),
       meta('o1'),
     );
@@ -199,7 +200,7 @@ describe('a payment larger than the balance (1,250,000)', () => {
   });
 
   it('with OBLIGATION_OVERPAYMENT=park, parks it for an operator and changes nothing', async () => {
-    const parking = dispatcher(createMemoryLedger(), { OBLIGATION_OVERPAYMENT: 'park' });
+    const parking = dispatch(createMemoryLedger(), { OBLIGATION_OVERPAYMENT: 'park' });
     const submitted = await parking.submit(
       payment('tx-over2', 1_300_000, '2026-11-20T15:00:00Z'),
       meta('o2'),

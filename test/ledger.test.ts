@@ -189,7 +189,8 @@ describe.each(implementations)('$name ledger', ({ make }) => {
       name: 'ClaimLostError',
       operation: 'settle',
       identity: event.identity,
-      retryable: false,
+      // The message is retried and claims anew: the worker treats it as any transient failure.
+      kind: 'transient',
     });
     await expect(ledger.release(event, wrong)).rejects.toThrow(ClaimLostError);
 

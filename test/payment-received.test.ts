@@ -12,12 +12,12 @@ import {
   paymentReceivedHandler,
   type RuntimeOverrides,
 } from '#lib/wiring.ts';
-import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
-import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
+import type { DirectDispatch } from '#lib/dispatch/direct.ts';
+import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 
 const harness = useSandboxAndSqs();
 
-const secrets = () => localSecretsSource();
+const secrets = () => localSecretStore();
 
 function runtime(env: Record<string, string> = {}, overrides: RuntimeOverrides = {}) {
   const config = loadConfig({
@@ -114,7 +114,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
       status: 'parked',
       reason: 'metadata wolkvox_id and wolkvox_obligation are not both set',
     });
-    const parked = (runtime.dispatcher as DirectDispatcher).parked();
+    const parked = (runtime.dispatch as DirectDispatch).parked();
     expect(parked).toEqual([
       expect.objectContaining({
         provider: 'stripe',
@@ -177,7 +177,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
     const { answer, body, runtime } = await invoke(await make());
     expect([answer.statusCode, body]).toEqual([401, { error: 'invalid signature' }]);
     expect(harness.sandbox.requests()).toEqual([]);
-    expect((runtime.dispatcher as DirectDispatcher).parked()).toEqual([]);
+    expect((runtime.dispatch as DirectDispatch).parked()).toEqual([]);
   });
 
   it('answers 400 naming the failing paths of a signed but malformed body', async () => {
@@ -307,8 +307,8 @@ describe('queue dispatch', () => {
       refresh: () => source.refresh(),
     };
     const rt = runtime(queueEnv(), { sqs: harness.sqs.client, secrets: recorded });
-    const prepare = rt.dispatcher.prepare?.bind(rt.dispatcher);
-    rt.dispatcher.prepare = () => (order.push('prepare'), prepare?.());
+    const prepare = rt.dispatch.prepare?.bind(rt.dispatch);
+    rt.dispatch.prepare = () => (order.push('prepare'), prepare?.());
     const good = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
     const forged = { ...good, body: (good.body ?? '').replace('15000000', '1') };
 
@@ -341,9 +341,9 @@ describe("the Lambda entry point's runtime (createIngressRuntime: no worker side
 
   it('applies directly with DISPATCH=direct, loading the wolkvox client and ledger on first use', async () => {
     const rt = ingressRuntime();
-    const dispatcher = rt.dispatcher as DirectDispatcher;
-    expect(dispatcher.mode).toBe('direct');
-    expect(dispatcher.parked()).toEqual([]);
+    const dispatch = rt.dispatch as DirectDispatch;
+    expect(dispatch.mode).toBe('direct');
+    expect(dispatch.parked()).toEqual([]);
     const handler = paymentReceivedHandler(rt);
     const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
     const answer = await handler(event, localContext('paymentReceived'));
@@ -359,7 +359,7 @@ describe("the Lambda entry point's runtime (createIngressRuntime: no worker side
 
     const unknown = await signed('stripe', await sample('stripe/payment_intent.succeeded.no-metadata.json'));
     expect((await handler(unknown, localContext('paymentReceived'))).statusCode).toBe(202);
-    expect(dispatcher.parked()).toEqual([expect.objectContaining({ provider: 'stripe' })]);
+    expect(dispatch.parked()).toEqual([expect.objectContaining({ provider: 'stripe' })]);
   });
 
   it('enqueues with DISPATCH=queue', async () => {
@@ -369,7 +369,7 @@ describe("the Lambda entry point's runtime (createIngressRuntime: no worker side
       PARKED_QUEUE_URL: `${harness.sqs.endpoint}/000000000000/wolkvox-parked.fifo`,
       LEDGER_TABLE: 'ingress-never-touches-it',
     });
-    expect(rt.dispatcher.mode).toBe('queue');
+    expect(rt.dispatch.mode).toBe('queue');
     const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
     const answer = await paymentReceivedHandler(rt)(event, localContext('paymentReceived'));
     expect(JSON.parse(answer.body ?? '{}')).toMatchObject({ status: 'queued' });

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deduplicationId, messageGroupId, queuedMessageSchema } from '#lib/dispatch/message.ts';
-import { queueDispatcher, sqsOnDemand } from '#lib/dispatch/queue.ts';
+import { queueDispatch, sqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { ParkedEvent } from '#lib/dispatch/types.ts';
 import type { ApplyPaymentCommand, UpdateCaseCommand } from '#lib/events.ts';
 import { parseRedriveArgs, redriveMain, regionOf } from '#lib/ops/redrive-cli.ts';
@@ -59,8 +59,8 @@ let clock: number;
 
 const now = () => new Date(clock);
 const out = (line: string) => lines.push(line);
-const dispatcher = () =>
-  queueDispatcher({ queueUrl: urls.work, parkedQueueUrl: urls.parked, sqs: sqsOnDemand(sqs.client), now });
+const dispatch = () =>
+  queueDispatch({ queueUrl: urls.work, parkedQueueUrl: urls.parked, sqs: sqsOnDemand(sqs.client), now });
 const options = (extra: Partial<RedriveOptions>): RedriveOptions => ({
   workQueueUrl: urls.work,
   parkedQueueUrl: urls.parked,
@@ -105,7 +105,7 @@ function parkedEvent(eventId: string, reason: string, command?: ApplyPaymentComm
 
 /** A command that failed on every delivery until SQS moved it to the parked queue. */
 async function deadLetter(command: UpdateCaseCommand): Promise<void> {
-  await dispatcher().submit(command, { provider: 'zendesk', eventId: 'zd-delivery-1' });
+  await dispatch().submit(command, { provider: 'zendesk', eventId: 'zd-delivery-1' });
   for (let attempt = 0; attempt <= MAX_RECEIVE_COUNT; attempt += 1) {
     await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: urls.work, VisibilityTimeout: 30 }));
     advance(31_000);
@@ -114,9 +114,9 @@ async function deadLetter(command: UpdateCaseCommand): Promise<void> {
 
 /** 1: parked with a command (a permanent wolkvox failure), 2: parked with none, 3: dead-lettered. */
 async function seedThree(): Promise<void> {
-  await dispatcher().park(parkedEvent('evt_1', 'wolkvox: 400 SOME PARAMETERS ARE REQUIRED', payment('pi_1')));
+  await dispatch().park(parkedEvent('evt_1', 'wolkvox: 400 SOME PARAMETERS ARE REQUIRED', payment('pi_1')));
   advance(1_000);
-  await dispatcher().park(parkedEvent('evt_2', 'no wolkvox obligation named in the payment metadata'));
+  await dispatch().park(parkedEvent('evt_2', 'no wolkvox obligation named in the payment metadata'));
   advance(1_000);
   await deadLetter(caseUpdate);
 }

@@ -7,9 +7,9 @@ import { inspect } from 'node:util';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  createEnvSource,
-  createSecretsManagerSource,
-  createSecretsSource,
+  createEnvStore,
+  createSecretsManagerStore,
+  createSecretStore,
   MalformedSecretError,
   MissingSecretError,
   requireSecret,
@@ -73,9 +73,9 @@ afterEach(async () => {
   await fake.close();
 });
 
-describe('createSecretsManagerSource against a loopback Secrets Manager', () => {
+describe('createSecretsManagerStore against a loopback Secrets Manager', () => {
   it('sends a signed JSON 1.1 GetSecretValue for the secret id and returns the frozen key/values', async () => {
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client() });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client() });
 
     const secrets = await source.get();
 
@@ -95,7 +95,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
 
   it('serves from cache within the TTL and fetches once after it expires', async () => {
     let clock = 1_000_000;
-    const source = createSecretsManagerSource({
+    const source = createSecretsManagerStore({
       secretId: SECRET_ID,
       client: client(),
       ttlMs: 60_000,
@@ -117,7 +117,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
 
   it('shares one fetch between 20 concurrent first calls', async () => {
     fake.latencyMs = 25;
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client() });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client() });
 
     const results = await Promise.all(Array.from({ length: 20 }, () => source.get()));
 
@@ -128,7 +128,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
 
   it('shares one fetch between concurrent calls after the TTL expired', async () => {
     let clock = 0;
-    const source = createSecretsManagerSource({
+    const source = createSecretsManagerStore({
       secretId: SECRET_ID,
       client: client(),
       ttlMs: 1_000,
@@ -145,7 +145,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
   });
 
   it('refresh() fetches anew within the TTL, and concurrent refreshes share one fetch', async () => {
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client() });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client() });
     await source.get();
     fake.setSecret(SECRET_ID, JSON.stringify({ WOLKVOX_TOKEN: 'new-token' }));
     fake.latencyMs = 25;
@@ -160,7 +160,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
 
   it('does not cache a failed fetch: callers waiting on it share the failure, the next call retries', async () => {
     fake.failNext('InternalServiceError');
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client(1) });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client(1) });
 
     const failures = await Promise.allSettled([source.get(), source.get(), source.get()]);
     expect(failures.map((f) => f.status)).toEqual(['rejected', 'rejected', 'rejected']);
@@ -173,7 +173,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
 
   it('maps ResourceNotFoundException to a not-retryable error that the SDK did not retry', async () => {
     const strategy = immediateRetries(3);
-    const source = createSecretsManagerSource({ secretId: 'no/such/secret', client: client(3, strategy) });
+    const source = createSecretsManagerStore({ secretId: 'no/such/secret', client: client(3, strategy) });
 
     const error = await rejection(source.get());
 
@@ -196,7 +196,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
     ['InvalidRequestException', 'rejected'],
   ])('maps %s to reason %s, not retryable', async (errorType, reason) => {
     fake.failNext(errorType);
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client(1) });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client(1) });
 
     const error = await rejection(source.get());
 
@@ -206,7 +206,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
   it('lets the SDK retry a 400 ThrottlingException, then reports a retryable error past maxAttempts', async () => {
     fake.failNext('ThrottlingException', 3);
     const strategy = immediateRetries(3);
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client(3, strategy) });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client(3, strategy) });
 
     const error = await rejection(source.get());
 
@@ -226,7 +226,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
 
   it('succeeds when the SDK retry after a throttle gets through', async () => {
     fake.failNext('ThrottlingException', 2);
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client(3) });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client(3) });
 
     expect(await source.get()).toEqual(VALUES);
     expect(fake.calls.count).toBe(3);
@@ -236,7 +236,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
   it('reports a 500 InternalServiceError past the retries as retryable "unavailable"', async () => {
     fake.failNext('InternalServiceError', 2);
     const strategy = immediateRetries(2);
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client(2, strategy) });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client(2, strategy) });
 
     const error = await rejection(source.get());
 
@@ -251,7 +251,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
   it('reports a reset connection and a refused one as retryable "unavailable"', async () => {
     fake.failNext('connection-reset');
     const reset = await rejection(
-      createSecretsManagerSource({ secretId: SECRET_ID, client: client(1) }).get(),
+      createSecretsManagerStore({ secretId: SECRET_ID, client: client(1) }).get(),
     );
     expect(reset).toMatchObject({ reason: 'unavailable', retryable: true });
 
@@ -263,7 +263,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
     const refusedClient = fakeClient(`http://127.0.0.1:${port}`, 1);
     clients.push(refusedClient);
     const refused = await rejection(
-      createSecretsManagerSource({ secretId: SECRET_ID, client: refusedClient }).get(),
+      createSecretsManagerStore({ secretId: SECRET_ID, client: refusedClient }).get(),
     );
     expect(refused).toMatchObject({ reason: 'unavailable', retryable: true, awsErrorName: 'ECONNREFUSED' });
   });
@@ -284,7 +284,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
     ],
   ])('rejects a SecretString that is %s, naming only keys', async (_, secretString, problem, keys) => {
     fake.setSecret(SECRET_ID, secretString);
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client() });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client() });
 
     const error = await rejection(source.get());
 
@@ -298,7 +298,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
 
   it('rejects a binary-only secret', async () => {
     fake.setSecret(SECRET_ID, new TextEncoder().encode(SECRET_STRING));
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client() });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client() });
 
     const error = await rejection(source.get());
 
@@ -312,7 +312,7 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
     for (const failure of ['truncated-response', 'ResourceNotFoundException', 'ThrottlingException']) {
       fake.failNext(failure);
       errors.push(
-        await rejection(createSecretsManagerSource({ secretId: SECRET_ID, client: client(1) }).get()),
+        await rejection(createSecretsManagerStore({ secretId: SECRET_ID, client: client(1) }).get()),
       );
     }
 
@@ -328,14 +328,14 @@ describe('createSecretsManagerSource against a loopback Secrets Manager', () => 
     });
     const stub = { send: () => Promise.reject(parseFailure) } as unknown as SecretsManagerClient;
 
-    const error = await rejection(createSecretsManagerSource({ secretId: SECRET_ID, client: stub }).get());
+    const error = await rejection(createSecretsManagerStore({ secretId: SECRET_ID, client: stub }).get());
 
     expect(error).toMatchObject({ reason: 'unavailable', retryable: true });
     expectNoValues(error);
   });
 });
 
-describe('createEnvSource', () => {
+describe('createEnvStore', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'secrets-env-'));
@@ -349,7 +349,7 @@ describe('createEnvSource', () => {
       join(dir, '.env'),
       '# local secrets\nWOLKVOX_TOKEN=from-file\nSTRIPE_WEBHOOK_SECRET="whsec from file"\n',
     );
-    const source = createEnvSource({ env: { WOLKVOX_TOKEN: 'from-env' }, cwd: dir });
+    const source = createEnvStore({ env: { WOLKVOX_TOKEN: 'from-env' }, cwd: dir });
 
     const secrets = await source.get();
 
@@ -359,7 +359,7 @@ describe('createEnvSource', () => {
   });
 
   it('works without a .env file and picks up a later edit on refresh', async () => {
-    const source = createEnvSource({ env: { WOMPI_EVENTS_SECRET: 'wompi' }, cwd: dir });
+    const source = createEnvStore({ env: { WOMPI_EVENTS_SECRET: 'wompi' }, cwd: dir });
     expect(await source.get()).toEqual({ WOMPI_EVENTS_SECRET: 'wompi' });
 
     await writeFile(join(dir, '.env'), 'ZENDESK_WEBHOOK_SECRET=zd\n');
@@ -367,7 +367,7 @@ describe('createEnvSource', () => {
   });
 
   it('reports an unreadable .env without its content', async () => {
-    const source = createEnvSource({ env: {}, cwd: dir, envFile: '.' });
+    const source = createEnvStore({ env: {}, cwd: dir, envFile: '.' });
 
     const error = await rejection(source.get());
 
@@ -375,10 +375,10 @@ describe('createEnvSource', () => {
   });
 });
 
-describe('createSecretsSource', () => {
+describe('createSecretStore', () => {
   it('fails at init inside Lambda without SECRET_ID', () => {
     for (const secretId of [undefined, '', '  ']) {
-      expect(() => createSecretsSource({ secretId, inLambda: true })).toThrow(
+      expect(() => createSecretStore({ secretId, inLambda: true })).toThrow(
         expect.objectContaining({
           reason: 'not-configured',
           message: expect.stringMatching(/^SECRET_ID is required inside AWS Lambda/),
@@ -388,7 +388,7 @@ describe('createSecretsSource', () => {
   });
 
   it('uses the environment outside Lambda without SECRET_ID', async () => {
-    const source = createSecretsSource({
+    const source = createSecretStore({
       inLambda: false,
       env: { WOLKVOX_TOKEN: 'local' },
       envFile: '.none',
@@ -399,7 +399,7 @@ describe('createSecretsSource', () => {
 
   it('uses Secrets Manager whenever SECRET_ID is set, fetching nothing until asked', async () => {
     for (const inLambda of [true, false]) {
-      const source = createSecretsSource({ secretId: SECRET_ID, inLambda, client: client() });
+      const source = createSecretStore({ secretId: SECRET_ID, inLambda, client: client() });
       expect(source.kind).toBe('secrets-manager');
     }
     expect(fake.calls.count).toBe(0);
@@ -412,7 +412,7 @@ describe('createSecretsSource', () => {
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
     vi.stubEnv('AWS_SESSION_TOKEN', '');
     vi.stubEnv('AWS_PROFILE', '');
-    const source = createSecretsSource({ secretId: SECRET_ID, inLambda: true });
+    const source = createSecretStore({ secretId: SECRET_ID, inLambda: true });
     expect(fake.calls.count).toBe(0);
 
     expect(await source.get()).toEqual(VALUES);
@@ -422,12 +422,12 @@ describe('createSecretsSource', () => {
 
 describe('requireSecret', () => {
   it('returns the value of a present key', async () => {
-    const source = createSecretsManagerSource({ secretId: SECRET_ID, client: client() });
+    const source = createSecretsManagerStore({ secretId: SECRET_ID, client: client() });
     expect(requireSecret(await source.get(), 'WOLKVOX_TOKEN')).toBe(VALUES.WOLKVOX_TOKEN);
   });
 
   it('names the key and the secret id it looked in, and no value', async () => {
-    const secrets = await createSecretsManagerSource({ secretId: SECRET_ID, client: client() }).get();
+    const secrets = await createSecretsManagerStore({ secretId: SECRET_ID, client: client() }).get();
 
     const error = (() => {
       try {
@@ -448,7 +448,7 @@ describe('requireSecret', () => {
   });
 
   it('says environment/.env for the local source and treats an empty value as missing', async () => {
-    const secrets: Secrets = await createEnvSource({ env: { WOLKVOX_TOKEN: '' }, envFile: '.none' }).get();
+    const secrets: Secrets = await createEnvStore({ env: { WOLKVOX_TOKEN: '' }, envFile: '.none' }).get();
 
     expect(() => requireSecret(secrets, 'WOLKVOX_TOKEN')).toThrow(
       /WOLKVOX_TOKEN is empty in environment\/\.none/,

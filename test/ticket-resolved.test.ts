@@ -3,14 +3,14 @@ import { readFile } from 'node:fs/promises';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
-import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
+import type { DirectDispatch } from '#lib/dispatch/direct.ts';
 import { localAttachmentDispatcher } from '#lib/local/attachments.ts';
 import { LOCAL_SECRETS, LOCAL_SETTINGS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signTicket, type TicketProvider } from '#lib/local/sign.ts';
 import { SEED_CASE_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, ticketResolvedHandler } from '#lib/wiring.ts';
-import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
+import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 
 const harness = useSandboxAndSqs();
 
@@ -23,7 +23,7 @@ async function invoke(event: APIGatewayProxyEventV2, env: Record<string, string>
     ...env,
   });
   const runtime = createRuntime(config, {
-    secrets: localSecretsSource(),
+    secrets: localSecretStore(),
     logLevel: 'SILENT',
     attachmentDispatcher: localAttachmentDispatcher(),
   });
@@ -78,7 +78,7 @@ describe('POST /webhooks/tickets/{provider}', () => {
     expect([answer.statusCode, body.status]).toEqual([202, 'parked']);
     expect(harness.sandbox.requests()).toEqual([]);
     expect(caseOf(SEED_CASE_IDS.horarioAtencion)).toEqual(before);
-    expect((runtime.dispatcher as DirectDispatcher).parked()[0]?.reason).toMatch(/no solution text/);
+    expect((runtime.dispatch as DirectDispatch).parked()[0]?.reason).toMatch(/no solution text/);
   });
 
   it.each([

@@ -360,8 +360,8 @@ describe('wolkvoxTokenFrom', () => {
   it('reads WOLKVOX_TOKEN from the secrets source and refreshes it there', async () => {
     const { wolkvoxTokenFrom } = await import('#lib/wolkvox/token.ts');
     const env: Record<string, string> = { WOLKVOX_TOKEN: 'revoked' };
-    const { createEnvSource } = await import('#lib/secrets/index.ts');
-    const token = wolkvoxTokenFrom(createEnvSource({ env, envFile: '/nonexistent/.env' }));
+    const { createEnvStore } = await import('#lib/secrets/index.ts');
+    const token = wolkvoxTokenFrom(createEnvStore({ env, envFile: '/nonexistent/.env' }));
     expect(await token.get()).toBe('revoked');
     env.WOLKVOX_TOKEN = TOKEN;
     expect(await client({ token }).queryObligation(carlos)).not.toBeNull();

@@ -9,8 +9,8 @@ import type { ApplyPaymentCommand } from '#lib/events.ts';
 import { localContext } from '#lib/local/runtime.ts';
 import type { Logger } from '#lib/log.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
-import { createRuntime, wolkvoxSyncFromRuntime } from '#lib/wiring.ts';
-import { localSecretsSource, useSandboxAndSqs } from './support/harness.ts';
+import { createRuntime, wolkvoxSyncHandler } from '#lib/wiring.ts';
+import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 import { capturingLogger } from './support/logs.ts';
 
 const harness = useSandboxAndSqs();
@@ -27,8 +27,8 @@ function worker(options: { ledger?: Ledger; env?: Record<string, string>; logger
     LEDGER_TABLE: 'in-memory-for-this-test',
     ...options.env,
   });
-  const secrets = localSecretsSource();
-  return wolkvoxSyncFromRuntime(
+  const secrets = localSecretStore();
+  return wolkvoxSyncHandler(
     createRuntime(config, {
       secrets,
       sqs: harness.sqs.client,

@@ -1,25 +1,26 @@
-import { UnavailableError } from '#lib/http/errors.ts';
+import { failureKind, failureReason } from '#lib/errors.ts';
 import { recordKey, type WolkvoxCommand } from '#lib/events.ts';
 import { keyedSerializer } from './serialize.ts';
-import { type ApplyDeps, applyCommand, failureKind, failureReason } from '#lib/worker/apply.ts';
-import type { Dispatcher, ParkedEvent } from './types.ts';
+import { type ApplyDeps, applyCommand } from '#lib/worker/apply.ts';
+import type { Dispatch, ParkedEvent } from './types.ts';
 
-export interface DirectDispatcher extends Dispatcher {
+export interface DirectDispatch extends Dispatch {
   /** Events parked in this process (local runs: the demo and `npm start` list them). */
   parked(): readonly ParkedEvent[];
 }
 
 /**
- * Local runs: the worker's code applied in the same process. A transient wolkvox failure answers
- * 503 so the provider retries; a permanent one is parked with its reason and answered 2xx.
+ * Local runs: the worker's code applied in the same process. A failure that may pass (wolkvox or
+ * the ledger unavailable, a busy lease) goes back to ingress, which answers 503 so the provider
+ * retries; a permanent one is parked with its reason and answered 2xx.
  */
-export function directDispatcher(
+export function directDispatch(
   deps: ApplyDeps & { now?: () => Date; onPark?: (e: ParkedEvent) => void },
-): DirectDispatcher {
+): DirectDispatch {
   const parked: ParkedEvent[] = [];
   const serialize = keyedSerializer();
   const now = deps.now ?? (() => new Date());
-  const dispatcher: DirectDispatcher = {
+  const dispatch: DirectDispatch = {
     mode: 'direct',
     parked: () => parked,
 
@@ -29,11 +30,9 @@ export function directDispatcher(
         if (applied.outcome === 'skipped') return { status: 'skipped', reason: applied.reason ?? 'skipped' };
         return { status: 'applied', applied };
       } catch (error) {
-        if (failureKind(error) !== 'permanent') {
-          throw new UnavailableError('wolkvox', failureReason(error), { cause: error });
-        }
+        if (failureKind(error) !== 'permanent') throw error;
         const reason = failureReason(error);
-        await dispatcher.park({
+        await dispatch.park({
           provider: meta.provider,
           eventId: meta.eventId,
           reason,
@@ -50,5 +49,5 @@ export function directDispatcher(
       deps.onPark?.(event);
     },
   };
-  return dispatcher;
+  return dispatch;
 }

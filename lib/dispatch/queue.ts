@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
-import { UnavailableError } from '#lib/http/errors.ts';
+import { ServiceError } from '#lib/errors.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from './message.ts';
-import type { Dispatcher, ParkedEvent } from './types.ts';
+import type { Dispatch, ParkedEvent } from './types.ts';
 
-export interface QueueDispatcherOptions {
+export interface QueueDispatchOptions {
   queueUrl: string;
   parkedQueueUrl: string;
   /** The container's SQS client, made on first use (sqsOnDemand). */
@@ -41,7 +41,7 @@ export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
 }
 
 /** Deployments: ingress enqueues to the SQS FIFO queue that wolkvoxSync drains 2 at a time. */
-export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
+export function queueDispatch(options: QueueDispatchOptions): Dispatch {
   const now = options.now ?? (() => new Date());
 
   async function send(input: SendMessageCommandInput, signal?: AbortSignal) {
@@ -50,13 +50,8 @@ export function queueDispatcher(options: QueueDispatcherOptions): Dispatcher {
       return await client.send(new sqs.SendMessageCommand(input), { abortSignal: signal });
     } catch (cause) {
       // The provider retries on a 503: nothing was taken in, so nothing is lost.
-      throw new UnavailableError(
-        'queue',
-        `SQS ${input.QueueUrl === options.queueUrl ? 'send' : 'park'} failed`,
-        {
-          cause,
-        },
-      );
+      const what = input.QueueUrl === options.queueUrl ? 'send' : 'park';
+      throw new ServiceError('queue', 'transient', `SQS ${what} failed`, { cause });
     }
   }
 

@@ -21,7 +21,7 @@ export type Submitted =
   | { status: 'parked'; reason: string };
 
 /** Where ingress hands commands: an SQS FIFO queue (deployments) or the worker in-process (local runs). */
-export interface Dispatcher {
+export interface Dispatch {
   readonly mode: 'queue' | 'direct';
   /** Starts loading what a submit needs, without network, while the request is verified. */
   prepare?(): void;

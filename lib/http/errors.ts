@@ -75,30 +75,6 @@ export class PayloadTooLargeError extends IngressError {
 }
 
 /**
- * We could not take the event in right now; the provider retries on a 503. The answer says only
- * that, with a short code naming what was unavailable; what happened goes to the log.
- */
-export type UnavailableCode = 'queue' | 'wolkvox' | 'provider_api' | 'secrets';
-
-export class UnavailableError extends IngressError {
-  override readonly name: string = 'UnavailableError';
-  readonly status = 503;
-  readonly code: UnavailableCode;
-  /** For our logs only: ids and decisions, never input. */
-  readonly internalReason: string;
-
-  constructor(code: UnavailableCode, internalReason: string, options?: ErrorOptions) {
-    super('temporarily unavailable', options);
-    this.code = code;
-    this.internalReason = internalReason;
-  }
-
-  override details() {
-    return { code: this.code };
-  }
-}
-
-/**
  * zod issues → `path: message` lines, for a 400 that says what is wrong. The messages are the
  * schemas' own (zod names types and expected values, never the input); path segments are keys of
  * the sender's JSON (a record's keys are whatever they wrote), so those are excerpted.

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { Dispatcher } from '#lib/dispatch/types.ts';
+import type { Dispatch } from '#lib/dispatch/types.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
 import type { Logger } from '#lib/log.ts';
-import type { SecretsSource } from '#lib/secrets/index.ts';
+import type { SecretStore } from '#lib/secrets/index.ts';
 import type { Source } from '#lib/sources/types.ts';
 import { errorResponses, json, verifiedOf, verifyWebhook, type WebhookContext } from './middleware.ts';
 
@@ -12,8 +12,8 @@ export type Translation = { command: WolkvoxCommand } | { park: string } | { ign
 
 export interface IngressDeps<E> {
   sources: Readonly<Record<string, Source<E>>>;
-  secrets: SecretsSource;
-  dispatcher: Dispatcher;
+  secrets: SecretStore;
+  dispatch: Dispatch;
   translate: (event: E) => Translation;
   /** Ids and amounts for logs and parked events: never personal data. */
   describe: (event: E) => { eventId: string; summary: Record<string, string | number | boolean | null> };
@@ -25,11 +25,11 @@ export interface IngressDeps<E> {
  * raw bytes → verify → read → ignore | park | dispatch, answered as DESIGN.md's ingress table
  * says. Answers carry ids and decisions only: providers show them in their dashboards.
  */
-export function webhookIngress<E>(deps: IngressDeps<E>) {
+export function ingressHandler<E>(deps: IngressDeps<E>) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>()
     .before(() => {
       // Returns nothing: middy would take a value returned by a before-hook as the response.
-      deps.dispatcher.prepare?.();
+      deps.dispatch.prepare?.();
     })
     .use(verifyWebhook(deps.sources, deps.secrets, deps.now, deps.logger))
     .use(errorResponses(deps.logger))
@@ -43,7 +43,7 @@ export function webhookIngress<E>(deps: IngressDeps<E>) {
         reason: string,
         summary: Record<string, string | number | boolean | null>,
       ) => {
-        await deps.dispatcher.park({
+        await deps.dispatch.park({
           provider,
           eventId,
           reason,
@@ -68,7 +68,7 @@ export function webhookIngress<E>(deps: IngressDeps<E>) {
       }
       if ('park' in translation) return park(eventId, translation.park, summary);
       const { command } = translation;
-      const submitted = await deps.dispatcher.submit(command, { provider, eventId }, signal);
+      const submitted = await deps.dispatch.submit(command, { provider, eventId }, signal);
       // Direct mode applied it here: a payment over the balance is never silent.
       const overpaid = submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
       const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};

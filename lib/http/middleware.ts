@@ -2,16 +2,11 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { excerpt } from '#lib/excerpt.ts';
 import type { Logger } from '#lib/log.ts';
-import { type SecretsSource, SecretsError } from '#lib/secrets/index.ts';
+import type { SecretStore } from '#lib/secrets/index.ts';
 import type { Source, SourceContext, Verified } from '#lib/sources/types.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
-import {
-  IngressError,
-  MAX_ANSWER_BYTES,
-  SignatureError,
-  UnavailableError,
-  UnknownProviderError,
-} from './errors.ts';
+import { ServiceError } from '#lib/errors.ts';
+import { IngressError, MAX_ANSWER_BYTES, SignatureError, UnknownProviderError } from './errors.ts';
 import { providerSlug, rawRequest } from './request.ts';
 
 /** What the verifying middleware hands the handler (middy handlers see the context, not the request). */
@@ -44,7 +39,7 @@ const ANSWER_RESERVE_MS = 1_000;
  */
 export function verifyWebhook<E>(
   sources: Readonly<Record<string, Source<E>>>,
-  secrets: SecretsSource,
+  secrets: SecretStore,
   now: () => Date,
   logger: Logger,
 ): WebhookMiddleware {
@@ -77,8 +72,10 @@ export function json(statusCode: number, body: Record<string, unknown>): APIGate
 }
 
 /**
- * Registered last, so its onError runs first: typed errors become their status; anything else a
- * generic 500 (logged, never echoed). A secrets outage is a 503 so the provider retries.
+ * Registered last, so its onError runs first: the one place failures become answers. A request's
+ * own fault is its 4xx; a service failure that may pass (lib/errors.ts: anything but permanent) is a
+ * 503 naming only the component, so the provider retries; a permanent one (configuration) and
+ * anything unclassified are a 500. The log gets what happened; the answer never does.
  */
 export function errorResponses(logger: Logger): WebhookMiddleware {
   return {
@@ -89,19 +86,18 @@ export function errorResponses(logger: Logger): WebhookMiddleware {
         logger.warn('rejected: signature', { provider, check: error.internalReason });
         return json(401, { error: error.message });
       }
-      if (error instanceof UnavailableError) {
-        logger.error('unavailable', { provider, code: error.code, reason: error.internalReason });
-        return json(503, { error: error.message, ...error.details() });
-      }
       if (error instanceof IngressError) {
         logger.warn(`rejected: ${error.name}`, { provider, status: error.status, reason: error.message });
         return json(error.status, { error: error.message, ...error.details() });
       }
-      if (error instanceof SecretsError) {
-        logger.error('secrets unavailable', { provider, reason: error.reason, retryable: error.retryable });
-        return error.retryable
-          ? json(503, { error: 'temporarily unavailable', code: 'secrets' })
-          : json(500, { error: 'internal error' });
+      if (error instanceof ServiceError) {
+        const fields = { provider, code: error.component, kind: error.kind, reason: error.message };
+        if (!error.retryable) {
+          logger.error('failed', fields);
+          return json(500, { error: 'internal error' });
+        }
+        logger.error('unavailable', fields);
+        return json(503, { error: 'temporarily unavailable', code: error.component });
       }
       logger.error('unexpected failure', {
         provider,

@@ -1,20 +1,19 @@
 // Messages carry the operation, the event identity and the AWS error name: never a fingerprint or a record's content.
+import { ServiceError } from '#lib/errors.ts';
 
 export type LedgerOperation = 'claim' | 'prepare' | 'settle' | 'release';
 
-export class LedgerError extends Error {
+/**
+ * The ledger could not do what was asked. Always transient for the message: SQS redelivers it,
+ * and the next attempt claims anew (recovering the event if an earlier attempt left it prepared).
+ */
+export class LedgerError extends ServiceError {
   override readonly name: string = 'LedgerError';
-  /** Whether the same call may succeed later (the worker lets SQS redeliver). */
-  readonly retryable: boolean;
   readonly operation: LedgerOperation;
   readonly identity: string;
 
-  constructor(
-    message: string,
-    options: ErrorOptions & { retryable: boolean; operation: LedgerOperation; identity: string },
-  ) {
-    super(message, options);
-    this.retryable = options.retryable;
+  constructor(message: string, options: ErrorOptions & { operation: LedgerOperation; identity: string }) {
+    super('ledger', 'transient', message, options);
     this.operation = options.operation;
     this.identity = options.identity;
   }
@@ -28,7 +27,6 @@ export class LedgerUnavailableError extends LedgerError {
   constructor(operation: LedgerOperation, identity: string, cause: unknown) {
     const awsErrorName = errorName(cause);
     super(`Ledger ${operation} for "${identity}" failed: ${awsErrorName} (retryable)`, {
-      retryable: true,
       operation,
       identity,
       cause,
@@ -39,14 +37,14 @@ export class LedgerUnavailableError extends LedgerError {
 
 /**
  * The token no longer owns the event: its lease expired and another attempt claimed it, or the
- * event was settled or released by someone else. Retrying with the same token cannot succeed.
+ * event was settled or released by someone else. Retrying with the same token cannot succeed;
+ * the message's next attempt claims with a new one.
  */
 export class ClaimLostError extends LedgerError {
   override readonly name = 'ClaimLostError';
 
   constructor(operation: Exclude<LedgerOperation, 'claim'>, identity: string, why: string) {
     super(`Ledger ${operation} for "${identity}" rejected: ${why}`, {
-      retryable: false,
       operation,
       identity,
     });

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { loadConfig } from '#lib/config.ts';
-import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
+import type { DirectDispatch } from '#lib/dispatch/direct.ts';
 import type { ParkedEvent } from '#lib/dispatch/types.ts';
 import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
-import { createEnvSource } from '#lib/secrets/index.ts';
+import { createEnvStore } from '#lib/secrets/index.ts';
 import type { CallRecord } from '#lib/wolkvox/client.ts';
 import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
 import { localAttachmentDispatcher } from './attachments.ts';
@@ -69,7 +69,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   });
   const calls: CallRecord[] = [];
   const runtime = createRuntime(config, {
-    secrets: createEnvSource({ env }),
+    secrets: createEnvStore({ env }),
     logLevel: options.logLevel ?? 'WARN',
     onCall: (call) => calls.push(call),
     onPark: options.onPark,
@@ -84,7 +84,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     sandbox,
     providerApis,
     wolkvoxServer,
-    parked: () => (runtime.dispatcher as DirectDispatcher).parked(),
+    parked: () => (runtime.dispatch as DirectDispatch).parked(),
     takeCalls: () => calls.splice(0),
     close: async () => {
       await sandbox?.close();

@@ -1,8 +1,8 @@
 import type { Config } from '#lib/config.ts';
-import { queueDispatcher, type SqsOnDemand } from '#lib/dispatch/queue.ts';
-import type { Dispatcher } from '#lib/dispatch/types.ts';
+import { queueDispatch, type SqsOnDemand } from '#lib/dispatch/queue.ts';
+import type { Dispatch } from '#lib/dispatch/types.ts';
 import { createLogger } from '#lib/log.ts';
-import { createSecretsSource } from '#lib/secrets/index.ts';
+import { createSecretStore } from '#lib/secrets/index.ts';
 import type { IngressRuntime, RuntimeOverrides } from './types.ts';
 
 /** The pieces every function has: logger, clock and secrets. Cheap objects, no network. */
@@ -14,7 +14,7 @@ export function createBase(
   const now = overrides.now ?? (() => new Date());
   const secrets =
     overrides.secrets ??
-    createSecretsSource({
+    createSecretStore({
       secretId: config.secrets.secretId,
       ttlMs: config.secrets.ttlMs,
       inLambda: config.inLambda,
@@ -23,8 +23,8 @@ export function createBase(
 }
 
 /** DISPATCH=queue: the SQS FIFO work queue, and the parking queue for events an operator must see. */
-export function createQueueDispatcher(config: Config, sqs: SqsOnDemand, now: () => Date): Dispatcher {
-  return queueDispatcher({
+export function createQueueDispatch(config: Config, sqs: SqsOnDemand, now: () => Date): Dispatch {
+  return queueDispatch({
     queueUrl: config.queue.url ?? '',
     parkedQueueUrl: config.queue.parkedUrl ?? '',
     sqs,

@@ -1,8 +1,8 @@
 import type { Config } from '#lib/config.ts';
 import { sqsOnDemand } from '#lib/dispatch/queue.ts';
-import type { DirectDispatcher } from '#lib/dispatch/direct.ts';
+import type { DirectDispatch } from '#lib/dispatch/direct.ts';
 import type { ParkedEvent } from '#lib/dispatch/types.ts';
-import { createBase, createQueueDispatcher } from './common.ts';
+import { createBase, createQueueDispatch } from './common.ts';
 import type { IngressRuntime, RuntimeOverrides } from './types.ts';
 
 /**
@@ -12,24 +12,24 @@ import type { IngressRuntime, RuntimeOverrides } from './types.ts';
  */
 export function createIngressRuntime(config: Config, overrides: RuntimeOverrides = {}): IngressRuntime {
   const base = createBase(config, overrides);
-  const dispatcher =
+  const dispatch =
     config.dispatch === 'queue'
-      ? createQueueDispatcher(config, sqsOnDemand(overrides.sqs), base.now)
-      : lazyDirectDispatcher(async () => {
-          const { createApplySide, createDirectDispatcher } = await import('./apply.ts');
-          const side = createApplySide(config, overrides, base.secrets);
-          return createDirectDispatcher(config, overrides, side, base.now, base.logger);
+      ? createQueueDispatch(config, sqsOnDemand(overrides.sqs), base.now)
+      : lazyDirectDispatch(async () => {
+          const { createWorkerSide, createDirectDispatch } = await import('./worker-side.ts');
+          const side = createWorkerSide(config, overrides, base.secrets);
+          return createDirectDispatch(config, overrides, side, base.now, base.logger);
         });
-  return { ...base, dispatcher };
+  return { ...base, dispatch };
 }
 
-/** A direct dispatcher whose code is imported on first use; until then nothing has been parked. */
-function lazyDirectDispatcher(load: () => Promise<DirectDispatcher>): DirectDispatcher {
-  let loaded: DirectDispatcher | undefined;
-  let loading: Promise<DirectDispatcher> | undefined;
+/** Direct dispatch whose code is imported on first use; until then nothing has been parked. */
+function lazyDirectDispatch(load: () => Promise<DirectDispatch>): DirectDispatch {
+  let loaded: DirectDispatch | undefined;
+  let loading: Promise<DirectDispatch> | undefined;
   const get = () =>
     (loading ??= load().then(
-      (dispatcher) => (loaded = dispatcher),
+      (dispatch) => (loaded = dispatch),
       (error: unknown) => {
         loading = undefined;
         throw error;

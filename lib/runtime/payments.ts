@@ -1,5 +1,5 @@
 import type { PaymentReceived } from '#lib/events.ts';
-import { webhookIngress } from '#lib/http/ingress.ts';
+import { ingressHandler } from '#lib/http/ingress.ts';
 import { paymentSources } from '#lib/sources/payments/index.ts';
 import { formatMajor, paymentCommand } from '#lib/translate/obligation.ts';
 import type { IngressRuntime } from './types.ts';
@@ -7,7 +7,7 @@ import type { IngressRuntime } from './types.ts';
 /** POST /webhooks/payments/{provider}: Stripe, Wompi. */
 export function paymentReceivedHandler(runtime: IngressRuntime) {
   const { config } = runtime;
-  return webhookIngress<PaymentReceived>({
+  return ingressHandler<PaymentReceived>({
     ...runtime,
     sources: paymentSources(config),
     translate: (event) => paymentCommand(event, config.obligations),

@@ -1,5 +1,5 @@
 import type { TicketResolved } from '#lib/events.ts';
-import { webhookIngress } from '#lib/http/ingress.ts';
+import { ingressHandler } from '#lib/http/ingress.ts';
 import { ticketSources } from '#lib/sources/tickets/index.ts';
 import { caseCommand } from '#lib/translate/case.ts';
 import type { IngressRuntime } from './types.ts';
@@ -8,7 +8,7 @@ import type { IngressRuntime } from './types.ts';
 export function ticketResolvedHandler(runtime: IngressRuntime) {
   const { config } = runtime;
   const operation = config.wolkvox.operation;
-  return webhookIngress<TicketResolved>({
+  return ingressHandler<TicketResolved>({
     ...runtime,
     sources: ticketSources({ operation, zendesk: config.zendesk, jira: config.jira }),
     translate: (event) => caseCommand(event, config.cases, operation),

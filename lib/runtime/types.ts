@@ -1,22 +1,22 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import type { Config } from '#lib/config.ts';
-import type { Dispatcher, ParkedEvent } from '#lib/dispatch/types.ts';
+import type { Dispatch, ParkedEvent } from '#lib/dispatch/types.ts';
 import type { SqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
 import type { Logger, LogLevel } from '#lib/log.ts';
-import type { SecretsSource } from '#lib/secrets/index.ts';
+import type { SecretStore } from '#lib/secrets/index.ts';
 import type { CallRecord, WolkvoxClient } from '#lib/wolkvox/client.ts';
 import type { AttachmentFetcher } from '#lib/worker/apply.ts';
 
 // Types only: each function's entry point imports just the runtime it needs (ingress.ts or
 // worker.ts), so a bundle carries only its own dependency graph.
 
-/** What an ingress function is built from: verify, translate, hand to the dispatcher. */
+/** What an ingress function is built from: verify, translate, hand to the dispatch. */
 export interface IngressRuntime {
   config: Config;
-  secrets: SecretsSource;
-  dispatcher: Dispatcher;
+  secrets: SecretStore;
+  dispatch: Dispatch;
   logger: Logger;
   now: () => Date;
 }
@@ -31,7 +31,7 @@ export interface Runtime extends IngressRuntime {
 }
 
 export interface RuntimeOverrides {
-  secrets?: SecretsSource;
+  secrets?: SecretStore;
   sqs?: SQSClient;
   now?: () => Date;
   logger?: Logger;

@@ -1,9 +1,9 @@
 import type { Config } from '#lib/config.ts';
 import { sqsOnDemand } from '#lib/dispatch/queue.ts';
 import { MAX_VISIBILITY_SECONDS } from '#lib/worker/retry.ts';
-import { wolkvoxSyncHandler } from '#lib/worker/sync.ts';
-import { createApplySide, createDirectDispatcher } from './apply.ts';
-import { createBase, createQueueDispatcher } from './common.ts';
+import { syncHandler } from '#lib/worker/sync.ts';
+import { createWorkerSide, createDirectDispatch } from './worker-side.ts';
+import { createBase, createQueueDispatch } from './common.ts';
 import type { Runtime, RuntimeOverrides } from './types.ts';
 
 /**
@@ -13,19 +13,19 @@ import type { Runtime, RuntimeOverrides } from './types.ts';
  */
 export function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Runtime {
   const base = createBase(config, overrides);
-  const side = createApplySide(config, overrides, base.secrets);
+  const side = createWorkerSide(config, overrides, base.secrets);
   // One client delays and parks messages: most containers never make it.
   const sqs = sqsOnDemand(overrides.sqs);
-  const dispatcher =
+  const dispatch =
     config.dispatch === 'queue'
-      ? createQueueDispatcher(config, sqs, base.now)
-      : createDirectDispatcher(config, overrides, side, base.now, base.logger);
-  return { ...base, ...side, dispatcher, sqs };
+      ? createQueueDispatch(config, sqs, base.now)
+      : createDirectDispatch(config, overrides, side, base.now, base.logger);
+  return { ...base, ...side, dispatch, sqs };
 }
 
 /** SQS FIFO → wolkvox: the worker's handler over a runtime. */
-export function wolkvoxSyncFromRuntime(runtime: Runtime) {
-  return wolkvoxSyncHandler({
+export function wolkvoxSyncHandler(runtime: Runtime) {
+  return syncHandler({
     client: runtime.client,
     rules: runtime.config.obligations,
     attachments: runtime.attachments,
@@ -40,7 +40,7 @@ export function wolkvoxSyncFromRuntime(runtime: Runtime) {
         }),
       );
     },
-    park: (event) => runtime.dispatcher.park(event),
+    park: (event) => runtime.dispatch.park(event),
     logger: runtime.logger,
     now: runtime.now,
   });

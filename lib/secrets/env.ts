@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { SecretsError } from './errors.ts';
-import { type Secrets, type SecretsSource, seal } from './secrets.ts';
+import { type Secrets, type SecretStore, seal } from './secrets.ts';
 
-export interface EnvSourceOptions {
+export interface EnvStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Relative to `cwd`; a missing file is fine. */
   envFile?: string;
@@ -16,7 +16,7 @@ export interface EnvSourceOptions {
  * callers look keys up by name and a name filter could only hide a variable the developer did set.
  * Read on every call (a few hundred bytes) so an edited `.env` applies without a restart.
  */
-export function createEnvSource(options: EnvSourceOptions = {}): SecretsSource {
+export function createEnvStore(options: EnvStoreOptions = {}): SecretStore {
   const { env = process.env, envFile = '.env', cwd = process.cwd() } = options;
   const path = resolve(cwd, envFile);
 

@@ -1,4 +1,5 @@
 // Messages carry the secret id, the AWS error name and key names only: a value must never reach a log line.
+import { ServiceError } from '#lib/errors.ts';
 
 /** Why GetSecretValue failed; only `throttled` and `unavailable` are worth retrying. */
 export type AwsReason =
@@ -12,17 +13,16 @@ export interface SecretsErrorOptions extends ErrorOptions {
   awsErrorName?: string;
 }
 
-export class SecretsError extends Error {
+/** The secrets could not be read: transient when Secrets Manager may answer later, else permanent (configuration). */
+export class SecretsError extends ServiceError {
   override readonly name: string = 'SecretsError';
   readonly reason: SecretsErrorReason;
-  readonly retryable: boolean;
   readonly secretId: string | undefined;
   readonly awsErrorName: string | undefined;
 
   constructor(message: string, options: SecretsErrorOptions) {
-    super(message, options);
+    super('secrets', options.retryable ? 'transient' : 'permanent', message, options);
     this.reason = options.reason;
-    this.retryable = options.retryable;
     this.secretId = options.secretId;
     this.awsErrorName = options.awsErrorName;
   }
@@ -44,14 +44,15 @@ export class MalformedSecretError extends SecretsError {
   }
 }
 
-export class MissingSecretError extends Error {
+/** A key the work needs is not in the secret: someone must add it (auth: retried later, and alarmed). */
+export class MissingSecretError extends ServiceError {
   override readonly name = 'MissingSecretError';
   readonly key: string;
   /** `Secrets Manager secret "<id>"` or `environment/.env`. */
   readonly location: string;
 
   constructor(key: string, location: string, problem: 'missing' | 'empty') {
-    super(`Secret key ${key} is ${problem} in ${location}`);
+    super('secrets', 'auth', `Secret key ${key} is ${problem} in ${location}`);
     this.key = key;
     this.location = location;
   }

@@ -1,13 +1,13 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { classifyAwsError, MalformedSecretError } from './errors.ts';
-import { type Secrets, type SecretsSource, seal } from './secrets.ts';
+import { type Secrets, type SecretStore, seal } from './secrets.ts';
 
-export interface SecretsManagerSource extends SecretsSource {
+export interface SecretsManagerStore extends SecretStore {
   /** GetSecretValue calls started by this source: "Secrets Manager calls per container per TTL". */
   readonly fetchCount: number;
 }
 
-export interface SecretsManagerSourceOptions {
+export interface SecretsManagerStoreOptions {
   secretId: string;
   /** Default: one created on first fetch, with connection/request timeouts. */
   client?: SecretsManagerClient;
@@ -35,7 +35,7 @@ export function parseSecretString(secretId: string, secretString: string): Secre
 }
 
 // Not Powertools' SecretsProvider: it neither shares an in-flight fetch nor validates flat-string JSON.
-export function createSecretsManagerSource(options: SecretsManagerSourceOptions): SecretsManagerSource {
+export function createSecretsManagerStore(options: SecretsManagerStoreOptions): SecretsManagerStore {
   const { secretId, ttlMs = 300_000, now = Date.now } = options;
   let client = options.client;
   let cached: { secrets: Secrets; expiresAt: number } | undefined;

@@ -3,7 +3,7 @@ import { MissingSecretError } from './errors.ts';
 /** Flat string keys named `<PROVIDER>_<WHAT>`: `WOLKVOX_TOKEN`, `STRIPE_WEBHOOK_SECRET`, … */
 export type Secrets = Readonly<Record<string, string>>;
 
-export interface SecretsSource {
+export interface SecretStore {
   get(): Promise<Secrets>;
   /** Fetches anew, e.g. after wolkvox rejected the token; concurrent calls share one fetch. */
   refresh(): Promise<Secrets>;

@@ -1,4 +1,4 @@
-import { UnavailableError } from '#lib/http/errors.ts';
+import { ServiceError } from '#lib/errors.ts';
 import type { Agent } from '#lib/undici.ts';
 
 /**
@@ -30,15 +30,15 @@ export function apiBaseUrl(value: string): { ok: true; url: string } | { ok: fal
   return { ok: true, url: `${url.origin}${url.pathname.slice(0, end)}` };
 }
 
-/** The provider's API could not answer clearly; `reason` is for logs (ids and statuses only). */
-export class ProviderApiError extends UnavailableError {
+/**
+ * The provider's API could not answer clearly (ids and statuses in the message). `auth`: our
+ * credentials were refused or are missing (an operator must fix them); `transient`: try later.
+ */
+export class ProviderApiError extends ServiceError {
   override readonly name = 'ProviderApiError';
-  /** `auth`: our credentials were refused (an operator must fix them); `transient`: try later. */
-  readonly kind: 'auth' | 'transient';
 
-  constructor(kind: 'auth' | 'transient', reason: string, options?: ErrorOptions) {
-    super('provider_api', reason, options);
-    this.kind = kind;
+  constructor(kind: 'auth' | 'transient', message: string, options?: ErrorOptions) {
+    super('provider_api', kind, message, options);
   }
 }
 

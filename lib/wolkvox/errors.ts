@@ -1,11 +1,12 @@
+import { type FailureKind, ServiceError } from '#lib/errors.ts';
+
 /**
- * How a failed wolkvox call should be handled (DESIGN.md, worker outcomes):
- * - transient: retry with backoff (network, timeout, 5xx, non-JSON, maintenance, concurrency);
- * - quota: hold until the token's daily reset, without burning retries;
- * - auth: refresh the token once, then retry later and alarm;
- * - permanent: dead-letter with the reason, never retried blindly.
+ * How a failed wolkvox call is handled (DESIGN.md, worker outcomes), in the one vocabulary of
+ * lib/errors.ts: transient (network, timeout, 5xx, non-JSON, maintenance, concurrency), quota (hold
+ * until the daily reset), auth (refresh the token once, then retry later and alarm), permanent
+ * (parked with the reason, never retried blindly).
  */
-export type FailureKind = 'transient' | 'quota' | 'auth' | 'permanent';
+export type { FailureKind };
 
 export interface WolkvoxErrorDetails {
   kind: FailureKind;
@@ -19,24 +20,18 @@ export interface WolkvoxErrorDetails {
   cause?: unknown;
 }
 
-export class WolkvoxError extends Error {
+export class WolkvoxError extends ServiceError {
   override readonly name = 'WolkvoxError';
-  readonly kind: FailureKind;
   readonly endpoint: string;
   readonly status: number | undefined;
   readonly code: number | undefined;
   readonly wolkvoxMessage: string | undefined;
 
   constructor(summary: string, details: WolkvoxErrorDetails) {
-    super(`wolkvox ${details.endpoint}: ${summary}`, { cause: details.cause });
-    this.kind = details.kind;
+    super('wolkvox', details.kind, `wolkvox ${details.endpoint}: ${summary}`, { cause: details.cause });
     this.endpoint = details.endpoint;
     this.status = details.status;
     this.code = details.code;
     this.wolkvoxMessage = details.wolkvoxMessage;
-  }
-
-  get retryable(): boolean {
-    return this.kind !== 'permanent';
   }
 }

@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import type { FetchedAttachments } from '#lib/attachments/index.ts';
 import type { ApplyPaymentCommand, AttachmentRef, UpdateCaseCommand, WolkvoxCommand } from '#lib/events.ts';
 import { recordKey } from '#lib/events.ts';
-import { LedgerError } from '#lib/ledger/errors.ts';
 import type { Claim, Ledger, LedgerEntry } from '#lib/ledger/types.ts';
+import { CommandRejectedError, ServiceError } from '#lib/errors.ts';
 import { excerpt, quoted } from '#lib/excerpt.ts';
 import type { Logger } from '#lib/log.ts';
-import { MissingSecretError, SecretsError } from '#lib/secrets/index.ts';
 import {
   applyPayment,
   describeChange,
@@ -15,22 +14,16 @@ import {
   overpaidBy,
 } from '#lib/translate/obligation.ts';
 import type { CallOptions, WolkvoxClient } from '#lib/wolkvox/client.ts';
-import { type FailureKind, WolkvoxError } from '#lib/wolkvox/errors.ts';
 import type { Obligation } from '#lib/wolkvox/types.ts';
 
-/** The command cannot be applied as it stands; retrying will not help (it is parked). */
-export class CommandRejected extends Error {
-  override readonly name = 'CommandRejected';
-}
-
 /** Another worker holds this event's lease (a redelivery racing a slow attempt): retry later. */
-export class EventBusy extends Error {
-  override readonly name = 'EventBusy';
+export class EventBusyError extends ServiceError {
+  override readonly name = 'EventBusyError';
   /** When the other attempt's lease ends: retrying earlier would only burn a receive. */
   readonly leaseUntil: string;
 
   constructor(identity: string, leaseUntil: string) {
-    super(`another attempt holds ${identity} until ${leaseUntil}`);
+    super('ledger', 'transient', `another attempt holds ${identity} until ${leaseUntil}`);
     this.leaseUntil = leaseUntil;
   }
 }
@@ -80,7 +73,7 @@ export async function applyCommand(
   const entry = ledgerEntry(command);
   const claim = await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS);
   if (claim.status === 'applied') return skipped(command, 'already applied');
-  if (claim.status === 'busy') throw new EventBusy(command.identity, claim.leaseUntil);
+  if (claim.status === 'busy') throw new EventBusyError(command.identity, claim.leaseUntil);
   const attempt: Attempt = { writing: false };
   try {
     const applied =
@@ -141,7 +134,7 @@ async function applyPaymentCommand(
   const { wolkvoxId, obligation } = command.target;
   const current = await deps.client.queryObligation({ wolkvoxId, obligation }, call);
   if (!current) {
-    throw new CommandRejected(
+    throw new CommandRejectedError(
       `obligation ${quoted(obligation)} not found on wolkvox record ${quoted(wolkvoxId, 40)}`,
     );
   }
@@ -152,7 +145,7 @@ async function applyPaymentCommand(
     // Neither before nor after: other changes landed since, so whether this payment did is unknowable
     // from here. Money is never counted twice on a guess: an operator checks, then redrives.
     if (seen !== claim.fingerprints.before) {
-      throw new CommandRejected(
+      throw new CommandRejectedError(
         'a previous attempt may have applied this payment and the obligation has changed since: check its balance before redriving',
       );
     }
@@ -165,12 +158,12 @@ async function applyPaymentCommand(
       newest: !isOlder(entry.eventTime, claim.newest),
     });
   } catch (error) {
-    throw new CommandRejected(`cannot apply the payment: ${(error as Error).message}`);
+    throw new CommandRejectedError(`cannot apply the payment: ${(error as Error).message}`);
   }
   // More than is owed: never silent. By default the balance goes to 0 and the surplus is reported;
   // OBLIGATION_OVERPAYMENT=park leaves the decision (a refund, another obligation) to an operator.
   if (surplus && deps.rules.overpayment === 'park') {
-    throw new CommandRejected(
+    throw new CommandRejectedError(
       `the payment exceeds the balance by ${formatMajor(surplus)} ${surplus.currency} (OBLIGATION_OVERPAYMENT=park)`,
     );
   }
@@ -235,28 +228,4 @@ async function applyCaseCommand(
       attachmentFailures: fetched?.failures ?? [],
     },
   };
-}
-
-/** How a failure of applyCommand is handled: retried (transient, quota, auth) or parked (permanent). */
-export function failureKind(error: unknown): FailureKind {
-  if (error instanceof WolkvoxError) return error.kind;
-  if (error instanceof CommandRejected) return 'permanent';
-  return 'transient';
-}
-
-/** Errors whose messages this code writes: ids and decisions, never a value from the input. */
-const OWN_ERRORS = [WolkvoxError, CommandRejected, EventBusy, LedgerError, SecretsError, MissingSecretError];
-
-/** A failure this code classified, as opposed to a bug or someone else's error. */
-export function isOwnError(error: unknown): error is Error {
-  return OWN_ERRORS.some((type) => error instanceof type);
-}
-
-/**
- * Why an attempt failed, for logs and parked events. Anyone else's message (a bug's TypeError, a
- * parser's) can quote the input, which is personal data: those are named, and logs add where.
- */
-export function failureReason(error: unknown): string {
-  if (isOwnError(error)) return error.message;
-  return error instanceof Error ? error.name : 'unknown error';
 }

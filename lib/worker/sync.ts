@@ -6,7 +6,8 @@ import type { Logger } from '#lib/log.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
 import { deadlineSignal } from '#lib/wolkvox/client.ts';
 import { WolkvoxError } from '#lib/wolkvox/errors.ts';
-import { type ApplyDeps, applyCommand, EventBusy, failureKind, failureReason, isOwnError } from './apply.ts';
+import { failureKind, failureReason, isOwnError } from '#lib/errors.ts';
+import { type ApplyDeps, applyCommand, EventBusyError } from './apply.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelaySeconds } from './retry.ts';
 
 export interface SyncDeps extends ApplyDeps {
@@ -25,7 +26,7 @@ export interface SyncDeps extends ApplyDeps {
  * or, when the token's daily quota is spent, after the reset. A permanent failure is parked with
  * its reason and acknowledged: retrying it would only repeat it.
  */
-export function wolkvoxSyncHandler(deps: SyncDeps) {
+export function syncHandler(deps: SyncDeps) {
   const now = deps.now ?? (() => new Date());
   const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
   // Once wolkvox says the quota is spent, this container stops spending calls until the reset.
@@ -65,7 +66,7 @@ export function wolkvoxSyncHandler(deps: SyncDeps) {
       const reason = failureReason(error);
       if (kind === 'permanent') return park(record, meta, reason, message);
       const seconds =
-        error instanceof EventBusy
+        error instanceof EventBusyError
           ? Math.max(1, Math.ceil((Date.parse(error.leaseUntil) - now().getTime()) / 1000))
           : retryDelaySeconds(kind, receiveCount, now(), policy);
       if (kind === 'quota') quotaHeldUntil = now().getTime() + seconds * 1000;

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { type ProviderApis, sampleWompiTransactions, startProviderApis } from '#lib/local/provider-apis.ts';
 import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
-import { createEnvSource } from '#lib/secrets/index.ts';
+import { createEnvStore } from '#lib/secrets/index.ts';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.ts';
 
 export interface Harness {
@@ -36,7 +36,7 @@ export function useSandboxAndSqs(): Harness {
 }
 
 /** The local secrets, without reading any .env file. */
-export const localSecretsSource = () => createEnvSource({ env: { ...LOCAL_SECRETS }, cwd: '/nonexistent' });
+export const localSecretStore = () => createEnvStore({ env: { ...LOCAL_SECRETS }, cwd: '/nonexistent' });
 
 /** Fakes of the providers' APIs as local runs have them: the samples' transactions, the local keys. */
 export async function startLocalProviderApis(): Promise<ProviderApis> {

@@ -253,7 +253,7 @@ describe('wompi: confirmation with the API', () => {
     apis.wompi.fail(500);
     await expect(outcome(source, raw(event(tx)), context())).rejects.toMatchObject({
       name: 'ProviderApiError',
-      status: 503,
+      component: 'provider_api',
       kind: 'transient',
     });
     apis.wompi.fail(401);

@@ -1,26 +1,26 @@
 import type { Config } from '#lib/config.ts';
-import { type DirectDispatcher, directDispatcher } from '#lib/dispatch/direct.ts';
+import { type DirectDispatch, directDispatch } from '#lib/dispatch/direct.ts';
 import { createDynamoLedger } from '#lib/ledger/dynamodb.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import type { Logger } from '#lib/log.ts';
-import type { SecretsSource } from '#lib/secrets/index.ts';
+import type { SecretStore } from '#lib/secrets/index.ts';
 import { createWolkvoxClient } from '#lib/wolkvox/client.ts';
 import { wolkvoxTokenFrom } from '#lib/wolkvox/token.ts';
 import type { AttachmentFetcher } from '#lib/worker/apply.ts';
 import type { Runtime, RuntimeOverrides } from './types.ts';
 
 /** What applying a command needs: the wolkvox client, the attachment downloader and the ledger. */
-export type ApplySide = Pick<Runtime, 'client' | 'attachments' | 'ledger'>;
+export type WorkerSide = Pick<Runtime, 'client' | 'attachments' | 'ledger'>;
 
 /**
  * The worker's side, also loaded by ingress in local runs (DISPATCH=direct) on its first event.
  * Cheap objects: the HTTP agent and the DynamoDB client are created on first use.
  */
-export function createApplySide(
+export function createWorkerSide(
   config: Config,
   overrides: RuntimeOverrides,
-  secrets: SecretsSource,
-): ApplySide {
+  secrets: SecretStore,
+): WorkerSide {
   const client = createWolkvoxClient({
     baseUrl: config.wolkvox.baseUrl,
     operation: config.wolkvox.operation,
@@ -56,14 +56,14 @@ export function createApplySide(
 }
 
 /** DISPATCH=direct (local runs): the worker's code applied in the same process. */
-export function createDirectDispatcher(
+export function createDirectDispatch(
   config: Config,
   overrides: RuntimeOverrides,
-  side: ApplySide,
+  side: WorkerSide,
   now: () => Date,
   logger: Logger,
-): DirectDispatcher {
-  return directDispatcher({
+): DirectDispatch {
+  return directDispatch({
     client: side.client,
     rules: config.obligations,
     attachments: side.attachments,
