@@ -177,10 +177,7 @@ describe('recovering an unknown write', () => {
       dispatch(ledger).submit(payment('tx-f', 100_000, '2026-11-20T15:00:00Z'), meta('f2')),
     ).rejects.toThrow();
     clock += 10 * 60_000;
-    const third = await dispatch(ledger).submit(
-      payment('tx-f', 100_000, '2026-11-20T15:00:00Z'),
-      meta('f3'),
-    );
+    const third = await dispatch(ledger).submit(payment('tx-f', 100_000, '2026-11-20T15:00:00Z'), meta('f3'));
     expect(third).toEqual({
       status: 'skipped',
       reason: 'the previous attempt had written it before it stopped',

@@ -19,8 +19,7 @@ export {
   type SecretsManagerStoreOptions,
 } from './secrets-manager.ts';
 
-export interface SecretStoreOptions
-  extends Omit<SecretsManagerStoreOptions, 'secretId'>, EnvStoreOptions {
+export interface SecretStoreOptions extends Omit<SecretsManagerStoreOptions, 'secretId'>, EnvStoreOptions {
   /** SECRET_ID; blank counts as unset. */
   secretId?: string | undefined;
   /** Whether this runs inside AWS Lambda; the caller derives it from AWS_LAMBDA_FUNCTION_NAME. */
