@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, Context, SQSRecord } from 'aws-lambda';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
-import { apiGatewayEvent, signPayment, signTicket } from '#lib/local/sign.ts';
+import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { OPERATION, type Target } from './services.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -38,8 +38,8 @@ export function stripePaymentEvent(id: string, target: Target, pesos: number): A
       },
     },
   });
-  const signed = signPayment('stripe', body, LOCAL_SECRETS, now);
-  return apiGatewayEvent({ family: 'payments', provider: 'stripe', ...signed, now });
+  const signed = signSample('stripe', body, LOCAL_SECRETS, now);
+  return apiGatewayEvent({ provider: 'stripe', ...signed, now });
 }
 
 const zendeskSample = JSON.parse(
@@ -55,8 +55,8 @@ export function zendeskResolutionEvent(n: number): APIGatewayProxyEventV2 {
     ticket_id: String(5000 + n),
     updated_at: `${resolvedAt}Z`,
   });
-  const signed = signTicket('zendesk', body, LOCAL_SECRETS, now);
-  return apiGatewayEvent({ family: 'tickets', provider: 'zendesk', ...signed, now });
+  const signed = signSample('zendesk', body, LOCAL_SECRETS, now);
+  return apiGatewayEvent({ provider: 'zendesk', ...signed, now });
 }
 
 export interface QueuedBody {

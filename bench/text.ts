@@ -12,7 +12,7 @@
  * npm run bench runs it as section f (bench/run.ts) with the same defaults.
  */
 import { parseArgs } from 'node:util';
-import { adfToText, decodeTemplateText, htmlToText, jiraWikiToText } from '#lib/sources/tickets/text.ts';
+import { adfToText, decodeTemplateText, htmlToText, jiraWikiToText } from '#lib/providers/tickets/text.ts';
 import { median, ratio, round } from './stats.ts';
 
 export const TEXT_CONVERTERS = ['jiraWikiToText', 'htmlToText', 'decodeTemplateText', 'adfToText'] as const;

@@ -1,64 +1,40 @@
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
-import { apiBaseUrl } from './sources/api.ts';
-import { DEFAULT_WOMPI_REFERENCE_PATTERN } from './sources/payments/wompi-reference.ts';
+import { type ProviderSettings, REGISTRY } from './providers/registry.ts';
+import { blankIsUnset, DAY_SECONDS, flag, integer, jsonMap, preprocess, text } from './settings.ts';
 import { type CaseRules, DEFAULT_PRIORITY_MAP } from './translate/case.ts';
 import type { ObligationRules } from './translate/obligation.ts';
 import { resolveWolkvoxServer } from './wolkvox/host.ts';
 import { MAX_CONCURRENT_PER_TOKEN } from './wolkvox/vendor.ts';
 
 /**
- * Every environment variable the functions read, validated once at cold start. The README's
- * configuration table mirrors this file; keep them together.
+ * Every environment variable the functions read, validated once at cold start and every problem
+ * listed at once: the service's own below, each provider's from its settings.ts (the registry). The
+ * README's configuration table mirrors this file and the providers' guides their slices.
  */
-const blankIsUnset = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-/** Classic zod's z.preprocess(fn, schema), which zod/mini leaves out: the same pipe. */
-const preprocess = <T extends z.ZodMiniType>(fn: (value: unknown) => unknown, schema: T) =>
-  z.pipe(z.transform(fn), schema);
-const text = () => preprocess(blankIsUnset, z.optional(z.string().check(z.trim())));
-const flag = (fallback: boolean) =>
-  preprocess(
-    (value) => (typeof value === 'string' ? value.trim().toLowerCase() || undefined : value),
-    z.pipe(
-      z._default(z.enum(['true', 'false', '1', '0']), fallback ? 'true' : 'false'),
-      z.transform((v) => v === 'true' || v === '1'),
-    ),
-  );
-/**
- * A JSON object of strings in one variable (mapping settings) → a Map, so a lookup of a name that
- * arrives in a webhook (`constructor`, `__proto__`, `toString`) finds only what the operator
- * wrote, never Object.prototype. Keys that are e-mails are lower-cased.
- */
-const jsonMap = (fallback: Record<string, string>) =>
-  preprocess(
-    (value) => {
-      if (typeof value !== 'string' || value.trim() === '') return undefined;
-      try {
-        return JSON.parse(value) as unknown;
-      } catch {
-        return value;
-      }
-    },
-    z.pipe(
-      z._default(
-        z.record(z.string(), z.string(), { error: 'must be a JSON object of strings, e.g. {"high":"Alta"}' }),
-        fallback,
-      ),
-      z.transform(
-        (map): ReadonlyMap<string, string> =>
-          new Map(Object.entries(map).map(([key, v]) => [key.includes('@') ? key.toLowerCase() : key, v])),
-      ),
-    ),
-  );
-const DAY_SECONDS = 86_400;
-const integer = (fallback: number, min: number, max: number) =>
-  preprocess(
-    blankIsUnset,
-    z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback),
-  );
 
-const schema = z.object({
+/** `PROVIDERS`: the providers a stage serves, by slug (`stripe`) or family and slug (`payments/stripe`). */
+const PROVIDER_NAMES = new Set(REGISTRY.flatMap((p) => [p.slug, `${p.family}/${p.slug}`]));
+const providerList = preprocess(
+  (value) =>
+    typeof value === 'string' && value.trim() !== ''
+      ? value
+          .split(',')
+          .map((name) => name.trim().toLowerCase())
+          .filter(Boolean)
+      : undefined,
+  z.optional(
+    z.array(
+      z.string().check(
+        z.refine((name) => PROVIDER_NAMES.has(name), {
+          error: `is not a provider (known: ${[...new Set(REGISTRY.map((p) => p.slug))].join(', ')})`,
+        }),
+      ),
+    ),
+  ),
+);
+
+const base = {
   /** CRM host, e.g. crm0001.wolkvox.com; http://127.0.0.1:PORT only for a local sandbox. */
   WOLKVOX_SERVER: preprocess(blankIsUnset, z.string({ error: 'is required (e.g. crm0001.wolkvox.com)' })),
   /** The CRM operation (tenant) name sent in every request body. */
@@ -111,26 +87,6 @@ const schema = z.object({
   OBLIGATION_CLEAR_DELAY_WHEN_PAID: flag(true),
   /** A payment larger than the balance: `reduce` drives it to 0 (the surplus logged), `park` leaves it to an operator. */
   OBLIGATION_OVERPAYMENT: preprocess(blankIsUnset, z._default(z.enum(['reduce', 'park']), 'reduce')),
-  STRIPE_TOLERANCE_SECONDS: integer(300, 1, 3_600),
-  WOMPI_REFERENCE_PATTERN: preprocess(
-    blankIsUnset,
-    z._default(
-      z
-        .string()
-        .check(
-          z.refine(
-            hasTargetGroups,
-            'must be a regular expression with named groups wolkvox_id and obligation',
-          ),
-        ),
-      DEFAULT_WOMPI_REFERENCE_PATTERN,
-    ),
-  ),
-  /** Confirm the reference, currency and time of each Wompi payment with Wompi's API. */
-  WOMPI_CONFIRM: flag(true),
-  WOMPI_API_URL: preprocess(blankIsUnset, z._default(z.string(), 'https://production.wompi.co')),
-  /** Wompi retries after 30 min, 3 h and 24 h: two days covers them all. */
-  WOMPI_MAX_AGE_SECONDS: integer(2 * DAY_SECONDS, 60, 30 * DAY_SECONDS),
   CASE_RESOLVED_STATUS: preprocess(blankIsUnset, z._default(z.string().check(z.trim()), 'Resuelto')),
   CASE_RESOLVED_STATUS_BY_TYPE: jsonMap({}),
   CASE_TYPE: text(),
@@ -138,43 +94,15 @@ const schema = z.object({
   CASE_RESPONSIBLE_MAP: jsonMap({}),
   CASE_PRIORITY_MAP: jsonMap(DEFAULT_PRIORITY_MAP),
   CASE_FORM_MAP: jsonMap({}),
-  ZENDESK_TOLERANCE_SECONDS: integer(300, 1, 3_600),
-  /** Your Zendesk subdomain (acme for acme.zendesk.com): narrows where attachments may come from. */
-  ZENDESK_SUBDOMAIN: preprocess(
-    blankIsUnset,
-    z.optional(z.string().check(z.regex(/^[a-z0-9-]+$/i, 'must be a subdomain such as acme'))),
-  ),
-  /** Your Jira site (acme.atlassian.net): narrows where attachments may come from. */
-  JIRA_SITE: preprocess(
-    blankIsUnset,
-    z.optional(
-      z
-        .string()
-        .check(
-          z.regex(
-            /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/i,
-            'must be a host such as acme.atlassian.net',
-          ),
-        ),
-    ),
-  ),
-  JIRA_CASE_ID_FIELD: preprocess(
-    blankIsUnset,
-    z.optional(
-      z.string().check(z.regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10050')),
-    ),
-  ),
-  JIRA_SOLUTION_FIELD: preprocess(
-    blankIsUnset,
-    z.optional(
-      z.string().check(z.regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10060')),
-    ),
-  ),
-  JIRA_MAX_AGE_SECONDS: integer(2 * DAY_SECONDS, 60, 30 * DAY_SECONDS),
+  /** The providers this stage serves; unset: every provider whose required secret keys are present. */
+  PROVIDERS: providerList,
   ATTACHMENT_MAX_FILE_BYTES: integer(10 * 1024 * 1024, 1, 50 * 1024 * 1024),
   ATTACHMENT_MAX_CASE_BYTES: integer(20 * 1024 * 1024, 1, 200 * 1024 * 1024),
   ATTACHMENT_TIMEOUT_MS: integer(15_000, 100, 120_000),
-});
+};
+
+/** The service's variables and every provider's, in one object: one parse, every problem listed. */
+const schema = z.object(Object.assign({}, base, ...REGISTRY.map((p) => p.env)) as typeof base);
 
 const lowerKeys = (map: ReadonlyMap<string, string>): ReadonlyMap<string, string> =>
   new Map([...map].map(([key, value]) => [key.toLowerCase(), value]));
@@ -188,32 +116,31 @@ function isTimeZone(value: string): boolean {
   }
 }
 
-function hasTargetGroups(value: string): boolean {
-  try {
-    const source = new RegExp(value).source;
-    return source.includes('?<wolkvox_id>') && source.includes('?<obligation>');
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Every signed provider's replay window must end before the ledger forgets the events it applied:
  * otherwise a captured request replayed after that would be applied again (DESIGN.md, trust model).
  */
-const REPLAY_WINDOWS = [
-  'STRIPE_TOLERANCE_SECONDS',
-  'ZENDESK_TOLERANCE_SECONDS',
-  'WOMPI_MAX_AGE_SECONDS',
-  'JIRA_MAX_AGE_SECONDS',
-] as const;
+function replayProblems(retentionDays: number, providers: ProviderSettings): string[] {
+  const retention = retentionDays * DAY_SECONDS;
+  return REGISTRY.flatMap((entry) => {
+    if (!entry.replayWindow) return [];
+    const settings = (providers[entry.family] as Record<string, unknown>)[entry.slug];
+    const window = (entry.replayWindow as (s: unknown) => { setting: string; seconds: number })(settings);
+    return window.seconds < retention
+      ? []
+      : [
+          `${window.setting}: ${window.seconds} s reaches LEDGER_RETENTION_DAYS (${retentionDays} days): a replay window must be shorter than the ledger's memory`,
+        ];
+  });
+}
 
-function replayProblems(value: z.infer<typeof schema>): string[] {
-  const retention = value.LEDGER_RETENTION_DAYS * DAY_SECONDS;
-  return REPLAY_WINDOWS.filter((name) => value[name] >= retention).map(
-    (name) =>
-      `${name}: ${value[name]} s reaches LEDGER_RETENTION_DAYS (${value.LEDGER_RETENTION_DAYS} days): a replay window must be shorter than the ledger's memory`,
-  );
+/** Each provider's settings, read from the parsed environment by its own settings.ts. */
+function readProviders(values: Record<string, unknown>): ProviderSettings {
+  const providers = { payments: {}, tickets: {} } as Record<string, Record<string, unknown>>;
+  for (const entry of REGISTRY) {
+    (providers[entry.family] ??= {})[entry.slug] = (entry.read as (env: unknown) => unknown)(values);
+  }
+  return providers as unknown as ProviderSettings;
 }
 
 export interface Config {
@@ -235,16 +162,11 @@ export interface Config {
     ledgerRetentionMs: number;
   };
   obligations: ObligationRules;
-  stripe: { toleranceSeconds: number };
-  wompi: { referencePattern: RegExp; confirm: boolean; apiUrl: string; maxAgeSeconds: number };
   cases: CaseRules;
-  zendesk: { toleranceSeconds: number; subdomain: string | undefined };
-  jira: {
-    site: string | undefined;
-    caseIdField: string | undefined;
-    solutionField: string | undefined;
-    maxAgeSeconds: number;
-  };
+  /** Each provider's settings, by family and slug (lib/providers/<family>/<slug>/settings.ts). */
+  providers: ProviderSettings;
+  /** PROVIDERS: the providers this stage serves (slugs, or family/slug); undefined: by secret keys. */
+  enabledProviders: readonly string[] | undefined;
   attachments: { maxFileBytes: number; maxCaseBytes: number; timeoutMs: number };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   inLambda: boolean;
@@ -289,10 +211,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!value.PARKED_QUEUE_URL) problems.push('PARKED_QUEUE_URL: is required when DISPATCH=queue');
     if (!value.LEDGER_TABLE) problems.push('LEDGER_TABLE: is required when DISPATCH=queue');
   }
-  const wompiApi = value ? apiBaseUrl(value.WOMPI_API_URL) : undefined;
-  if (wompiApi && !wompiApi.ok) problems.push(`WOMPI_API_URL: ${wompiApi.problem}`);
-  if (value) problems.push(...replayProblems(value));
-  if (problems.length > 0 || !value || !server?.ok || !wompiApi?.ok) throw new ConfigError(problems);
+  const providers = value ? readProviders(value) : undefined;
+  if (value && providers) problems.push(...replayProblems(value.LEDGER_RETENTION_DAYS, providers));
+  if (problems.length > 0 || !value || !providers || !server?.ok) throw new ConfigError(problems);
 
   return {
     wolkvox: {
@@ -319,13 +240,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clearDelayWhenPaidOff: value.OBLIGATION_CLEAR_DELAY_WHEN_PAID,
       overpayment: value.OBLIGATION_OVERPAYMENT,
     },
-    stripe: { toleranceSeconds: value.STRIPE_TOLERANCE_SECONDS },
-    wompi: {
-      referencePattern: new RegExp(value.WOMPI_REFERENCE_PATTERN),
-      confirm: value.WOMPI_CONFIRM,
-      apiUrl: wompiApi.url,
-      maxAgeSeconds: value.WOMPI_MAX_AGE_SECONDS,
-    },
     cases: {
       resolvedStatus: value.CASE_RESOLVED_STATUS,
       resolvedStatusByType: value.CASE_RESOLVED_STATUS_BY_TYPE,
@@ -336,13 +250,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       priorityMap: lowerKeys(value.CASE_PRIORITY_MAP),
       formMap: value.CASE_FORM_MAP,
     },
-    zendesk: { toleranceSeconds: value.ZENDESK_TOLERANCE_SECONDS, subdomain: value.ZENDESK_SUBDOMAIN },
-    jira: {
-      site: value.JIRA_SITE,
-      caseIdField: value.JIRA_CASE_ID_FIELD,
-      solutionField: value.JIRA_SOLUTION_FIELD,
-      maxAgeSeconds: value.JIRA_MAX_AGE_SECONDS,
-    },
+    providers,
+    enabledProviders: value.PROVIDERS,
     attachments: {
       maxFileBytes: value.ATTACHMENT_MAX_FILE_BYTES,
       maxCaseBytes: value.ATTACHMENT_MAX_CASE_BYTES,

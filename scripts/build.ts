@@ -114,6 +114,42 @@ function lazyBuiltin(name: string): string {
   ].join('\n');
 }
 
+/** The provider families each function serves: the code of the others is never loaded there. */
+const SERVED_FAMILIES: Readonly<Record<string, readonly string[]>> = {
+  'payment-received': ['payments'],
+  'ticket-resolved': ['tickets'],
+  // The worker loads a helpdesk's code for its attachment hosts; payments need none of it.
+  'wolkvox-sync': ['tickets'],
+};
+
+const PROVIDER_CODE = /[\\/]lib[\\/]providers[\\/](\w+)[\\/]([\w-]+)[\\/]provider\.ts$/;
+
+/**
+ * Every function validates every provider's settings (lib/providers/registry.ts), and each
+ * settings.ts points at its provider's code with import(). The code of a family a function does not
+ * serve would still ship in its zip as a chunk nothing loads: it becomes a stub that says so, so a
+ * function ships its own family's providers only, however many the registry lists.
+ */
+function onlyServedProviders(name: string): Plugin {
+  const served = SERVED_FAMILIES[name];
+  return {
+    name: 'only-served-providers',
+    setup(b) {
+      if (!served) return;
+      b.onResolve({ filter: /\/provider\.ts$/ }, (args) => {
+        const path = resolve(args.resolveDir, args.path);
+        const match = PROVIDER_CODE.exec(path);
+        if (!match || served.includes(match[1] ?? '')) return undefined;
+        return { path: `${match[1]}/${match[2]}`, namespace: 'provider-not-served' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'provider-not-served' }, (args) => ({
+        loader: 'js',
+        contents: `const fail = () => { throw new Error(${JSON.stringify(`provider ${args.path} is not served by ${name}`)}); };\nexport default { create: fail, sign: fail, userAgent: '' };`,
+      }));
+    },
+  };
+}
+
 /** esbuild's options for functions/<name>.ts; the caller adds `write` and the like. */
 export function bundleOptions(name: string, outdir = join(outRoot, name)) {
   return {
@@ -148,7 +184,7 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
       js: "import{createRequire as __cr}from'node:module';const __bundleFileUrl=import.meta.url,require=__cr(__bundleFileUrl);",
     },
     logLevel: 'warning',
-    plugins: [llhttpFallbackAsFile(), builtinsThroughRequire()],
+    plugins: [llhttpFallbackAsFile(), builtinsThroughRequire(), onlyServedProviders(name)],
   } satisfies BuildOptions;
 }
 

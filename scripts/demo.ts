@@ -3,6 +3,7 @@
 // non-zero on anything unexpected (the expectations live in events/catalog.json).
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { localContext, startLocal } from '../lib/local/runtime.ts';
+import { localProvider } from '../lib/local/providers.ts';
 import { type CatalogEntry, readCatalog, signedSample } from '../lib/local/samples.ts';
 import type { CallRecord } from '../lib/wolkvox/client.ts';
 import type { CaseRecord, Obligation, SandboxState } from '../lib/sandbox/index.ts';
@@ -43,23 +44,16 @@ function paymentChange({ entry, name, before }: Outcome): string {
   return `${obligation}: balance ${money(prior?.total_balance)} → ${money(after?.total_balance)}, last_pay ${money(after?.last_pay)} on ${after?.last_pay_date}`;
 }
 
-/** The ticket's case is closed with a solution, and its files were attached. */
-async function ticketChange({ entry, name, before }: Outcome): Promise<string> {
+/** The ticket's case is closed with a solution, and its files (catalog: `files`) were attached. */
+function ticketChange({ entry, name, before }: Outcome): string {
   if (!entry.target || !('caseId' in entry.target)) return '';
   const prior = caseOf(before, entry.target.caseId);
   const after = caseOf(sandbox?.state() ?? before, entry.target.caseId);
-  const files = (
-    (
-      JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(entry.file, 'utf8'))) as {
-        attachments?: unknown[];
-      }
-    ).attachments ?? []
-  ).length;
+  const files = entry.files ?? 0;
   const added = (after?.attachments.length ?? 0) - (prior?.attachments.length ?? 0);
   if (after?.status !== 'Resuelto' || !after.solution)
     problems.push(`${name}: case not closed with a solution`);
-  if (entry.provider === 'zendesk' && added !== files)
-    problems.push(`${name}: expected ${files} files attached, got ${added}`);
+  if (added !== files) problems.push(`${name}: expected ${files} files attached, got ${added}`);
   const moved = (label: string, from?: string, to?: string) =>
     from === to ? '' : `, ${label} ${from || '—'} → ${to || '—'}`;
   return `${after?.idPrefijo}: ${prior?.status} → ${after?.status}${moved('priority', prior?.priority, after?.priority)}${moved('responsible', prior?.responsible, after?.responsible)}${added ? `, +${added} files` : ''}`;
@@ -72,7 +66,10 @@ try {
     const before = sandbox.state();
     const handler =
       entry.family === 'payments' ? local.handlers.paymentReceived : local.handlers.ticketResolved;
-    const answer = await handler(await signedSample(entry.file), localContext(entry.family));
+    const answer = await handler(
+      await signedSample(entry.file, new Date(), entry.family),
+      localContext(entry.family),
+    );
     const body = JSON.parse(answer.body ?? '{}') as { status?: string; reason?: string; overpaidBy?: string };
     const outcome: Outcome = {
       entry,
@@ -86,13 +83,15 @@ try {
       problems.push(
         `${outcome.name}: expected ${entry.expect}, got HTTP ${answer.statusCode} ${answer.body}`,
       );
-    if (entry.provider === 'wompi' && answer.statusCode !== 200)
-      problems.push(`${outcome.name}: Wompi must get exactly 200`);
+    // A provider that accepts only one status (Wompi: exactly 200) must get it, whatever happened.
+    const only = onlyStatus(entry);
+    if (only !== undefined && answer.statusCode !== only)
+      problems.push(`${outcome.name}: ${entry.provider} must get exactly ${only}`);
     const wrote = outcome.calls.some((c) => c.endpoint.includes('update'));
     if (entry.expect !== 'applied' && wrote) problems.push(`${outcome.name}: wrote to wolkvox`);
     let change = body.reason ?? '';
     if (entry.expect === 'applied')
-      change = entry.family === 'payments' ? paymentChange(outcome) : await ticketChange(outcome);
+      change = entry.family === 'payments' ? paymentChange(outcome) : ticketChange(outcome);
     if (body.overpaidBy) change += ` (overpaid by ${money(body.overpaidBy)})`;
     rows.push([outcome.name, `${answer.statusCode} ${body.status ?? ''}`, change]);
   }
@@ -176,6 +175,12 @@ function decoy(event: Awaited<ReturnType<typeof signedSample>>): typeof event {
   body.data.transaction = { ...body.data.transaction, status: 'APPROVED', amount_in_cents: 1_500_000_000 };
   body.signature.properties = body.signature.properties.map((path) => path.replace('transaction.', 'decoy.'));
   return { ...event, body: JSON.stringify(body) };
+}
+
+/** The one status a provider accepts, when it accepts only one (its answer rule). */
+function onlyStatus(entry: CatalogEntry): number | undefined {
+  const { code } = localProvider(entry.provider, entry.family);
+  return code.onlyStatus;
 }
 
 function printRecords(before: SandboxState, after: SandboxState): void {

@@ -7,11 +7,14 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { localEnvironment } from '../lib/local/defaults.ts';
-import { apiGatewayEvent, SAMPLE_PROVIDERS, type SampleProvider, signSample } from '../lib/local/sign.ts';
+import { LOCAL_PROVIDERS } from '../lib/local/providers.ts';
+import { apiGatewayEvent, signSample } from '../lib/local/sign.ts';
+
+const SLUGS: string[] = [...new Set(LOCAL_PROVIDERS.map(({ entry }) => entry.slug))];
 
 const USAGE = `Usage: node scripts/sign.ts <provider> <sample.json> [--base64]
 
-  provider     ${SAMPLE_PROVIDERS.join(' | ')}
+  provider     ${SLUGS.join(' | ')}
   sample.json  a sample event, e.g. events/stripe/payment_intent.succeeded.json
   --base64     deliver the body base64-encoded (isBase64Encoded: true)
 
@@ -24,8 +27,8 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
-function isProvider(value: string): value is SampleProvider {
-  return (SAMPLE_PROVIDERS as readonly string[]).includes(value);
+function isProvider(value: string): boolean {
+  return SLUGS.includes(value);
 }
 
 let parsed;

@@ -7,8 +7,6 @@ import { MockAgent, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type AttachmentPolicy,
-  attachmentHostsFor,
-  authorizationFor,
   type FetchedAttachments,
   type FetchOptions,
   fetchAttachments,
@@ -18,6 +16,8 @@ import {
   RestrictedAddressError,
   safeFilename,
 } from '#lib/attachments/index.ts';
+import { loadConfig } from '#lib/config.ts';
+import { attachmentAccess } from '#lib/providers/loader.ts';
 import type { Resolver } from '#lib/attachments/address.ts';
 import type { AttachmentRef } from '#lib/events.ts';
 import { localAttachmentDispatcher } from '#lib/local/attachments.ts';
@@ -103,7 +103,8 @@ async function downloadDir(): Promise<{ name: string; entries: string[] }> {
   return { name, entries: await readdir(join(tmp, name)) };
 }
 
-const ZENDESK = attachmentHostsFor('zendesk', { zendeskSubdomain: 'acme' });
+/** What Zendesk's provider allows with ZENDESK_SUBDOMAIN=acme (tested below, through the configuration). */
+const ZENDESK = ['acme.zendesk.com', '*.zdusercontent.com'];
 
 describe('transport (loopback server, allowLocal)', () => {
   it('downloads byte-exact into file-backed Blobs with name and type; cleanup removes the temp dir', async () => {
@@ -428,7 +429,7 @@ describe('host allowlist and IP rule', () => {
     const seen = serve(agent, 'https://app.hubspot.com', () => ({ statusCode: 200, data: 'x' }));
     const fetched = await fetchAll(
       [{ filename: 'x.pdf', url: 'https://app.hubspot.com/x.pdf' }],
-      { allowedHosts: attachmentHostsFor('hubspot', {}) },
+      { allowedHosts: [] },
       { dispatcher: agent },
     );
     expect(fetched.failures[0]?.reason).toBe('refused: host app.hubspot.com is not on the allowlist');
@@ -721,24 +722,35 @@ describe('lifecycle and programmer errors', () => {
   });
 });
 
-describe('provider policy', () => {
-  it('lists each provider’s hosts, narrowed by the account settings', () => {
-    expect(attachmentHostsFor('zendesk', { zendeskSubdomain: 'Acme' })).toEqual([
-      'acme.zendesk.com',
-      '*.zdusercontent.com',
-    ]);
-    expect(attachmentHostsFor('zendesk')).toEqual(['*.zendesk.com', '*.zdusercontent.com']);
-    expect(attachmentHostsFor('jira', { jiraSite: 'acme.atlassian.net' })).toEqual([
+describe('provider policy (what each helpdesk declares, as the worker reads it)', () => {
+  const access = (provider: string, env: Record<string, string> = {}, secrets: Record<string, string> = {}) =>
+    attachmentAccess(
+      loadConfig({ WOLKVOX_SERVER: 'crm0001.wolkvox.com', WOLKVOX_OPERATION: 'demo', ...env }),
+      provider,
+      secrets,
+    );
+
+  it('lists each provider’s hosts, narrowed by the account settings', async () => {
+    expect((await access('zendesk', { ZENDESK_SUBDOMAIN: 'Acme' })).hosts).toEqual(ZENDESK);
+    expect((await access('zendesk')).hosts).toEqual(['*.zendesk.com', '*.zdusercontent.com']);
+    expect((await access('jira', { JIRA_SITE: 'acme.atlassian.net' })).hosts).toEqual([
       'acme.atlassian.net',
       'api.media.atlassian.com',
     ]);
-    expect(attachmentHostsFor('jira', {})).toEqual(['*.atlassian.net', 'api.media.atlassian.com']);
-    expect(attachmentHostsFor('freshdesk')).toEqual(['*.freshdesk.com', '*.freshworks.com']);
-    expect(attachmentHostsFor('servicenow')).toEqual([]);
-    expect(() => attachmentHostsFor('zendesk', { zendeskSubdomain: 'acme.evil.com/' })).toThrow(TypeError);
+    expect((await access('jira')).hosts).toEqual(['*.atlassian.net', 'api.media.atlassian.com']);
+    expect((await access('freshdesk')).hosts).toEqual(['*.freshdesk.com', '*.freshworks.com']);
+    expect((await access('servicenow')).hosts).toEqual([]);
+    expect((await access('constructor')).hosts).toEqual([]);
+    expect(() =>
+      loadConfig({
+        WOLKVOX_SERVER: 'x.wolkvox.com',
+        WOLKVOX_OPERATION: 'd',
+        ZENDESK_SUBDOMAIN: 'acme.evil.com/',
+      }),
+    ).toThrow(/ZENDESK_SUBDOMAIN/);
   });
 
-  it('builds each provider’s Basic credentials, or none when a secret is missing', () => {
+  it('builds each provider’s Basic credentials, or none when a secret is missing', async () => {
     const decode = (value: string | undefined) =>
       Buffer.from(value?.replace(/^Basic /, '') ?? '', 'base64').toString();
     const secrets = {
@@ -748,13 +760,15 @@ describe('provider policy', () => {
       JIRA_API_TOKEN: 'jt0k',
       FRESHDESK_API_KEY: 'fk3y',
     };
-    expect(decode(authorizationFor('zendesk', secrets))).toBe('ana@acme.co/token:zt0k');
-    expect(decode(authorizationFor('jira', secrets))).toBe('ops@acme.co:jt0k');
-    expect(decode(authorizationFor('freshdesk', secrets))).toBe('fk3y:X');
-    expect(authorizationFor('zendesk', { ...secrets, ZENDESK_API_TOKEN: ' ' })).toBeUndefined();
-    expect(authorizationFor('jira', { JIRA_API_TOKEN: 'jt0k' })).toBeUndefined();
-    expect(authorizationFor('freshdesk', {})).toBeUndefined();
-    expect(authorizationFor('hubspot', secrets)).toBeUndefined();
+    const authorization = async (provider: string, given: Record<string, string>) =>
+      (await access(provider, {}, given)).authorization;
+    expect(decode(await authorization('zendesk', secrets))).toBe('ana@acme.co/token:zt0k');
+    expect(decode(await authorization('jira', secrets))).toBe('ops@acme.co:jt0k');
+    expect(decode(await authorization('freshdesk', secrets))).toBe('fk3y:X');
+    expect(await authorization('zendesk', { ...secrets, ZENDESK_API_TOKEN: ' ' })).toBeUndefined();
+    expect(await authorization('jira', { JIRA_API_TOKEN: 'jt0k' })).toBeUndefined();
+    expect(await authorization('freshdesk', {})).toBeUndefined();
+    expect(await authorization('hubspot', secrets)).toBeUndefined();
   });
 });
 

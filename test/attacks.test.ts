@@ -13,7 +13,7 @@ import { loadConfig } from '#lib/config.ts';
 import { localAttachmentDispatcher } from '#lib/local/attachments.ts';
 import { LOCAL_SECRETS, LOCAL_SETTINGS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
-import { apiGatewayEvent, signSample, type SampleProvider } from '#lib/local/sign.ts';
+import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
@@ -48,7 +48,7 @@ async function deliver(event: APIGatewayProxyEventV2 | unknown) {
   return { answer, body: JSON.parse(answer.body ?? '{}') as Record<string, unknown>, logs };
 }
 
-function signed(provider: SampleProvider, body: string): APIGatewayProxyEventV2 {
+function signed(provider: string, body: string): APIGatewayProxyEventV2 {
   const request = signSample(provider, body, LOCAL_SECRETS);
   return apiGatewayEvent({ family: request.family, provider, body: request.body, headers: request.headers });
 }

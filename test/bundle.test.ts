@@ -82,24 +82,32 @@ describe('bundles', () => {
     },
   );
 
-  it('each ingress function carries only its own sources', () => {
-    expect(has(coldStart('payment-received'), 'lib/sources/payments/stripe.ts')).toBe(true);
-    expect(has(everything('payment-received'), 'lib/sources/tickets/')).toBe(false);
-    expect(has(coldStart('ticket-resolved'), 'lib/sources/tickets/zendesk.ts')).toBe(true);
-    expect(has(everything('ticket-resolved'), 'lib/sources/payments/stripe.ts')).toBe(false);
+  it("loads a provider's code on the first request for it, not at cold start: more providers, same cold start", () => {
+    for (const [name, provider] of [
+      ['payment-received', 'lib/providers/payments/stripe/provider.ts'],
+      ['payment-received', 'lib/providers/payments/wompi/provider.ts'],
+      ['ticket-resolved', 'lib/providers/tickets/zendesk/provider.ts'],
+      ['ticket-resolved', 'lib/providers/tickets/jira/provider.ts'],
+    ] as const) {
+      expect(has(everything(name), provider), `${name} ships ${provider}`).toBe(true);
+      expect(has(coldStart(name), provider), `${name} loads ${provider} at cold start`).toBe(false);
+    }
+    // Another family's providers are not shipped at all (scripts/build.ts: onlyServedProviders).
+    expect(has(everything('payment-received'), 'lib/providers/tickets/zendesk/provider.ts')).toBe(false);
+    expect(has(everything('ticket-resolved'), 'lib/providers/payments/wompi/provider.ts')).toBe(false);
+    expect(has(everything('wolkvox-sync'), 'lib/providers/payments/stripe/provider.ts')).toBe(false);
+    // The settings every function validates at cold start are each provider's small settings.ts.
+    expect(has(coldStart('payment-received'), 'lib/providers/payments/wompi/settings.ts')).toBe(true);
   });
 
-  it('the worker carries no HTTP ingress and no webhook sources', () => {
+  it('the worker carries no HTTP ingress, and loads no provider code at cold start', () => {
     const all = everything('wolkvox-sync');
-    for (const absent of [
-      'node_modules/@middy/',
-      'lib/http/ingress.ts',
-      'lib/sources/tickets/',
-      'stripe.ts',
-    ]) {
+    for (const absent of ['node_modules/@middy/', 'lib/http/ingress.ts']) {
       expect(has(all, absent), absent).toBe(false);
     }
     const loaded = coldStart('wolkvox-sync');
+    // A helpdesk's code (its attachment hosts) is loaded by the first case with files.
+    expect(has(loaded, 'lib/providers/tickets/zendesk/provider.ts')).toBe(false);
     expect(has(loaded, 'node_modules/undici/')).toBe(true);
     // SQS only delays or parks a message: loaded by the first invocation that needs it.
     expect(has(loaded, 'node_modules/@aws-sdk/client-sqs/')).toBe(false);

@@ -40,13 +40,6 @@ describe('loadConfig', () => {
         clearDelayWhenPaidOff: true,
         overpayment: 'reduce',
       },
-      stripe: { toleranceSeconds: 300 },
-      wompi: {
-        referencePattern: /^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$/,
-        confirm: true,
-        apiUrl: 'https://production.wompi.co',
-        maxAgeSeconds: 172_800,
-      },
       cases: {
         resolvedStatus: 'Resuelto',
         resolvedStatusByType: new Map(),
@@ -56,8 +49,23 @@ describe('loadConfig', () => {
         priorityMap: new Map(Object.entries(DEFAULT_PRIORITY_MAP)),
         formMap: new Map(),
       },
-      zendesk: { toleranceSeconds: 300, subdomain: undefined },
-      jira: { site: undefined, caseIdField: undefined, solutionField: undefined, maxAgeSeconds: 172_800 },
+      providers: {
+        payments: {
+          stripe: { toleranceSeconds: 300 },
+          wompi: {
+            referencePattern: /^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$/,
+            confirm: true,
+            apiUrl: 'https://production.wompi.co',
+            maxAgeSeconds: 172_800,
+          },
+        },
+        tickets: {
+          zendesk: { toleranceSeconds: 300, subdomain: undefined },
+          freshdesk: {},
+          jira: { site: undefined, caseIdField: undefined, solutionField: undefined, maxAgeSeconds: 172_800 },
+        },
+      },
+      enabledProviders: undefined,
       attachments: { maxFileBytes: 10 * 1024 * 1024, maxCaseBytes: 20 * 1024 * 1024, timeoutMs: 15_000 },
       logLevel: 'INFO',
       inLambda: false,
@@ -180,9 +188,10 @@ describe('loadConfig', () => {
   it('refuses a replay window as long as the ledger remembers applied events (a replay would apply again)', () => {
     const retention = 20 * 86_400;
     const short = { ...minimal, LEDGER_RETENTION_DAYS: '20' };
-    expect(loadConfig({ ...short, WOMPI_MAX_AGE_SECONDS: String(retention - 1) }).wompi.maxAgeSeconds).toBe(
-      retention - 1,
-    );
+    expect(
+      loadConfig({ ...short, WOMPI_MAX_AGE_SECONDS: String(retention - 1) }).providers.payments.wompi
+        .maxAgeSeconds,
+    ).toBe(retention - 1);
     expect(
       problemsOf({
         ...short,
@@ -202,26 +211,38 @@ describe('loadConfig', () => {
   it("holds every provider's replay window, at its default, shorter than the ledger's memory", () => {
     const config = loadConfig(minimal);
     const windows = [
-      config.stripe.toleranceSeconds,
-      config.zendesk.toleranceSeconds,
-      config.wompi.maxAgeSeconds,
-      config.jira.maxAgeSeconds,
+      config.providers.payments.stripe.toleranceSeconds,
+      config.providers.tickets.zendesk.toleranceSeconds,
+      config.providers.payments.wompi.maxAgeSeconds,
+      config.providers.tickets.jira.maxAgeSeconds,
     ];
     for (const window of windows) expect(window * 1000).toBeLessThan(config.queue.ledgerRetentionMs);
   });
 
   it('takes a Wompi API URL over https, or http only on loopback', () => {
-    expect(loadConfig({ ...minimal, WOMPI_API_URL: 'https://sandbox.wompi.co/' }).wompi.apiUrl).toBe(
-      'https://sandbox.wompi.co',
-    );
-    expect(loadConfig({ ...minimal, WOMPI_API_URL: 'http://127.0.0.1:9/wompi' }).wompi.apiUrl).toBe(
-      'http://127.0.0.1:9/wompi',
-    );
+    expect(
+      loadConfig({ ...minimal, WOMPI_API_URL: 'https://sandbox.wompi.co/' }).providers.payments.wompi.apiUrl,
+    ).toBe('https://sandbox.wompi.co');
+    expect(
+      loadConfig({ ...minimal, WOMPI_API_URL: 'http://127.0.0.1:9/wompi' }).providers.payments.wompi.apiUrl,
+    ).toBe('http://127.0.0.1:9/wompi');
     expect(problemsOf({ ...minimal, WOMPI_API_URL: 'http://production.wompi.co' })).toEqual([
       expect.stringMatching(/^WOMPI_API_URL: plain http is only allowed on loopback/),
     ]);
     expect(problemsOf({ ...minimal, WOMPI_API_URL: 'https://user:pw@production.wompi.co' })).toEqual([
       expect.stringMatching(/^WOMPI_API_URL: must not carry credentials/),
+    ]);
+  });
+
+  it('takes PROVIDERS as slugs or family/slug, and names an unknown one with the known ones', () => {
+    expect(loadConfig({ ...minimal, PROVIDERS: ' Stripe, tickets/jira ' }).enabledProviders).toEqual([
+      'stripe',
+      'tickets/jira',
+    ]);
+    expect(problemsOf({ ...minimal, PROVIDERS: 'stripe,strype' })).toEqual([
+      expect.stringMatching(
+        /^PROVIDERS\.1: is not a provider \(known: stripe, wompi, zendesk, freshdesk, jira\)/,
+      ),
     ]);
   });
 

@@ -16,7 +16,7 @@ import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { startProviderApis, type WompiTransaction } from '#lib/local/provider-apis.ts';
 import { localContext } from '#lib/local/runtime.ts';
-import { apiGatewayEvent, signPayment, signTicket } from '#lib/local/sign.ts';
+import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { seededRandom } from '#lib/sandbox/faults.ts';
 import { type Sandbox, SEED_CASE_IDS, startSandbox } from '#lib/sandbox/index.ts';
 import type { Secrets, SecretStore } from '#lib/secrets/index.ts';
@@ -360,7 +360,7 @@ async function deliver(
   },
 ) {
   if (delivery.provider === 'zendesk') {
-    const signed = signTicket('zendesk', delivery.body, LOCAL_SECRETS, at);
+    const signed = signSample('zendesk', delivery.body, LOCAL_SECRETS, at);
     const event = apiGatewayEvent({
       family: 'tickets',
       provider: 'zendesk',
@@ -369,7 +369,7 @@ async function deliver(
     });
     return ingress.tickets(event as never, localContext('ticketResolved'));
   }
-  const signed = signPayment(delivery.provider, delivery.body, LOCAL_SECRETS, at);
+  const signed = signSample(delivery.provider, delivery.body, LOCAL_SECRETS, at);
   const event = apiGatewayEvent({
     family: 'payments',
     provider: delivery.provider,

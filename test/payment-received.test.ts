@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
-import { apiGatewayEvent, signPayment } from '#lib/local/sign.ts';
+import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import {
   createIngressRuntime,
@@ -43,7 +43,7 @@ async function signed(
   body: string,
   options: { now?: Date; base64?: boolean } = {},
 ) {
-  const request = signPayment(provider, body, LOCAL_SECRETS, options.now);
+  const request = signSample(provider, body, LOCAL_SECRETS, options.now);
   return apiGatewayEvent({
     family: 'payments',
     provider,
@@ -129,7 +129,7 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
     [
       'forged (wrong secret)',
       async () => {
-        const request = signPayment('stripe', await sample('stripe/payment_intent.succeeded.json'), {
+        const request = signSample('stripe', await sample('stripe/payment_intent.succeeded.json'), {
           ...LOCAL_SECRETS,
           STRIPE_WEBHOOK_SECRET: 'whsec_attacker',
         });

@@ -5,20 +5,16 @@ import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_OPERATION, LOCAL_SECRETS, localSecrets } from '#lib/local/defaults.ts';
-import {
-  apiGatewayEvent,
-  SIGNABLE_PROVIDERS,
-  signPayment,
-  signSample,
-  signTicket,
-  restampJira,
-  TICKET_PROVIDERS,
-  type TicketProvider,
-  wompiChecksum,
-} from '#lib/local/sign.ts';
+import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
+import { wompiChecksum } from '#lib/providers/payments/wompi/provider.ts';
+import { providersOf } from '#lib/providers/registry.ts';
+import { restampJira } from '#lib/providers/tickets/jira/provider.ts';
+import zendeskCode from '#lib/providers/tickets/zendesk/provider.ts';
 import { DEFAULT_OPERATION, seedState } from '#lib/sandbox/seed.ts';
-import { ticketSources } from '#lib/sources/tickets/index.ts';
 import { sourceContext } from './support/provider-contract.ts';
+
+const PAYMENT_SLUGS: readonly string[] = providersOf('payments').map((entry) => entry.slug);
+const TICKET_SLUGS: readonly string[] = providersOf('tickets').map((entry) => entry.slug);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
@@ -35,7 +31,7 @@ describe('signPayment: stripe', () => {
   const body = read(STRIPE_SAMPLE);
 
   it('produces a header the official library accepts, leaving the bytes unchanged', () => {
-    const signed = signPayment('stripe', body, LOCAL_SECRETS);
+    const signed = signSample('stripe', body, LOCAL_SECRETS);
     expect(signed.body).toBe(body);
     expect(signed.headers['content-type']).toMatch(/^application\/json/);
     const event = stripe.webhooks.constructEvent(
@@ -47,7 +43,7 @@ describe('signPayment: stripe', () => {
   });
 
   it('is rejected with another secret, or with one changed byte', () => {
-    const signed = signPayment('stripe', body, LOCAL_SECRETS);
+    const signed = signSample('stripe', body, LOCAL_SECRETS);
     const header = stripeHeader(signed.headers);
     expect(() => stripe.webhooks.constructEvent(body, header, 'whsec_someone_else')).toThrow(
       Stripe.errors.StripeSignatureVerificationError,
@@ -62,7 +58,7 @@ describe('signPayment: stripe', () => {
   it('uses the given clock and the first of several comma-separated secrets', () => {
     const now = new Date(1_700_000_000_500);
     const secrets = { STRIPE_WEBHOOK_SECRET: ' whsec_first , whsec_second' };
-    const header = stripeHeader(signPayment('stripe', body, secrets, now).headers);
+    const header = stripeHeader(signSample('stripe', body, secrets, now).headers);
     expect(header).toMatch(/^t=1700000000,v1=[0-9a-f]{64}$/);
     // The signature is old relative to the real clock, so verify at the signing time.
     expect(
@@ -81,7 +77,7 @@ describe('signPayment: stripe', () => {
   });
 
   it('matches the reference vector (payment-gateways.md 10.1)', () => {
-    const signed = signPayment(
+    const signed = signSample(
       'stripe',
       '{"id":"evt_test_webhook","object":"event"}',
       { STRIPE_WEBHOOK_SECRET: 'whsec_test_secret' },
@@ -93,7 +89,7 @@ describe('signPayment: stripe', () => {
   });
 
   it('refuses to sign without a secret', () => {
-    expect(() => signPayment('stripe', body, {})).toThrow(/STRIPE_WEBHOOK_SECRET/);
+    expect(() => signSample('stripe', body, {})).toThrow(/STRIPE_WEBHOOK_SECRET/);
   });
 });
 
@@ -120,7 +116,7 @@ describe('signPayment: wompi', () => {
   });
 
   it('matches the corrected reference vector (payment-gateways.md 10.3)', () => {
-    const signed = signPayment(
+    const signed = signSample(
       'wompi',
       vectorBody,
       { WOMPI_EVENTS_SECRET: VECTOR_SECRET },
@@ -140,7 +136,7 @@ describe('signPayment: wompi', () => {
 
   it('follows signature.properties in order and hashes null as empty', () => {
     const data = { transaction: { id: 'tx-1', status: 'APPROVED', payment_link_id: null } };
-    const expected = (s: string) => createHash('sha256').update(s).digest('hex').toUpperCase();
+    const expected = (s: string) => createHash('sha256').update(s).digest('hex');
     expect(wompiChecksum(data, ['transaction.status', 'transaction.id'], 10, 'k')).toBe(
       expected('APPROVEDtx-110k'),
     );
@@ -152,7 +148,7 @@ describe('signPayment: wompi', () => {
   it('re-signs every stored sample with the local secret and the fresh time', () => {
     const now = new Date('2026-11-23T12:00:00.000Z');
     for (const file of sampleFiles(['wompi'])) {
-      const signed = signPayment('wompi', read(file), LOCAL_SECRETS, now);
+      const signed = signSample('wompi', read(file), LOCAL_SECRETS, now);
       const event = JSON.parse(signed.body) as {
         data: Record<string, unknown>;
         signature: { properties: string[]; checksum: string };
@@ -160,7 +156,12 @@ describe('signPayment: wompi', () => {
       };
       expect(event.timestamp, file).toBe(1795435200);
       expect(event.signature.checksum, file).toBe(
-        wompiChecksum(event.data, event.signature.properties, 1795435200, LOCAL_SECRETS.WOMPI_EVENTS_SECRET),
+        wompiChecksum(
+          event.data,
+          event.signature.properties,
+          1795435200,
+          LOCAL_SECRETS.WOMPI_EVENTS_SECRET,
+        ).toUpperCase(),
       );
       // Only the signature fields change.
       const stored = JSON.parse(read(file)) as Record<string, unknown>;
@@ -174,44 +175,13 @@ describe('signPayment: wompi', () => {
   });
 
   it('refuses bodies that are not Wompi events', () => {
-    expect(() => signPayment('wompi', '{"data":{}}', LOCAL_SECRETS)).toThrow(/Wompi/);
-    expect(() => signPayment('wompi', '{}', {})).toThrow(/WOMPI_EVENTS_SECRET/);
+    expect(() => signSample('wompi', '{"data":{}}', LOCAL_SECRETS)).toThrow(/Wompi/);
+    expect(() => signSample('wompi', '{}', {})).toThrow(/WOMPI_EVENTS_SECRET/);
   });
 });
 
-describe('signTicket', () => {
+describe('signSample: helpdesks', () => {
   const now = new Date('2026-11-23T12:00:00.500Z');
-  const sources = ticketSources({
-    operation: LOCAL_OPERATION,
-    zendesk: { toleranceSeconds: 300 },
-    jira: { caseIdField: 'customfield_10050', solutionField: 'customfield_10060', maxAgeSeconds: 172_800 },
-  });
-  const verifyAt = async (
-    provider: TicketProvider,
-    signed: { body: string; headers: Record<string, string> },
-  ) => {
-    const source = sources[provider];
-    if (!source) throw new Error(`no source ${provider}`);
-    return source.verify(
-      { body: Buffer.from(signed.body), headers: signed.headers, query: {} },
-      sourceContext(LOCAL_SECRETS, now),
-    );
-  };
-
-  it("signs every stored helpdesk sample so its source verifies it; only Jira's own timestamp changes", async () => {
-    for (const provider of TICKET_PROVIDERS) {
-      for (const file of sampleFiles([provider])) {
-        const signed = signTicket(provider, read(file), LOCAL_SECRETS, now);
-        expect(signed.body, file).toBe(provider === 'jira' ? restampJira(read(file), now) : read(file));
-        expect(signed.headers['content-type'], file).toMatch(/^application\/json/);
-        await expect(verifyAt(provider, signed), file).resolves.toBeDefined();
-        const tampered = { ...signed, body: `${signed.body} ` };
-        // Freshdesk signs nothing: its token authenticates the sender, not the bytes.
-        if (provider !== 'freshdesk') await expect(verifyAt(provider, tampered), file).rejects.toThrow();
-      }
-    }
-  });
-
   it('restamps only the top-level Jira timestamp, in place', () => {
     const body = '{\n  "timestamp": 1730911330171,\n  "issue": {"fields": {"timestamp": 1730911330171}}\n}';
     expect(restampJira(body, now)).toBe(
@@ -221,9 +191,9 @@ describe('signTicket', () => {
   });
 
   it('gives Zendesk an ISO timestamp to the second and reproduces helpdesks.md §1.6', () => {
-    const signed = signTicket('zendesk', '{}', LOCAL_SECRETS, now);
+    const signed = signSample('zendesk', '{}', LOCAL_SECRETS, now);
     expect(signed.headers['x-zendesk-webhook-signature-timestamp']).toBe('2026-11-23T12:00:00Z');
-    const vector = signTicket(
+    const vector = signSample(
       'zendesk',
       '{"event":"ticket.updated","id":123}',
       { ZENDESK_WEBHOOK_SECRET: 'dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==' },
@@ -237,23 +207,23 @@ describe('signTicket', () => {
   it('reproduces helpdesks.md §3.5 for Jira (a body without a timestamp is signed as it is), with a fresh delivery id each time', () => {
     const body = '{"webhookEvent":"jira:issue_updated","issue":{"key":"SD-1"}}';
     const secrets = { JIRA_WEBHOOK_SECRET: 'It is a Secret to Everybody' };
-    const first = signTicket('jira', body, secrets);
+    const first = signSample('jira', body, secrets);
     expect(first.headers['x-hub-signature']).toBe(
       'sha256=1bff11b483929efd514dd876189bde4a610ab31d71a769268e5aba7a2d10cfe9',
     );
     expect(first.headers['x-atlassian-webhook-identifier']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(signTicket('jira', body, secrets).headers['x-atlassian-webhook-identifier']).not.toBe(
+    expect(signSample('jira', body, secrets).headers['x-atlassian-webhook-identifier']).not.toBe(
       first.headers['x-atlassian-webhook-identifier'],
     );
   });
 
   it('uses the first of several comma-separated secrets, and refuses without one', () => {
-    const signed = signTicket('freshdesk', '{}', { FRESHDESK_WEBHOOK_TOKEN: ' fd_first , fd_second' });
+    const signed = signSample('freshdesk', '{}', { FRESHDESK_WEBHOOK_TOKEN: ' fd_first , fd_second' });
     expect(signed.headers['x-wolkvox-webhook-token']).toBe('fd_first');
-    expect(() => signTicket('zendesk', '{}', {})).toThrow(/ZENDESK_WEBHOOK_SECRET/);
-    expect(() => signTicket('freshdesk', '{}', {})).toThrow(/FRESHDESK_WEBHOOK_TOKEN/);
-    expect(() => signTicket('jira', '{}', { JIRA_WEBHOOK_SECRET: ' ' })).toThrow(/JIRA_WEBHOOK_SECRET/);
-    expect(() => signTicket('zendesk', '{}', LOCAL_SECRETS, new Date(Number.NaN))).toThrow(/signing time/);
+    expect(() => signSample('zendesk', '{}', {})).toThrow(/ZENDESK_WEBHOOK_SECRET/);
+    expect(() => signSample('freshdesk', '{}', {})).toThrow(/FRESHDESK_WEBHOOK_TOKEN/);
+    expect(() => signSample('jira', '{}', { JIRA_WEBHOOK_SECRET: ' ' })).toThrow(/JIRA_WEBHOOK_SECRET/);
+    expect(() => signSample('zendesk', '{}', LOCAL_SECRETS, new Date(Number.NaN))).toThrow(/signing time/);
   });
 
   it('signSample routes payments and helpdesks to their families', () => {
@@ -334,7 +304,7 @@ const allEntries = JSON.parse(read('events/catalog.json')) as CatalogEntry[];
 const catalog = allEntries.filter((entry) => entry.family === 'payments');
 
 /** Sample files under events/<provider>/ (events/attachments holds the files samples link to). */
-function sampleFiles(dirs: readonly string[] = [...SIGNABLE_PROVIDERS, ...TICKET_PROVIDERS]): string[] {
+function sampleFiles(dirs: readonly string[] = [...PAYMENT_SLUGS, ...TICKET_SLUGS]): string[] {
   return dirs.flatMap((dir) =>
     readdirSync(new URL(`../events/${dir}/`, import.meta.url))
       .filter((name) => name.endsWith('.json'))
@@ -376,11 +346,11 @@ describe('events/catalog.json', () => {
     const directories = readdirSync(new URL('../events/', import.meta.url), { withFileTypes: true })
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name);
-    expect(directories.sort()).toEqual([...SIGNABLE_PROVIDERS, ...TICKET_PROVIDERS, 'attachments'].sort());
+    expect(directories.sort()).toEqual([...PAYMENT_SLUGS, ...TICKET_SLUGS, 'attachments'].sort());
     for (const entry of allEntries) {
       expect(() => JSON.parse(read(entry.file)), entry.file).not.toThrow();
       expect(entry.file.startsWith(`events/${entry.provider}/`), entry.file).toBe(true);
-      const payment = (SIGNABLE_PROVIDERS as readonly string[]).includes(entry.provider);
+      const payment = PAYMENT_SLUGS.includes(entry.provider);
       expect(entry.family, entry.file).toBe(payment ? 'payments' : 'tickets');
       expect(['applied', 'ignored', 'parked']).toContain(entry.expect);
       expect(entry.note.length).toBeGreaterThan(10);
@@ -432,7 +402,7 @@ describe('events/catalog.json', () => {
           event.signature.properties,
           event.timestamp,
           LOCAL_SECRETS.WOMPI_EVENTS_SECRET,
-        ),
+        ).toUpperCase(),
       );
     }
   });
@@ -486,13 +456,9 @@ describe('node scripts/sign.ts', () => {
     expect(event.rawPath).toBe('/webhooks/tickets/zendesk');
     expect(event.body).toBe(read(sample));
     const timestamp = event.headers['x-zendesk-webhook-signature-timestamp'] ?? '';
-    const source = ticketSources({
-      operation: 'demo',
-      zendesk: { toleranceSeconds: 300 },
-      jira: { caseIdField: 'customfield_10050', maxAgeSeconds: 172_800 },
-    }).zendesk;
+    const source = zendeskCode.create({ operation: 'demo', toleranceSeconds: 300, subdomain: undefined });
     await expect(
-      source?.verify(
+      source.verify(
         { body: Buffer.from(event.body ?? ''), headers: event.headers as Record<string, string>, query: {} },
         sourceContext({ ZENDESK_WEBHOOK_SECRET: 'zd_cli_test' }, new Date(timestamp)),
       ),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseInstant } from '#lib/sources/tickets/shared.ts';
-import { adfToText, htmlToText, jiraWikiToText } from '#lib/sources/tickets/text.ts';
+import { parseInstant } from '#lib/providers/tickets/common.ts';
+import { adfToText, htmlToText, jiraWikiToText } from '#lib/providers/tickets/text.ts';
 
 // Text conversions shared by the helpdesks (lib/sources/tickets/text.ts, shared.ts); each helpdesk's
 // own tests are in test/providers/tickets/, and hostile input in test/text-hostile.test.ts.
@@ -110,7 +110,8 @@ describe('text conversions', () => {
 describe('README', () => {
   it('publishes exactly the templates the sources are tested against', async () => {
     const { readFile } = await import('node:fs/promises');
-    const { ZENDESK_TEMPLATE, FRESHDESK_TEMPLATE } = await import('#lib/sources/tickets/templates.ts');
+    const { ZENDESK_TEMPLATE } = await import('#lib/providers/tickets/zendesk/template.ts');
+    const { FRESHDESK_TEMPLATE } = await import('#lib/providers/tickets/freshdesk/template.ts');
     const readme = await readFile('README.md', 'utf8');
     expect(readme).toContain(ZENDESK_TEMPLATE.trimEnd());
     expect(readme).toContain(FRESHDESK_TEMPLATE.trimEnd());

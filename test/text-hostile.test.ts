@@ -16,7 +16,7 @@ import {
   jiraWikiToText,
   looksLikeHtml,
   normalizeNewlines,
-} from '#lib/sources/tickets/text.ts';
+} from '#lib/providers/tickets/text.ts';
 
 const SIZE = 256 * 1024;
 

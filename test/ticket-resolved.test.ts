@@ -7,7 +7,7 @@ import type { DirectDispatch } from '#lib/dispatch/direct.ts';
 import { localAttachmentDispatcher } from '#lib/local/attachments.ts';
 import { LOCAL_SECRETS, LOCAL_SETTINGS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
-import { apiGatewayEvent, signTicket, type TicketProvider } from '#lib/local/sign.ts';
+import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { SEED_CASE_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, ticketResolvedHandler } from '#lib/wiring.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
@@ -32,8 +32,8 @@ async function invoke(event: APIGatewayProxyEventV2, env: Record<string, string>
 }
 
 const sample = (file: string) => readFile(`events/${file}`, 'utf8');
-async function signed(provider: TicketProvider, body: string, now?: Date) {
-  const request = signTicket(provider, body, LOCAL_SECRETS, now);
+async function signed(provider: string, body: string, now?: Date) {
+  const request = signSample(provider, body, LOCAL_SECRETS, now);
   return apiGatewayEvent({ family: 'tickets', provider, body: request.body, headers: request.headers });
 }
 const caseOf = (id: string) => harness.sandbox.state().cases.find((c) => c.wolkvox_id === id);
@@ -104,7 +104,7 @@ describe('POST /webhooks/tickets/{provider}', () => {
     [
       'a Jira body signed with another secret',
       async () => {
-        const request = signTicket('jira', await sample('jira/issue_updated.done.json'), {
+        const request = signSample('jira', await sample('jira/issue_updated.done.json'), {
           ...LOCAL_SECRETS,
           JIRA_WEBHOOK_SECRET: 'x',
         });

@@ -7,5 +7,5 @@ export {
   fetchAttachments,
   safeFilename,
 } from './fetch.ts';
-export { type AttachmentHostSettings, attachmentHostsFor, authorizationFor, hostAllowed } from './policy.ts';
+export { basicAuthorization, hostAllowed } from './policy.ts';
 export { createGuardedAgent, guardedLookup, isRestrictedAddress, RestrictedAddressError } from './address.ts';

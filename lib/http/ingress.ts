@@ -4,14 +4,14 @@ import type { Dispatch } from '#lib/dispatch/types.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
 import type { Logger } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
-import type { Source } from '#lib/sources/types.ts';
+import type { ProviderLoader } from '#lib/providers/loader.ts';
 import { errorResponses, json, verifiedOf, verifyWebhook, type WebhookContext } from './middleware.ts';
 
 /** What a relevant event becomes: a command to apply, or why there is none (parked, or ignored). */
 export type Translation = { command: WolkvoxCommand } | { park: string } | { ignore: string };
 
 export interface IngressDeps<E> {
-  sources: Readonly<Record<string, Source<E>>>;
+  providers: ProviderLoader<E>;
   secrets: SecretStore;
   dispatch: Dispatch;
   translate: (event: E) => Translation;
@@ -31,10 +31,10 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
       // Returns nothing: middy would take a value returned by a before-hook as the response.
       deps.dispatch.prepare?.();
     })
-    .use(verifyWebhook(deps.sources, deps.secrets, deps.now, deps.logger))
+    .use(verifyWebhook(deps.providers, deps.secrets, deps.now, deps.logger))
     .use(errorResponses(deps.logger))
     .handler(async (_event, context, { signal }) => {
-      const { source, verified, sourceContext } = verifiedOf<E>(context);
+      const { provider: source, verified, providerContext } = verifiedOf<E>(context);
       const answer = (status: number, body: Record<string, unknown>) =>
         json(source.onlyStatus ?? status, body);
       const provider = source.slug;
@@ -54,7 +54,7 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
         return answer(202, { status: 'parked', reason });
       };
 
-      const decision = await verified.read(sourceContext);
+      const decision = await verified.read(providerContext);
       if (decision.action === 'ignore') {
         deps.logger.info('ignored', { provider, reason: decision.reason });
         return answer(200, { status: 'ignored', reason: decision.reason });

@@ -3,7 +3,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { excerpt } from '#lib/excerpt.ts';
 import type { Logger } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
-import type { Source, SourceContext, Verified } from '#lib/sources/types.ts';
+import type { ProviderLoader } from '#lib/providers/loader.ts';
+import type { Provider, ProviderContext, Verified } from '#lib/providers/types.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
 import { ServiceError } from '#lib/errors.ts';
 import { IngressError, MAX_ANSWER_BYTES, SignatureError, UnknownProviderError } from './errors.ts';
@@ -11,10 +12,10 @@ import { providerSlug, rawRequest } from './request.ts';
 
 /** What the verifying middleware hands the handler (middy handlers see the context, not the request). */
 export interface VerifiedWebhook<E> {
-  source: Source<E>;
+  provider: Provider<E>;
   verified: Verified<E>;
   /** For the reading that follows: the same secrets, clock, deadline and logger. */
-  sourceContext: SourceContext;
+  providerContext: ProviderContext;
 }
 
 export type WebhookContext = Context & { webhook?: VerifiedWebhook<unknown> };
@@ -38,7 +39,7 @@ const ANSWER_RESERVE_MS = 1_000;
  * request reaches the error handler and nothing after it runs; no body parser runs before it.
  */
 export function verifyWebhook<E>(
-  sources: Readonly<Record<string, Source<E>>>,
+  providers: ProviderLoader<E>,
   secrets: SecretStore,
   now: () => Date,
   logger: Logger,
@@ -46,18 +47,19 @@ export function verifyWebhook<E>(
   return {
     before: async (request) => {
       const slug = providerSlug(request.event);
-      const source = Object.hasOwn(sources, slug) ? sources[slug] : undefined;
-      if (!source) throw new UnknownProviderError(slug, Object.keys(sources));
+      const values = await secrets.get();
+      const provider = await providers.provider(slug, values);
+      if (!provider) throw new UnknownProviderError(slug, providers.enabled(values));
       const raw = rawRequest(request.event);
       const remaining = request.context.getRemainingTimeInMillis?.() ?? 10_000;
-      const sourceContext: SourceContext = {
-        secrets: await secrets.get(),
+      const providerContext: ProviderContext = {
+        secrets: values,
         now,
         signal: AbortSignal.timeout(Math.max(1, remaining - ANSWER_RESERVE_MS)),
         logger,
       };
-      const verified = await source.verify(raw, sourceContext);
-      request.context.webhook = { source, verified, sourceContext } as VerifiedWebhook<unknown>;
+      const verified = await provider.verify(raw, providerContext);
+      request.context.webhook = { provider, verified, providerContext } as VerifiedWebhook<unknown>;
     },
   };
 }

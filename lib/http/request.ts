@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { RawRequest } from '#lib/sources/types.ts';
+import type { RawRequest } from '#lib/providers/types.ts';
 import { MalformedError, PayloadTooLargeError } from './errors.ts';
 
 export const MAX_BODY_BYTES = 256 * 1024;

@@ -3,9 +3,9 @@
  * (test/readme.test.ts keeps them equal). Local and test use only.
  */
 import { loadConfig } from '#lib/config.ts';
-import { paymentSources } from '#lib/sources/payments/index.ts';
-import { ticketSources } from '#lib/sources/tickets/index.ts';
-import type { Source, Trust } from '#lib/sources/types.ts';
+import { createProvider } from '#lib/providers/loader.ts';
+import type { Trust } from '#lib/providers/types.ts';
+import { LOCAL_PROVIDERS } from './providers.ts';
 
 /** The configuration every default in the README is shown for. */
 function defaultConfig() {
@@ -23,25 +23,24 @@ function signedCell(trust: Trust): string {
   return list(trust.signed);
 }
 
+/** Every provider created with the default configuration, as a function would create it. */
+function defaultProviders() {
+  const config = defaultConfig();
+  return LOCAL_PROVIDERS.map(({ entry, code }) => {
+    const settings = (config.providers[entry.family] as Record<string, unknown>)[entry.slug];
+    return { entry, provider: createProvider(code, settings, config.wolkvox.operation) };
+  });
+}
+
 /** One line per provider: what is signed, what is confirmed, the replay window. */
 export function trustTable(): string {
-  const config = defaultConfig();
-  const operation = config.wolkvox.operation;
-  const rows: [string, Source<unknown>][] = [
-    ...Object.entries(paymentSources(config)).map(
-      ([slug, source]) => [`payments/${slug}`, source] as [string, Source<unknown>],
-    ),
-    ...Object.entries(ticketSources({ operation, zendesk: config.zendesk, jira: config.jira })).map(
-      ([slug, source]) => [`tickets/${slug}`, source] as [string, Source<unknown>],
-    ),
-  ];
   const lines = [
     "| provider | how it is authenticated | what the authentication covers | confirmed with the provider's API | believed as sent | replay window |",
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map(([route, { trust }]) =>
+    ...defaultProviders().map(({ entry, provider: { trust } }) =>
       [
         '',
-        ` \`${route}\` `,
+        ` \`${entry.family}/${entry.slug}\` `,
         ` ${trust.scheme} `,
         ` ${signedCell(trust)} `,
         ` ${list(trust.confirmed)} `,
@@ -50,6 +49,24 @@ export function trustTable(): string {
         '',
       ].join('|'),
     ),
+  ];
+  return lines.join('\n');
+}
+
+/** One line per provider: its route, its guide, its secret keys and its settings. */
+export function providerTable(): string {
+  const lines = [
+    '| provider | route | guide | secret keys (required; optional) | settings |',
+    '| --- | --- | --- | --- | --- |',
+    ...LOCAL_PROVIDERS.map(({ entry }) => {
+      const optional = entry.secrets.optional ?? [];
+      const keys = `${entry.secrets.required.map((k) => `\`${k}\``).join(', ')}${optional.length > 0 ? `; ${optional.map((k) => `\`${k}\``).join(', ')}` : ''}`;
+      const settings =
+        Object.keys(entry.env)
+          .map((k) => `\`${k}\``)
+          .join(', ') || '—';
+      return `| ${entry.name} | \`POST /webhooks/${entry.family}/${entry.slug}\` | [docs/providers/${entry.slug}.md](docs/providers/${entry.slug}.md) | ${keys} | ${settings} |`;
+    }),
   ];
   return lines.join('\n');
 }

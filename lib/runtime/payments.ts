@@ -1,15 +1,15 @@
 import type { PaymentReceived } from '#lib/events.ts';
 import { ingressHandler } from '#lib/http/ingress.ts';
-import { paymentSources } from '#lib/sources/payments/index.ts';
+import { providerLoader } from '#lib/providers/loader.ts';
 import { formatMajor, paymentCommand } from '#lib/translate/obligation.ts';
 import type { IngressRuntime } from './types.ts';
 
-/** POST /webhooks/payments/{provider}: Stripe, Wompi. */
+/** POST /webhooks/payments/{provider}: the payment providers of lib/providers/registry.ts. */
 export function paymentReceivedHandler(runtime: IngressRuntime) {
   const { config } = runtime;
   return ingressHandler<PaymentReceived>({
     ...runtime,
-    sources: paymentSources(config),
+    providers: providerLoader('payments', config, runtime.logger),
     translate: (event) => paymentCommand(event, config.obligations),
     describe: (event) => ({
       eventId: event.eventId,

@@ -1,16 +1,16 @@
 import type { TicketResolved } from '#lib/events.ts';
 import { ingressHandler } from '#lib/http/ingress.ts';
-import { ticketSources } from '#lib/sources/tickets/index.ts';
+import { providerLoader } from '#lib/providers/loader.ts';
 import { caseCommand } from '#lib/translate/case.ts';
 import type { IngressRuntime } from './types.ts';
 
-/** POST /webhooks/tickets/{provider}: Zendesk, Freshdesk, Jira. */
+/** POST /webhooks/tickets/{provider}: the helpdesks of lib/providers/registry.ts. */
 export function ticketResolvedHandler(runtime: IngressRuntime) {
   const { config } = runtime;
   const operation = config.wolkvox.operation;
   return ingressHandler<TicketResolved>({
     ...runtime,
-    sources: ticketSources({ operation, zendesk: config.zendesk, jira: config.jira }),
+    providers: providerLoader('tickets', config, runtime.logger),
     translate: (event) => caseCommand(event, config.cases, operation),
     describe: (event) => ({
       eventId: event.eventId,

@@ -31,17 +31,13 @@ export function createWorkerSide(
     onCall: overrides.onCall,
   });
   const attachments: AttachmentFetcher = async (refs, provider, signal) => {
-    // Loaded on first use: only resolved tickets with files need the downloader.
-    const { attachmentHostsFor, authorizationFor, fetchAttachments } =
-      await import('#lib/attachments/index.ts');
-    const policy = {
-      ...config.attachments,
-      allowedHosts: attachmentHostsFor(provider, {
-        zendeskSubdomain: config.zendesk.subdomain,
-        jiraSite: config.jira.site,
-      }),
-      authorization: authorizationFor(provider, await secrets.get()),
-    };
+    // Loaded on first use: only resolved tickets with files need the downloader and the helpdesk's code.
+    const [{ fetchAttachments }, { attachmentAccess }] = await Promise.all([
+      import('#lib/attachments/index.ts'),
+      import('#lib/providers/loader.ts'),
+    ]);
+    const access = await attachmentAccess(config, provider, await secrets.get());
+    const policy = { ...config.attachments, allowedHosts: access.hosts, authorization: access.authorization };
     return fetchAttachments(refs, policy, { signal, dispatcher: overrides.attachmentDispatcher });
   };
   const ledger =

@@ -12,14 +12,14 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '#lib/log.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { readCatalog } from '#lib/local/samples.ts';
-import { type SampleProvider, signSample } from '#lib/local/sign.ts';
+import { signSample } from '#lib/local/sign.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
-import type { Decision, RawRequest, Source, SourceContext } from '#lib/sources/types.ts';
+import type { Decision, RawRequest, Provider, ProviderContext } from '#lib/providers/types.ts';
 import { readFile } from 'node:fs/promises';
 
 export interface ProviderContract<E> {
   /** Built per test, e.g. pointing at a loopback fake of the provider's API. */
-  source: () => Source<E>;
+  source: () => Provider<E>;
   /** The secret keys that authenticate this provider (rotation: comma-separated). */
   secretNames: readonly string[];
   /** Signs a sample body at `now` with `secrets`, as the provider would; default: the local signer. */
@@ -32,7 +32,7 @@ export interface ProviderContract<E> {
 
 export type Outcome<E> = { rejected: 401 | 400 } | Decision<E>;
 
-export function sourceContext(secrets: Readonly<Record<string, string>>, now: Date): SourceContext {
+export function sourceContext(secrets: Readonly<Record<string, string>>, now: Date): ProviderContext {
   return {
     secrets,
     now: () => now,
@@ -43,9 +43,9 @@ export function sourceContext(secrets: Readonly<Record<string, string>>, now: Da
 
 /** verify, then read: the answer ingress would give, as data. Other errors propagate. */
 export async function outcome<E>(
-  source: Source<E>,
+  source: Provider<E>,
   request: RawRequest,
-  context: SourceContext,
+  context: ProviderContext,
 ): Promise<Outcome<E>> {
   try {
     const verified = await source.verify(request, context);
@@ -159,7 +159,7 @@ export function harmless<E>(tampered: Outcome<E>, genuine: Outcome<E>): boolean 
 
 /** The signer local tools use (lib/local/sign.ts), as a RawRequest. */
 const localSigner =
-  (slug: SampleProvider) =>
+  (slug: string) =>
   (body: string, secrets: Readonly<Record<string, string>>, now: Date): RawRequest => {
     const signed = signSample(slug, body, secrets, now);
     return { body: Buffer.from(signed.body), headers: signed.headers, query: {} };
@@ -169,7 +169,7 @@ const withSecrets = (names: readonly string[], value: (name: string) => string) 
   Object.fromEntries(names.map((name) => [name, value(name)]));
 
 /** Registers the contract's tests for one provider (call inside its test file). */
-export function runProviderContract<E>(slug: SampleProvider, options: ProviderContract<E>): void {
+export function runProviderContract<E>(slug: string, options: ProviderContract<E>): void {
   const contract = { sign: localSigner(slug), ...options };
   const { now, secretNames } = contract;
   const future = contract.futureSeconds ?? 300;

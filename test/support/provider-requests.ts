@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { TicketResolved } from '#lib/events.ts';
 import { MalformedError } from '#lib/http/errors.ts';
-import type { Decision, RawRequest, Source, SourceContext } from '#lib/sources/types.ts';
+import type { Decision, RawRequest, Provider, ProviderContext } from '#lib/providers/types.ts';
 
 /** A request as ingress hands it to a provider: exact bytes, lower-cased headers. */
 export const request = (body: string | Buffer, headers: Record<string, string> = {}): RawRequest => ({
@@ -12,9 +12,9 @@ export const request = (body: string | Buffer, headers: Record<string, string> =
 
 /** verify, then read: what ingress does with a request. */
 export async function readRequest<E>(
-  source: Source<E>,
+  source: Provider<E>,
   raw: RawRequest,
-  at: SourceContext,
+  at: ProviderContext,
 ): Promise<Decision<E>> {
   return (await source.verify(raw, at)).read(at);
 }

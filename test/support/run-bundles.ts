@@ -15,7 +15,7 @@ import type {
 } from 'aws-lambda';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
-import { apiGatewayEvent, signPayment } from '#lib/local/sign.ts';
+import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
 import { startDynalite } from './dynalite.ts';
 import { startFakeSecretsManager } from './fake-secrets-manager.ts';
@@ -62,8 +62,8 @@ try {
   const answers: unknown[] = [];
   for (const file of ['payment_intent.succeeded.json', 'payment_intent.succeeded.no-metadata.json']) {
     const body = await readFile(join(import.meta.dirname, '..', '..', 'events', 'stripe', file), 'utf8');
-    const signed = signPayment('stripe', body, LOCAL_SECRETS);
-    const event = apiGatewayEvent({ family: 'payments', provider: 'stripe', ...signed });
+    const signed = signSample('stripe', body, LOCAL_SECRETS);
+    const event = apiGatewayEvent({ provider: 'stripe', ...signed });
     const answer = await ingress(event, localContext('paymentReceived'));
     answers.push({ statusCode: answer.statusCode, body: JSON.parse(String(answer.body)) as unknown });
   }

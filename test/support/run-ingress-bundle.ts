@@ -14,6 +14,8 @@ Object.assign(process.env, {
   WOLKVOX_SERVER: 'http://127.0.0.1:9',
   WOLKVOX_OPERATION: 'demo',
   LOG_LEVEL: 'ERROR',
+  // Enables Stripe (a provider is served when its secret keys are present).
+  STRIPE_WEBHOOK_SECRET: 'whsec_bundle_test',
 });
 // Node's record of the built-in modules it has loaded (undocumented, but the only view of them).
 const loadedBuiltins = () => (process as unknown as { moduleLoadList: string[] }).moduleLoadList;

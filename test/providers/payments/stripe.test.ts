@@ -2,18 +2,18 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_OPERATION } from '#lib/local/defaults.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
-import { stripeSource } from '#lib/sources/payments/stripe.ts';
-import type { RawRequest } from '#lib/sources/types.ts';
+import stripeCode from '#lib/providers/payments/stripe/provider.ts';
+import type { RawRequest } from '#lib/providers/types.ts';
 import { runProviderContract, sourceContext } from '../../support/provider-contract.ts';
 
 const stripeSdk = new Stripe('sk_test_not_used');
 const SECRET = 'whsec_unit_test_secret';
 const NOW = new Date('2026-11-23T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
-const stripe = stripeSource({ operation: 'demo', toleranceSeconds: 300 });
+const stripe = stripeCode.create({ operation: 'demo', toleranceSeconds: 300 });
 
 runProviderContract('stripe', {
-  source: () => stripeSource({ operation: LOCAL_OPERATION, toleranceSeconds: 300 }),
+  source: () => stripeCode.create({ operation: LOCAL_OPERATION, toleranceSeconds: 300 }),
   secretNames: ['STRIPE_WEBHOOK_SECRET'],
   now: NOW,
 });

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_OPERATION, LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import type { ProviderApis, WompiTransaction } from '#lib/local/provider-apis.ts';
-import { signPayment } from '#lib/local/sign.ts';
+import { signSample } from '#lib/local/sign.ts';
 import { SignatureError } from '#lib/http/errors.ts';
-import {
-  DEFAULT_WOMPI_REFERENCE_PATTERN,
-  wompiChecksum,
-  wompiSource,
-  type WompiSettings,
-} from '#lib/sources/payments/wompi.ts';
-import type { RawRequest } from '#lib/sources/types.ts';
+import { wompiChecksum } from '#lib/providers/payments/wompi/provider.ts';
+import wompiCode from '#lib/providers/payments/wompi/provider.ts';
+import type { WompiSettings } from '#lib/providers/payments/wompi/settings.ts';
+import { DEFAULT_REFERENCE_PATTERN } from '#lib/providers/payments/reference.ts';
+import type { RawRequest } from '#lib/providers/types.ts';
 import { startLocalProviderApis } from '../../support/harness.ts';
 import { outcome, runProviderContract, sourceContext } from '../../support/provider-contract.ts';
 
@@ -21,9 +19,9 @@ beforeAll(async () => {
 });
 afterAll(() => apis.close());
 
-const settings = (overrides: Partial<WompiSettings> = {}): WompiSettings => ({
+const settings = (overrides: Partial<WompiSettings> = {}): WompiSettings & { operation: string } => ({
   operation: LOCAL_OPERATION,
-  referencePattern: new RegExp(DEFAULT_WOMPI_REFERENCE_PATTERN),
+  referencePattern: new RegExp(DEFAULT_REFERENCE_PATTERN),
   confirm: true,
   apiUrl: apis.env.WOMPI_API_URL,
   maxAgeSeconds: 172_800,
@@ -31,19 +29,19 @@ const settings = (overrides: Partial<WompiSettings> = {}): WompiSettings => ({
 });
 
 const sign = (body: string, secrets: Readonly<Record<string, string>>, now: Date): RawRequest => {
-  const signed = signPayment('wompi', body, secrets, now);
+  const signed = signSample('wompi', body, secrets, now);
   return { body: Buffer.from(signed.body), headers: signed.headers, query: {} };
 };
 
 runProviderContract('wompi', {
-  source: () => wompiSource(settings()),
+  source: () => wompiCode.create(settings()),
   secretNames: ['WOMPI_EVENTS_SECRET'],
   now: NOW,
 });
 
 describe('wompi with WOMPI_CONFIRM=false', () => {
   it('declares the reference, currency and time it believes unverified', () => {
-    const { trust } = wompiSource(settings({ confirm: false }));
+    const { trust } = wompiCode.create(settings({ confirm: false }));
     expect(trust.confirmed).toEqual([]);
     expect(trust.unverified).toEqual([
       'data.transaction.reference',
@@ -53,7 +51,7 @@ describe('wompi with WOMPI_CONFIRM=false', () => {
   });
 
   it('then reads them from the event, and calls no API', async () => {
-    const source = wompiSource(settings({ confirm: false }));
+    const source = wompiCode.create(settings({ confirm: false }));
     const before = apis.wompi.requests.length;
     const result = await outcome(
       source,
@@ -127,7 +125,7 @@ describe('wompi: checksum', () => {
 
   it('accepts its checksum in any case and refuses a wrong secret', async () => {
     apis.wompi.put(tx);
-    const source = wompiSource(settings());
+    const source = wompiCode.create(settings());
     await expect(source.verify(raw(event(tx)), context())).resolves.toBeDefined();
     const lower = event(tx);
     lower.signature.checksum = lower.signature.checksum.toLowerCase();
@@ -162,7 +160,7 @@ describe('wompi: forgeries (issue: a signed DECLINED event replayed as a payment
         checksum: captured.signature.checksum,
       },
     };
-    expect(await outcome(wompiSource(settings()), raw(forged), context())).toEqual({ rejected: 401 });
+    expect(await outcome(wompiCode.create(settings()), raw(forged), context())).toEqual({ rejected: 401 });
   });
 
   it('refuses a correct checksum over id and status only (the amount unsigned)', async () => {
@@ -171,12 +169,12 @@ describe('wompi: forgeries (issue: a signed DECLINED event replayed as a payment
       { ...tx, id: 'only-two', amount_in_cents: 1_500_000_000 },
       { props: ['transaction.id', 'transaction.status'] },
     );
-    expect(await outcome(wompiSource(settings()), raw(forged), context())).toEqual({ rejected: 401 });
+    expect(await outcome(wompiCode.create(settings()), raw(forged), context())).toEqual({ rejected: 401 });
   });
 
   it('refuses an event signed 400 days ago, and one from more than 5 minutes ahead', async () => {
     apis.wompi.put(tx);
-    const source = wompiSource(settings());
+    const source = wompiCode.create(settings());
     const old = event(tx, { timestamp: nowSeconds - 400 * 86_400 });
     expect(await outcome(source, raw(old), context())).toEqual({ rejected: 401 });
     const ahead = event(tx, { timestamp: nowSeconds + 301 });
@@ -193,7 +191,7 @@ describe('wompi: forgeries (issue: a signed DECLINED event replayed as a payment
       currency: 'USD',
       finalized_at: '2020-01-01T00:00:00.000Z',
     });
-    const result = await outcome(wompiSource(settings()), raw(lying), context());
+    const result = await outcome(wompiCode.create(settings()), raw(lying), context());
     expect(result).toMatchObject({
       action: 'accept',
       event: {
@@ -207,7 +205,7 @@ describe('wompi: forgeries (issue: a signed DECLINED event replayed as a payment
 describe('wompi: confirmation with the API', () => {
   it('an APPROVED transaction → a ×100 payment targeting the confirmed reference; livemode from the secret', async () => {
     apis.wompi.put(tx);
-    const source = wompiSource(settings());
+    const source = wompiCode.create(settings());
     expect(await outcome(source, raw(event(tx)), context())).toEqual({
       action: 'accept',
       event: {
@@ -224,12 +222,12 @@ describe('wompi: confirmation with the API', () => {
         target: { operation: 'demo', wolkvoxId: '65a1f0c2e4b0a1d2c3e4f503', obligation: 'MC-001245' },
       },
     });
-    expect(source.onlyStatus).toBe(200);
+    expect(wompiCode.onlyStatus).toBe(200);
     expect(apis.wompi.requests.at(-1)).toBe(`/v1/transactions/${tx.id}`);
   });
 
   it('parks an event the API does not know, or whose money or status the API contradicts', async () => {
-    const source = wompiSource(settings());
+    const source = wompiCode.create(settings());
     const unknown = { ...tx, id: 'never-seen-1' };
     expect(await outcome(source, raw(event(unknown)), context())).toMatchObject({
       action: 'park',
@@ -249,7 +247,7 @@ describe('wompi: confirmation with the API', () => {
 
   it('answers 503 (ProviderApiError) when the API fails, refuses the key, or does not answer in time', async () => {
     apis.wompi.put(tx);
-    const source = wompiSource(settings());
+    const source = wompiCode.create(settings());
     apis.wompi.fail(500);
     await expect(outcome(source, raw(event(tx)), context())).rejects.toMatchObject({
       name: 'ProviderApiError',
@@ -275,7 +273,7 @@ describe('wompi: confirmation with the API', () => {
 
 describe('wompi: reading', () => {
   it('reads references with a suffix, and parks unknown ones', async () => {
-    const source = wompiSource(settings());
+    const source = wompiCode.create(settings());
     apis.wompi.put({ ...tx, id: 'suffixed', reference: 'rec1:6669999 API:2' });
     expect(await outcome(source, raw(event({ ...tx, id: 'suffixed' })), context())).toMatchObject({
       event: { target: { wolkvoxId: 'rec1', obligation: '6669999 API' } },
@@ -287,7 +285,7 @@ describe('wompi: reading', () => {
   });
 
   it('takes a configured pattern, operation group included', async () => {
-    const custom = wompiSource(
+    const custom = wompiCode.create(
       settings({ referencePattern: /^(?<operation>\w+)\|(?<wolkvox_id>\w+)\|(?<obligation>.+)$/ }),
     );
     apis.wompi.put({ ...tx, id: 'piped', reference: 'demo|r1|O 1' });
@@ -301,7 +299,7 @@ describe('wompi: reading', () => {
   });
 
   it('ignores non-approved transactions and other events, without calling the API', async () => {
-    const source = wompiSource(settings());
+    const source = wompiCode.create(settings());
     const before = apis.wompi.requests.length;
     expect(await outcome(source, raw(event({ ...tx, status: 'DECLINED' })), context())).toEqual({
       action: 'ignore',
@@ -323,7 +321,7 @@ describe('wompi: reading', () => {
   });
 
   it('names the failing paths of a malformed transaction', async () => {
-    const source = wompiSource(settings());
+    const source = wompiCode.create(settings());
     const bad = event({ ...tx, amount_in_cents: '85000.00' });
     await expect((await source.verify(raw(bad), context())).read(context())).rejects.toMatchObject({
       problems: [expect.stringContaining('amount_in_cents')],

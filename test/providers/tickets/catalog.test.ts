@@ -1,33 +1,44 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '#lib/config.ts';
 import type { TicketResolved } from '#lib/events.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import { LOCAL_OPERATION, LOCAL_SECRETS, LOCAL_SETTINGS } from '#lib/local/defaults.ts';
+import { localProvider } from '#lib/local/providers.ts';
 import { type CatalogEntry, readCatalog } from '#lib/local/samples.ts';
-import { signTicket, type TicketProvider } from '#lib/local/sign.ts';
+import { signSample } from '#lib/local/sign.ts';
+import { createProvider } from '#lib/providers/loader.ts';
+import { providersOf } from '#lib/providers/registry.ts';
+import type { Decision, TicketProvider } from '#lib/providers/types.ts';
 import { SEED_CASE_IDS } from '#lib/sandbox/seed.ts';
-import { ticketSources } from '#lib/sources/tickets/index.ts';
-import type { Decision } from '#lib/sources/types.ts';
 import { outcome, sourceContext } from '../../support/provider-contract.ts';
 
 const read = (file: string) => readFileSync(new URL(`../../../${file}`, import.meta.url));
 const NOW = new Date('2026-11-23T12:00:00Z');
-const sources = ticketSources({
-  operation: LOCAL_OPERATION,
-  zendesk: { toleranceSeconds: 120 },
-  jira: {
-    caseIdField: LOCAL_SETTINGS.JIRA_CASE_ID_FIELD,
-    solutionField: LOCAL_SETTINGS.JIRA_SOLUTION_FIELD,
-    maxAgeSeconds: 172_800,
-  },
+const config = loadConfig({
+  ...LOCAL_SETTINGS,
+  WOLKVOX_SERVER: 'crm0001.wolkvox.com',
+  WOLKVOX_OPERATION: LOCAL_OPERATION,
+  ZENDESK_TOLERANCE_SECONDS: '120',
 });
+/** Each helpdesk as the ticket function creates it from the configuration. */
+const sources: Record<string, TicketProvider> = Object.fromEntries(
+  providersOf('tickets').map((entry) => {
+    const { code } = localProvider(entry.slug, 'tickets');
+    const settings = (config.providers.tickets as Record<string, unknown>)[entry.slug];
+    return [
+      entry.slug,
+      createProvider(code as Parameters<typeof createProvider<TicketResolved>>[0], settings, LOCAL_OPERATION),
+    ];
+  }),
+);
 
-describe('ticketSources', () => {
-  it('serves zendesk, freshdesk and jira under their slugs, with the configured tolerance', async () => {
+describe('the helpdesks of the registry', () => {
+  it('are zendesk, freshdesk and jira, each created with its configured settings', async () => {
     expect(Object.keys(sources).sort()).toEqual(['freshdesk', 'jira', 'zendesk']);
     for (const [slug, source] of Object.entries(sources)) expect(source.slug).toBe(slug);
     // 121 s old: inside the default 300 s, outside the configured 120 s.
-    const signed = signTicket('zendesk', '{}', LOCAL_SECRETS, new Date(NOW.getTime() - 121_000));
+    const signed = signSample('zendesk', '{}', LOCAL_SECRETS, new Date(NOW.getTime() - 121_000));
     const stale = { body: Buffer.from(signed.body), headers: signed.headers, query: {} };
     await expect(sources.zendesk?.verify(stale, sourceContext(LOCAL_SECRETS, NOW))).rejects.toThrow(
       SignatureError,
@@ -40,12 +51,7 @@ describe('ticket samples in events/catalog.json', () => {
   async function readSample(entry: CatalogEntry): Promise<Decision<TicketResolved>> {
     const source = sources[entry.provider];
     if (!source) throw new Error(`no source for ${entry.provider}`);
-    const signed = signTicket(
-      entry.provider as TicketProvider,
-      read(entry.file).toString(),
-      LOCAL_SECRETS,
-      NOW,
-    );
+    const signed = signSample(entry.provider, read(entry.file).toString(), LOCAL_SECRETS, NOW, 'tickets');
     const result = await outcome(
       source,
       { body: Buffer.from(signed.body), headers: signed.headers, query: {} },

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { SignatureError } from '#lib/http/errors.ts';
 import { LOCAL_OPERATION } from '#lib/local/defaults.ts';
 import { SEED_CASE_IDS } from '#lib/sandbox/seed.ts';
-import { freshdeskSource } from '#lib/sources/tickets/freshdesk.ts';
-import { FRESHDESK_TEMPLATE } from '#lib/sources/tickets/templates.ts';
-import type { SourceContext } from '#lib/sources/types.ts';
+import freshdeskCode from '#lib/providers/tickets/freshdesk/provider.ts';
+import { FRESHDESK_TEMPLATE } from '#lib/providers/tickets/freshdesk/template.ts';
+import type { ProviderContext } from '#lib/providers/types.ts';
 import { renderLiquid } from '../../support/liquid.ts';
 import { runProviderContract, sourceContext } from '../../support/provider-contract.ts';
 import { accepted, malformed, readRequest, request } from '../../support/provider-requests.ts';
@@ -14,16 +14,16 @@ const NOW = new Date('2024-11-06T16:00:00Z');
 const CONTRACT_NOW = new Date('2026-11-23T12:00:00Z');
 
 runProviderContract('freshdesk', {
-  source: () => freshdeskSource({ operation: LOCAL_OPERATION }),
+  source: () => freshdeskCode.create({ operation: LOCAL_OPERATION }),
   secretNames: ['FRESHDESK_WEBHOOK_TOKEN'],
   now: CONTRACT_NOW,
 });
 
 const read = (file: string) => readFileSync(new URL(`../../../${file}`, import.meta.url));
-const context = (secrets: Record<string, string>, now = NOW): SourceContext => sourceContext(secrets, now);
+const context = (secrets: Record<string, string>, now = NOW): ProviderContext => sourceContext(secrets, now);
 
 const FD_TOKEN = 'fd_unit_test_token';
-const freshdesk = freshdeskSource({ operation: 'demo' });
+const freshdesk = freshdeskCode.create({ operation: 'demo' });
 const fdContext = (now = NOW, token = FD_TOKEN) => context({ FRESHDESK_WEBHOOK_TOKEN: token }, now);
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

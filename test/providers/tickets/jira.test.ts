@@ -3,12 +3,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SignatureError } from '#lib/http/errors.ts';
 import { LOCAL_OPERATION, LOCAL_SETTINGS } from '#lib/local/defaults.ts';
-import { restampJira } from '#lib/local/sign.ts';
 import { SEED_CASE_IDS } from '#lib/sandbox/seed.ts';
-import { jiraSource } from '#lib/sources/tickets/jira.ts';
-import type { SourceContext } from '#lib/sources/types.ts';
+import jiraCode, { restampJira } from '#lib/providers/tickets/jira/provider.ts';
+import type { JiraSettings } from '#lib/providers/tickets/jira/settings.ts';
+import type { ProviderContext } from '#lib/providers/types.ts';
 import { runProviderContract, sourceContext } from '../../support/provider-contract.ts';
 import { accepted, malformed, readRequest, request } from '../../support/provider-requests.ts';
+
+const jiraSource = (settings: Partial<JiraSettings> & { operation?: string }) =>
+  jiraCode.create({
+    operation: 'demo',
+    site: undefined,
+    caseIdField: undefined,
+    solutionField: undefined,
+    maxAgeSeconds: 172_800,
+    ...settings,
+  });
 
 /** After the samples' deliveries (2024-11-06 to 08), inside JIRA_MAX_AGE_SECONDS of all of them. */
 const NOW = new Date('2024-11-08T14:00:00Z');
@@ -27,7 +37,7 @@ runProviderContract('jira', {
 });
 
 const read = (file: string) => readFileSync(new URL(`../../../${file}`, import.meta.url));
-const context = (secrets: Record<string, string>, now = NOW): SourceContext => sourceContext(secrets, now);
+const context = (secrets: Record<string, string>, now = NOW): ProviderContext => sourceContext(secrets, now);
 
 const JIRA_SECRET = 'jira_unit_test_secret';
 const jira = jiraSource({
@@ -247,11 +257,11 @@ describe('jira normalize', () => {
   });
 
   it('uses no solution field unless one is configured, and parks everything without a case id field', async () => {
-    const plain = jiraSource({ operation: 'demo', caseIdField: 'customfield_10050', maxAgeSeconds: 172_800 });
+    const plain = jiraSource({ caseIdField: 'customfield_10050', solutionField: undefined });
     const event = accepted(await jiraNormalize(jiraSample('issue_updated.done.json'), plain));
     expect(event.solution.resolution).toBeUndefined();
     expect(event.solution.lastPublicReply).toMatch(/^María Fernanda/);
-    const unset = jiraSource({ operation: 'demo', caseIdField: ' ', maxAgeSeconds: 172_800 });
+    const unset = jiraSource({ caseIdField: ' ', solutionField: undefined });
     expect(accepted(await jiraNormalize(jiraSample('issue_updated.done.json'), unset))).toMatchObject({
       caseId: null,
       targetProblem: expect.stringContaining('JIRA_CASE_ID_FIELD is not set'),

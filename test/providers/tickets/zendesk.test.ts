@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { SignatureError } from '#lib/http/errors.ts';
 import { LOCAL_OPERATION } from '#lib/local/defaults.ts';
 import { SEED_CASE_IDS } from '#lib/sandbox/seed.ts';
-import { TEXT_FILTERS, ZENDESK_EXAMPLE_FIELD_ID, ZENDESK_TEMPLATE } from '#lib/sources/tickets/templates.ts';
-import { zendeskSource } from '#lib/sources/tickets/zendesk.ts';
-import type { RawRequest, SourceContext } from '#lib/sources/types.ts';
+import { TEXT_FILTERS } from '#lib/providers/tickets/template.ts';
+import zendeskCode from '#lib/providers/tickets/zendesk/provider.ts';
+import { ZENDESK_EXAMPLE_FIELD_ID, ZENDESK_TEMPLATE } from '#lib/providers/tickets/zendesk/template.ts';
+import type { RawRequest, ProviderContext } from '#lib/providers/types.ts';
 import { FLAVORS, HOSTILE, hasControls, renderLiquid, roundTripped } from '../../support/liquid.ts';
 import { runProviderContract, sourceContext } from '../../support/provider-contract.ts';
 import { accepted, malformed, readRequest, request } from '../../support/provider-requests.ts';
@@ -15,16 +16,17 @@ const NOW = new Date('2024-11-06T16:00:00Z');
 const CONTRACT_NOW = new Date('2026-11-23T12:00:00Z');
 
 runProviderContract('zendesk', {
-  source: () => zendeskSource({ operation: LOCAL_OPERATION, toleranceSeconds: 300 }),
+  source: () =>
+    zendeskCode.create({ operation: LOCAL_OPERATION, toleranceSeconds: 300, subdomain: undefined }),
   secretNames: ['ZENDESK_WEBHOOK_SECRET'],
   now: CONTRACT_NOW,
 });
 
 const read = (file: string) => readFileSync(new URL(`../../../${file}`, import.meta.url));
-const context = (secrets: Record<string, string>, now = NOW): SourceContext => sourceContext(secrets, now);
+const context = (secrets: Record<string, string>, now = NOW): ProviderContext => sourceContext(secrets, now);
 
 const ZD_SECRET = 'zd_unit_test_secret';
-const zendesk = zendeskSource({ operation: 'demo', toleranceSeconds: 300 });
+const zendesk = zendeskCode.create({ operation: 'demo', toleranceSeconds: 300, subdomain: undefined });
 const zdContext = (now = NOW, secret = ZD_SECRET) => context({ ZENDESK_WEBHOOK_SECRET: secret }, now);
 const ZD_TIMESTAMP = '2024-11-06T16:00:00Z';
 
@@ -105,7 +107,10 @@ describe('zendesk verify', () => {
   it('accepts timestamps 299 s either side of now, with the default tolerance too', async () => {
     const at = (seconds: number) =>
       new Date(NOW.getTime() + seconds * 1000).toISOString().replace('.000', '');
-    for (const source of [zendesk, zendeskSource({ operation: 'demo' })]) {
+    for (const source of [
+      zendesk,
+      zendeskCode.create({ operation: 'demo', toleranceSeconds: 300, subdomain: undefined }),
+    ]) {
       await expect(
         source.verify(zdSigned('{}', { timestamp: at(-299) }), zdContext()),
       ).resolves.toBeDefined();
@@ -299,7 +304,7 @@ describe('zendesk normalize', () => {
       await malformed(
         async () => await zdNormalize(zdVariant('ticket.solved.json', { schema_version: '2' })),
       ),
-    ).toEqual(['schema_version: expected "1" (the README template)']);
+    ).toEqual(['schema_version: expected "1" (the guide\'s template)']);
     expect(
       await malformed(async () => await zdNormalize('{"schema_version":"1","status":"Solved"}')),
     ).toEqual([expect.stringMatching(/^ticket_id: /)]);

@@ -1,22 +1,34 @@
-import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
-import { SignatureError } from '#lib/http/errors.ts';
 import { quoted } from '#lib/excerpt.ts';
-import type { Decision, PaymentSource, RawRequest, SourceContext, Trust } from '../types.ts';
-import { obligationTarget, parseJson, parseWith, safeEqual, secretList } from '../common.ts';
+import { SignatureError } from '#lib/http/errors.ts';
+import {
+  firstSecret,
+  obligationTarget,
+  parseJson,
+  parseWith,
+  secretList,
+  unixSeconds,
+} from '../../common.ts';
+import { anySignatureMatches, checkSignedTime, hmac } from '../../schemes/hmac.ts';
+import type {
+  Decision,
+  PaymentProvider,
+  ProviderCode,
+  ProviderContext,
+  RawRequest,
+  Trust,
+} from '../../types.ts';
+import type { StripeSettings } from './settings.ts';
 
 /**
  * Stripe (payment-gateways.md §2). Signature: `Stripe-Signature: t=<unix s>,v1=<hex>[,v1=…]`,
  * HMAC-SHA256 over `<t>.<raw body>` keyed by the endpoint secret as-is (`whsec_…`, not decoded).
  * Any v1 may match (rotation); the timestamp must be within the tolerance in both directions,
- * where stripe-node only checks age.
+ * where stripe-node only checks age. The signer beside the verifier produces what Stripe's own
+ * generateTestHeaderString does (the official package checks it in the tests).
  */
-export interface StripeSettings {
-  operation: string;
-  toleranceSeconds: number;
-}
 
 // https://docs.stripe.com/currencies: amounts in these are whole units; three-decimal ones ×1000.
 const ZERO_DECIMAL = new Set('BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF'.split(' '));
@@ -147,62 +159,85 @@ export function stripeTrust(settings: StripeSettings): Trust {
   };
 }
 
-export function stripeSource(settings: StripeSettings): PaymentSource {
+const sign = (secret: string, timestamp: number, body: string | Buffer) =>
+  hmac('sha256', secret, [`${timestamp}.`, body], 'hex');
+
+function create(settings: StripeSettings & { operation: string }): PaymentProvider {
   return {
+    family: 'payments',
     slug: 'stripe',
     trust: stripeTrust(settings),
 
-    async verify(request: RawRequest, { secrets, now }: SourceContext) {
+    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const header = request.headers['stripe-signature'];
       if (!header) throw new SignatureError('no Stripe-Signature header');
       const { timestamp, signatures } = parseHeader(header);
       if (!Number.isFinite(timestamp) || signatures.length === 0) {
         throw new SignatureError('Stripe-Signature lacks t or v1');
       }
-      const signed = Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), request.body]);
-      const expected = secretList(secrets.STRIPE_WEBHOOK_SECRET, 'STRIPE_WEBHOOK_SECRET').map((secret) =>
-        createHmac('sha256', secret).update(signed).digest('hex'),
-      );
-      if (!signatures.some((signature) => expected.some((value) => safeEqual(signature, value)))) {
+      const secretsNow = secretList(secrets.STRIPE_WEBHOOK_SECRET, 'STRIPE_WEBHOOK_SECRET');
+      if (
+        !anySignatureMatches(signatures, secretsNow, (secret) => sign(secret, timestamp, request.body), 'hex')
+      ) {
         throw new SignatureError('no v1 signature matches');
       }
-      if (Math.abs(now().getTime() / 1000 - timestamp) > settings.toleranceSeconds) {
-        throw new SignatureError('timestamp outside the tolerance');
-      }
-      return { read: async () => read(request) };
+      const window = { maxAgeSeconds: settings.toleranceSeconds, futureSeconds: settings.toleranceSeconds };
+      checkSignedTime(timestamp * 1000, now().getTime(), { ...window, setting: 'STRIPE_TOLERANCE_SECONDS' });
+      return { read: async () => read(request, settings.operation) };
     },
   };
-
-  function read(request: RawRequest): Decision<PaymentReceived> {
-    const event = parseWith(envelope, parseJson(request.body));
-    const paidEvent = Object.hasOwn(PAID_EVENTS, event.type) ? PAID_EVENTS[event.type] : undefined;
-    if (!paidEvent)
-      return { action: 'ignore', reason: `event type ${quoted(event.type, 60)} is not a payment we apply` };
-    const paid = paidEvent(event.data.object);
-    if (typeof paid === 'string') return { action: 'ignore', reason: paid };
-
-    const code = paid.currency.toUpperCase();
-    const received: PaymentReceived = {
-      kind: 'payment',
-      eventId: event.id,
-      eventType: event.type,
-      livemode: event.livemode,
-      payment: {
-        provider: 'stripe',
-        paymentId: paid.paymentId,
-        amount: { minor: paid.minor, currency: code, exponent: stripeExponent(code) },
-        paidAt: new Date((paid.paidAt ?? event.created) * 1000).toISOString(),
-      },
-      ...obligationTarget(
-        {
-          operation: paid.metadata.wolkvox_operation,
-          wolkvoxId: paid.metadata.wolkvox_id,
-          obligation: paid.metadata.wolkvox_obligation,
-        },
-        settings.operation,
-        'metadata wolkvox_id and wolkvox_obligation are not both set',
-      ),
-    };
-    return { action: 'accept', event: received };
-  }
 }
+
+function read(request: RawRequest, operation: string): Decision<PaymentReceived> {
+  const event = parseWith(envelope, parseJson(request.body));
+  const paidEvent = Object.hasOwn(PAID_EVENTS, event.type) ? PAID_EVENTS[event.type] : undefined;
+  if (!paidEvent)
+    return { action: 'ignore', reason: `event type ${quoted(event.type, 60)} is not a payment we apply` };
+  const paid = paidEvent(event.data.object);
+  if (typeof paid === 'string') return { action: 'ignore', reason: paid };
+
+  const code = paid.currency.toUpperCase();
+  const received: PaymentReceived = {
+    kind: 'payment',
+    eventId: event.id,
+    eventType: event.type,
+    livemode: event.livemode,
+    payment: {
+      provider: 'stripe',
+      paymentId: paid.paymentId,
+      amount: { minor: paid.minor, currency: code, exponent: stripeExponent(code) },
+      paidAt: new Date((paid.paidAt ?? event.created) * 1000).toISOString(),
+    },
+    ...obligationTarget(
+      {
+        operation: paid.metadata.wolkvox_operation,
+        wolkvoxId: paid.metadata.wolkvox_id,
+        obligation: paid.metadata.wolkvox_obligation,
+      },
+      operation,
+      'metadata wolkvox_id and wolkvox_obligation are not both set',
+    ),
+  };
+  return { action: 'accept', event: received };
+}
+
+const stripe: ProviderCode<PaymentReceived, StripeSettings> = {
+  create,
+  sign(body, secrets, now) {
+    const timestamp = unixSeconds(now);
+    // stripe-node falls back to Date.now() for a falsy timestamp; a signer that ignored `now` would
+    // make fixed-clock tests lie.
+    if (timestamp <= 0) throw new Error('Stripe signing time must be after 1970-01-01T00:00:01Z');
+    const signature = sign(firstSecret(secrets, 'STRIPE_WEBHOOK_SECRET'), timestamp, body);
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'stripe-signature': `t=${timestamp},v1=${signature}`,
+      },
+    };
+  },
+  userAgent: 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+};
+
+export default stripe;

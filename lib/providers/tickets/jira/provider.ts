@@ -1,31 +1,31 @@
-import { createHmac } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
+import { basicAuthorization } from '#lib/attachments/policy.ts';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
-import { SignatureError } from '#lib/http/errors.ts';
 import { quoted } from '#lib/excerpt.ts';
-import type { Decision, RawRequest, SourceContext, TicketSource, Trust } from '../types.ts';
-import { parseJson, parseWith, safeEqual, secretList } from '../common.ts';
-import { caseTarget, nonBlank, optional, parseInstant, type TicketSettingsBase } from './shared.ts';
-import { jiraText } from './text.ts';
+import { SignatureError } from '#lib/http/errors.ts';
+import { firstSecret, parseJson, parseWith, secretList } from '../../common.ts';
+import { anySignatureMatches, checkSignedTime, hmac } from '../../schemes/hmac.ts';
+import type {
+  Decision,
+  ProviderCode,
+  ProviderContext,
+  RawRequest,
+  TicketProvider,
+  Trust,
+} from '../../types.ts';
+import { caseTarget, nonBlank, optional, parseInstant } from '../common.ts';
+import { jiraText } from '../text.ts';
+import type { JiraSettings } from './settings.ts';
 
 /**
  * Jira Cloud / Jira Service Management admin webhooks (helpdesks.md §3), event "Issue updated".
  * A webhook registered with a secret carries `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret,
- * raw body)>`; there is no timestamp to check. The payload is Jira's own (API v2 shapes: text as
- * wiki markup), so the wolkvox case id lives in a custom field named by the caseIdField setting.
+ * raw body)>`, and no signed header time: the body's own `timestamp` is what bounds replays. The
+ * payload is Jira's own (API v2 shapes: text as wiki markup), so the wolkvox case id lives in a
+ * custom field named by JIRA_CASE_ID_FIELD.
  */
-export interface JiraSettings extends TicketSettingsBase {
-  /**
-   * The issue field holding the wolkvox case id, e.g. `customfield_10050` (JIRA_CASE_ID_FIELD).
-   * Unset, Jira deliveries are still verified and read, and parked with that reason.
-   */
-  caseIdField?: string | undefined;
-  /** An issue field with the resolution text, e.g. `customfield_10060`; else comments are used. */
-  solutionField?: string | undefined;
-  /** JIRA_MAX_AGE_SECONDS: how old the body's signed `timestamp` may be. */
-  maxAgeSeconds: number;
-}
 
 /** How far ahead of our clock a signed timestamp may be (clock skew). */
 export const JIRA_FUTURE_SECONDS = 300;
@@ -123,33 +123,36 @@ function browseUrl(self: string | undefined, key: string): string | undefined {
   }
 }
 
-export function jiraSource(settings: JiraSettings): TicketSource {
+const sign = (secret: string, body: string | Buffer) => hmac('sha256', secret, [body], 'hex');
+
+function create(settings: JiraSettings & { operation: string }): TicketProvider {
   const caseIdField = settings.caseIdField?.trim() || undefined;
   const solutionField = settings.solutionField?.trim() || undefined;
 
   return {
+    family: 'tickets',
     slug: 'jira',
     trust: jiraTrust(settings.maxAgeSeconds),
 
-    async verify(request: RawRequest, { secrets, now }: SourceContext) {
+    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const header = (request.headers['x-hub-signature'] ?? request.headers['x-hub-signature-256'])?.trim();
       if (!header) throw new SignatureError('no X-Hub-Signature header');
       const [algorithm, given = ''] = header.split('=', 2);
       if (algorithm?.toLowerCase() !== 'sha256') throw new SignatureError('X-Hub-Signature is not sha256');
-      const signature = given.toLowerCase();
-      const ok = secretList(secrets.JIRA_WEBHOOK_SECRET, 'JIRA_WEBHOOK_SECRET').some((secret) =>
-        safeEqual(signature, createHmac('sha256', secret).update(request.body).digest('hex')),
-      );
-      if (!ok) throw new SignatureError('signature does not match');
+      const keys = secretList(secrets.JIRA_WEBHOOK_SECRET, 'JIRA_WEBHOOK_SECRET');
+      if (!anySignatureMatches([given], keys, (secret) => sign(secret, request.body), 'hex')) {
+        throw new SignatureError('signature does not match');
+      }
       // Jira sends no signed header time; the body's timestamp is covered by the HMAC and bounds
       // how long a captured delivery can be replayed.
       const parsed = parseJson(request.body);
       const time = stamped.safeParse(parsed);
       if (!time.success) throw new SignatureError('no timestamp in the body to bound replays');
-      const age = now().getTime() - time.data.timestamp;
-      if (age > settings.maxAgeSeconds * 1000)
-        throw new SignatureError('timestamp older than JIRA_MAX_AGE_SECONDS');
-      if (age < -JIRA_FUTURE_SECONDS * 1000) throw new SignatureError('timestamp in the future');
+      checkSignedTime(time.data.timestamp, now().getTime(), {
+        maxAgeSeconds: settings.maxAgeSeconds,
+        futureSeconds: JIRA_FUTURE_SECONDS,
+        setting: 'JIRA_MAX_AGE_SECONDS',
+      });
       return { read: async () => read(parsed, time.data.timestamp) };
     },
   };
@@ -232,3 +235,55 @@ export function jiraSource(settings: JiraSettings): TicketSource {
     return { action: 'accept', event };
   }
 }
+
+/**
+ * Jira's body carries its own `timestamp` (epoch ms), which the HMAC covers and the replay window
+ * reads: a fresh delivery is stamped now. Only that number changes, in place, so the rest of the
+ * sample's bytes are sent as they are.
+ */
+export function restampJira(body: string, now: Date): string {
+  const parsed = JSON.parse(body) as { timestamp?: unknown };
+  if (typeof parsed.timestamp !== 'number') return body;
+  const stamp = new RegExp(`"timestamp"(\\s*):(\\s*)${parsed.timestamp}(?!\\d)`);
+  return body.replace(
+    stamp,
+    (_match, before: string, after: string) => `"timestamp"${before}:${after}${now.getTime()}`,
+  );
+}
+
+const HOST = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+
+const jira: ProviderCode<TicketResolved, JiraSettings> = {
+  create,
+  /** `X-Hub-Signature: sha256=<hex HMAC of the raw body>` over a body stamped now, and a delivery id. */
+  sign(body, secrets, now) {
+    const secret = firstSecret(secrets, 'JIRA_WEBHOOK_SECRET');
+    if (!Number.isFinite(now.getTime())) throw new Error('Invalid signing time');
+    const stamped = restampJira(body, now);
+    return {
+      body: stamped,
+      headers: {
+        'content-type': 'application/json; charset=UTF-8',
+        'x-hub-signature': `sha256=${sign(secret, stamped)}`,
+        // Unique per delivery (and reused by Jira's retries): a fresh signing is a fresh delivery.
+        'x-atlassian-webhook-identifier': randomUUID(),
+      },
+    };
+  },
+  userAgent: 'Atlassian Webhook HTTP Client',
+  attachments: {
+    /** The site (any *.atlassian.net without JIRA_SITE): its attachment URLs redirect to the media API. */
+    hosts(settings) {
+      const site = settings.site;
+      if (site && !HOST.test(site)) throw new TypeError('jiraSite must be a host like "acme.atlassian.net"');
+      return [site || '*.atlassian.net', 'api.media.atlassian.com'];
+    },
+    authorization(secrets) {
+      const email = secrets.JIRA_API_EMAIL?.trim();
+      const token = secrets.JIRA_API_TOKEN?.trim();
+      return email && token ? basicAuthorization(email, token) : undefined;
+    },
+  },
+};
+
+export default jira;

@@ -3,87 +3,35 @@ import '#lib/zod-mini.ts';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
 import { MalformedError } from '#lib/http/errors.ts';
+import { parseWith } from '../common.ts';
+import { caseTarget, filenameFromUrl, nonBlank, optional, statusIn } from './common.ts';
 import { decodeTemplateText } from './text.ts';
 
-/** What every helpdesk source needs besides its own settings. */
-export interface TicketSettingsBase {
-  /** The wolkvox operation this deployment serves. */
-  operation: string;
-}
-
-/** wolkvox record ids look like MongoDB ObjectIds. */
-const CASE_ID = /^[0-9a-f]{24}$/i;
+const httpUrl = z.url({ protocol: /^https?$/ });
 
 /**
- * The wolkvox case a ticket names, or why it names none (then the event is parked, not lost).
- * `where` says where the id was looked for, so the parked reason tells the operator what to fix.
+ * The templated helpdesks (Zendesk, Freshdesk): they send a body the admin pastes from our guide,
+ * rendered with Liquid. This is what their bodies share: the text encoding, the envelope, how a
+ * ticket is read from it. Each provider adds its own fields and time.
+ *
+ * Free text goes through TEXT_FILTERS, Liquid filters that exist in every Liquid version (Freshdesk
+ * runs 2.4.1) and leave nothing JSON must escape:
+ *   escape             " & < > ' → &quot; &amp; &lt; &gt; &#39;
+ *   replace: '\', …    a backslash → &#92;. An entity, not `\\`: Liquid string literals have no
+ *                      escapes ('\' is one backslash), and Ruby's gsub reads backslashes in a
+ *                      replacement string specially in Liquid 2–4 but not in 5, so a `\\`
+ *                      replacement means different things on different Zendesk/Freshdesk versions.
+ *   newline_to_br      newline → "<br />\n"
+ *   strip_newlines     drops the "\n" (and, in Liquid 5, the "\r" of CRLF)
+ * The value then holds no quote, backslash or line feed, so it is valid inside "…" whether or not
+ * the helpdesk JSON-escapes placeholder output itself (undocumented for both). Tabs and lone CRs
+ * survive; parseTemplateJson escapes those. decodeTemplateText reverses the chain.
  */
-export function caseTarget(
-  value: string | undefined,
-  where: string,
-  operation?: { named: string | undefined; served: string },
-): Pick<TicketResolved, 'caseId' | 'targetProblem'> {
-  const named = operation?.named?.trim();
-  if (operation && named && named !== operation.served) {
-    return {
-      caseId: null,
-      targetProblem: `the ticket names operation ${quoted(named, 40)}; this deployment serves "${operation.served}"`,
-    };
-  }
-  const id = value?.trim() ?? '';
-  if (!id) return { caseId: null, targetProblem: `${where} is empty: the ticket names no wolkvox case` };
-  if (!CASE_ID.test(id)) {
-    return {
-      caseId: null,
-      targetProblem: `${where} ${quoted(id, 40)} is not a wolkvox case id (24 hexadecimal characters)`,
-    };
-  }
-  return { caseId: id.toLowerCase() };
-}
-
-const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(?:(Z|UTC|GMT)|([+-]\d{2}):?(\d{2})?)$/i;
-
-/**
- * An instant in the shapes helpdesks render → ISO 8601 UTC, or undefined. Zendesk's
- * `*_with_timestamp` gives `2013-12-12T05:35Z` (no seconds), Jira `2024-11-06T15:42:10.123-0500`
- * (offset without colon), Ruby's strftime `%z` the same, Ruby's default `2024-11-05 17:30:00 UTC`:
- * not all are shapes JavaScript engines must parse, so the parts are read here.
- */
-export function parseInstant(value: string | undefined | null): string | undefined {
-  const match = INSTANT.exec(value?.trim() ?? '');
-  if (!match) return undefined;
-  const [, year, month, day, hour, minute, second = '00', fraction = '', utc, offsetHours, offsetMinutes] =
-    match;
-  const offset = utc || offsetHours === undefined ? 'Z' : `${offsetHours}:${offsetMinutes ?? '00'}`;
-  const millis = fraction ? `.${fraction.slice(0, 3).padEnd(3, '0')}` : '';
-  const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}${millis}${offset}`);
-  if (!Number.isFinite(ms)) return undefined;
-  // Date.parse may roll 2024-02-30 over into March; a calendar day that does not exist is not a time.
-  const probe = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-  if (probe.getUTCMonth() !== Number(month) - 1) return undefined;
-  return new Date(ms).toISOString();
-}
-
-/** Whether a status label is one of the resolved ones, ignoring case and outer spaces. */
-export function statusIn(status: string, resolved: readonly string[]): boolean {
-  return resolved.includes(status.trim().toLowerCase());
-}
-
-/** Blank is missing: the translation then falls back to the next solution candidate. */
-export function nonBlank(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
-}
+export const TEXT_FILTERS = String.raw`escape | replace: '\', '&#92;' | newline_to_br | strip_newlines`;
 
 /** A string the template encoded, decoded; blank is missing. */
 export function templateText(value: string | undefined): string | undefined {
   return value === undefined ? undefined : nonBlank(decodeTemplateText(value));
-}
-
-/** `{ key: value }` when there is a value, `{}` otherwise: optional fields stay absent, not undefined. */
-export function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
 /** A template value that is a string or a number (`"{{ticket.id}}"` quoted or not). */
@@ -136,21 +84,6 @@ export const templateAttachments = z.lazy(() =>
     ),
   ),
 );
-
-const httpUrl = z.url({ protocol: /^https?$/ });
-
-/** The file name a URL carries: Zendesk's `?name=` or the last path segment (Jira's /secure/attachment/ID/NAME). */
-export function filenameFromUrl(url: string): string | undefined {
-  try {
-    const parsed = new URL(url);
-    const named = parsed.searchParams.get('name');
-    if (named) return named;
-    const last = parsed.pathname.split('/').filter(Boolean).pop();
-    return last ? decodeURIComponent(last) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Validated attachment references; a bad URL is a 400 naming the item, as any schema mismatch. */
 export function attachmentRefs(
@@ -254,5 +187,99 @@ function escapeControlCharacters(text: string): {
     shifts,
     // Each escape is 6 characters standing for 1.
     original: (position) => position - 5 * shifts.filter((at) => at < position).length,
+  };
+}
+
+/** The envelope every template body starts with: read first, so an irrelevant status costs nothing more. */
+const envelope = z.lazy(() =>
+  z.object({
+    schema_version: z.union([z.literal('1'), z.literal(1)], {
+      error: 'expected "1" (the guide\'s template)',
+    }),
+    ticket_id: idValue,
+    status: z.string(),
+  }),
+);
+
+/** The fields every template carries (each helpdesk adds its own times, assignee and attachments). */
+const templateFields = {
+  ticket_url: z.optional(z.string()),
+  priority: z.optional(z.string()),
+  ticket_type: z.optional(z.string()),
+  wolkvox_id: z.optional(z.string()),
+  /** Optional: one helpdesk feeding several wolkvox operations names its own. */
+  wolkvox_operation: z.optional(z.string()),
+  /** Optional: a dedicated "resolution" ticket field, preferred over the public reply. */
+  resolution: z.optional(z.string()),
+  solution: z.optional(z.string()),
+  custom_fields: customFieldsValue,
+};
+
+const sharedFields = z.lazy(() => z.object(templateFields));
+
+/** A helpdesk's own fields, as parsed. */
+type Own<Extra extends z.core.$ZodShape> = z.infer<z.ZodMiniObject<Extra>>;
+
+/** What one templated helpdesk adds to the shared reading. */
+export interface TemplateHelpdesk<Extra extends z.core.$ZodShape> {
+  provider: string;
+  /** Status labels that mean resolved, lower-case, in the order the ignore reason names them. */
+  resolved: readonly string[];
+  /** Its own fields beside the shared ones. */
+  fields: Extra;
+  /** Where its template puts the case id, for the parked reason. */
+  caseIdWhere: string;
+  /** A free-text comment as it arrives → plain text (blank is missing). */
+  comment(value: string | undefined): string | undefined;
+  /** When the ticket was resolved, and the event's id: from values the authentication covers. */
+  time(own: Own<Extra>, head: { ticketId: string; status: string }): { resolvedAt: string; eventId: string };
+  assigneeEmail(own: Own<Extra>): string | undefined;
+  attachments(own: Own<Extra>): AttachmentRef[];
+}
+
+/** A template body → ignore (not a resolution) or the resolved ticket; a body off the template is a 400. */
+export function readTemplateTicket<Extra extends z.core.$ZodShape>(
+  body: Buffer,
+  operation: string,
+  helpdesk: TemplateHelpdesk<Extra>,
+): { action: 'ignore'; reason: string } | { action: 'accept'; event: TicketResolved } {
+  const raw = parseTemplateJson(body);
+  const head = parseWith(envelope, raw);
+  const status = decodeTemplateText(head.status).trim();
+  if (!statusIn(status, helpdesk.resolved)) {
+    const wanted = helpdesk.resolved.join(' or ');
+    return { action: 'ignore', reason: `ticket status is ${quoted(status, 40)}, not ${wanted}` };
+  }
+  const ticket = parseWith(sharedFields, raw);
+  const own = parseWith(z.object(helpdesk.fields), raw) as Own<Extra>;
+  const { resolvedAt, eventId } = helpdesk.time(own, { ticketId: head.ticket_id, status });
+  const email = templateText(helpdesk.assigneeEmail(own));
+  return {
+    action: 'accept',
+    event: {
+      kind: 'ticket',
+      provider: helpdesk.provider,
+      eventId,
+      ticketId: head.ticket_id,
+      resolvedAt,
+      ...caseTarget(
+        ticket.wolkvox_id === undefined ? undefined : decodeTemplateText(ticket.wolkvox_id),
+        helpdesk.caseIdWhere,
+        { named: ticket.wolkvox_operation, served: operation },
+      ),
+      priority: label(ticket.priority),
+      caseType: label(ticket.ticket_type),
+      assignee: email ? { email } : null,
+      solution: {
+        ...optional('resolution', helpdesk.comment(ticket.resolution)),
+        ...optional('lastPublicReply', helpdesk.comment(ticket.solution)),
+      },
+      customFields: {
+        ...templateCustomFields(ticket.custom_fields),
+        ticket_id: head.ticket_id,
+        ...optional('ticket_url', templateText(ticket.ticket_url)),
+      },
+      attachments: helpdesk.attachments(own),
+    },
   };
 }

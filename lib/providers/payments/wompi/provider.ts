@@ -4,9 +4,26 @@ import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
 import { excerpt, quoted } from '#lib/excerpt.ts';
 import { SignatureError } from '#lib/http/errors.ts';
-import { getJson, ProviderApiError } from '../api.ts';
-import type { Decision, PaymentSource, RawRequest, SourceContext, Trust } from '../types.ts';
-import { obligationTarget, parseJson, parseWith, safeEqual, secretList } from '../common.ts';
+import { getJson, ProviderApiError } from '../../api.ts';
+import {
+  firstSecret,
+  obligationTarget,
+  parseJson,
+  parseWith,
+  safeEqual,
+  secretList,
+  unixSeconds,
+} from '../../common.ts';
+import { checkSignedTime } from '../../schemes/hmac.ts';
+import type {
+  Decision,
+  PaymentProvider,
+  ProviderCode,
+  ProviderContext,
+  RawRequest,
+  Trust,
+} from '../../types.ts';
+import type { WompiSettings } from './settings.ts';
 
 /**
  * Wompi Colombia (payment-gateways.md §4). `signature.checksum` is a plain SHA-256 (not an HMAC)
@@ -18,19 +35,6 @@ import { obligationTarget, parseJson, parseWith, safeEqual, secretList } from '.
  * the host WOMPI_API_URL names, never one the event names). Wompi retries only on a status other
  * than 200, so every answer that takes the event in is exactly 200.
  */
-export interface WompiSettings {
-  operation: string;
-  /** Reads the target from `transaction.reference`: named groups wolkvox_id, obligation, optional operation. */
-  referencePattern: RegExp;
-  /** WOMPI_CONFIRM: confirm reference, currency and payment time with Wompi's API (default on). */
-  confirm: boolean;
-  /** WOMPI_API_URL: https://production.wompi.co or https://sandbox.wompi.co. */
-  apiUrl: string;
-  /** WOMPI_MAX_AGE_SECONDS: how old an event's signed timestamp may be (Wompi retries for ~28 h). */
-  maxAgeSeconds: number;
-}
-
-export { DEFAULT_WOMPI_REFERENCE_PATTERN } from './wompi-reference.ts';
 
 /** The values the checksum must cover before the service believes a transaction event. */
 export const WOMPI_REQUIRED_PROPERTIES = [
@@ -129,13 +133,13 @@ export function wompiTrust(settings: Pick<WompiSettings, 'confirm' | 'maxAgeSeco
   };
 }
 
-export function wompiSource(settings: WompiSettings): PaymentSource {
+function create(settings: WompiSettings & { operation: string }): PaymentProvider {
   return {
+    family: 'payments',
     slug: 'wompi',
-    onlyStatus: 200,
     trust: wompiTrust(settings),
 
-    async verify(request: RawRequest, { secrets, now }: SourceContext) {
+    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const result = signed.safeParse(parseJson(request.body));
       if (!result.success) throw new SignatureError('no signature.properties, checksum or timestamp');
       const { data, timestamp, signature } = result.data;
@@ -149,14 +153,15 @@ export function wompiSource(settings: WompiSettings): PaymentSource {
         const missing = WOMPI_REQUIRED_PROPERTIES.filter((path) => !signature.properties.includes(path));
         if (missing.length > 0) throw new SignatureError(`signature.properties lacks ${missing.join(', ')}`);
       }
-      const age = now().getTime() / 1000 - timestamp;
-      if (age > settings.maxAgeSeconds)
-        throw new SignatureError('timestamp older than WOMPI_MAX_AGE_SECONDS');
-      if (age < -WOMPI_FUTURE_SECONDS) throw new SignatureError('timestamp in the future');
+      checkSignedTime(timestamp * 1000, now().getTime(), {
+        maxAgeSeconds: settings.maxAgeSeconds,
+        futureSeconds: WOMPI_FUTURE_SECONDS,
+        setting: 'WOMPI_MAX_AGE_SECONDS',
+      });
       // The secret that verified tells the environment (prod_events_… / test_events_…); the body's
       // `environment` is not signed.
       const livemode = secret.startsWith('prod_');
-      return { read: (context: SourceContext) => read(request, timestamp, livemode, context) };
+      return { read: (context: ProviderContext) => read(request, timestamp, livemode, context) };
     },
   };
 
@@ -164,7 +169,7 @@ export function wompiSource(settings: WompiSettings): PaymentSource {
     request: RawRequest,
     signedAt: number,
     livemode: boolean,
-    context: SourceContext,
+    context: ProviderContext,
   ): Promise<Decision<PaymentReceived>> {
     const body = parseWith(event, parseJson(request.body));
     if (body.event !== 'transaction.updated') {
@@ -223,7 +228,7 @@ export function wompiSource(settings: WompiSettings): PaymentSource {
     tx: Transaction,
     sent: unknown,
     signedAt: number,
-    { secrets, signal, logger }: SourceContext,
+    { secrets, signal, logger }: ProviderContext,
   ): Promise<{ reference: string; currency: string; paidAt: string } | { park: string }> {
     const key = secrets.WOMPI_PRIVATE_KEY?.trim();
     const answer = await getJson(`${settings.apiUrl}/v1/transactions/${encodeURIComponent(tx.id)}`, {
@@ -268,3 +273,42 @@ export function wompiSource(settings: WompiSettings): PaymentSource {
     };
   }
 }
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const wompi: ProviderCode<PaymentReceived, WompiSettings> = {
+  create,
+  // Wompi retries on any status but exactly 200 (201 and 204 included): parked answers too.
+  onlyStatus: 200,
+  /** A sample stamped now: the checksum over its listed properties, the timestamp and `sent_at`. */
+  sign(body, secrets, now) {
+    const secret = firstSecret(secrets, 'WOMPI_EVENTS_SECRET');
+    const event: unknown = JSON.parse(body);
+    if (!isObject(event) || !isObject(event.data) || !isObject(event.signature)) {
+      throw new Error('Not a Wompi event: expected an object with data and signature');
+    }
+    const { properties } = event.signature;
+    if (!Array.isArray(properties) || !properties.every((p): p is string => typeof p === 'string')) {
+      throw new Error('Not a Wompi event: signature.properties must be an array of strings');
+    }
+    const timestamp = unixSeconds(now);
+    // Upper case as Wompi shows it; the verifier compares case-insensitively.
+    const checksum = wompiChecksum(event.data, properties, timestamp, secret).toUpperCase();
+    const signed = {
+      ...event,
+      signature: { ...event.signature, checksum },
+      timestamp,
+      sent_at: now.toISOString(),
+    };
+    return {
+      // Wompi signs values, not bytes, so a compact re-serialization (as a real delivery) is safe.
+      body: JSON.stringify(signed),
+      headers: { 'content-type': 'application/json', 'x-event-checksum': checksum },
+    };
+  },
+  userAgent: 'Wompi',
+};
+
+export default wompi;

@@ -69,3 +69,21 @@ export function obligationTarget(
   }
   return { target: { operation, wolkvoxId, obligation } };
 }
+
+/**
+ * For signers (local tools and tests): the first of a comma-separated list (a rotation in
+ * progress), which is what a provider signs with.
+ */
+export function firstSecret(secrets: Readonly<Record<string, string>>, name: string): string {
+  const [first = ''] = (secrets[name] ?? '').split(',');
+  const secret = first.trim();
+  if (!secret) throw new Error(`${name} is not set: cannot sign the sample event`);
+  return secret;
+}
+
+/** Unix seconds of `now` for a signer; an invalid date is a mistake to say, not a 1970 signature. */
+export function unixSeconds(now: Date): number {
+  const ms = now.getTime();
+  if (!Number.isFinite(ms)) throw new Error('Invalid signing time');
+  return Math.floor(ms / 1000);
+}

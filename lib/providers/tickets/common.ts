@@ -1,0 +1,87 @@
+import type { TicketResolved } from '#lib/events.ts';
+import { quoted } from '#lib/excerpt.ts';
+
+/** What every helpdesk reads the same way: the case a ticket names, times, blanks, file names. */
+
+/** wolkvox record ids look like MongoDB ObjectIds. */
+const CASE_ID = /^[0-9a-f]{24}$/i;
+
+/**
+ * The wolkvox case a ticket names, or why it names none (then the event is parked, not lost).
+ * `where` says where the id was looked for, so the parked reason tells the operator what to fix.
+ */
+export function caseTarget(
+  value: string | undefined,
+  where: string,
+  operation?: { named: string | undefined; served: string },
+): Pick<TicketResolved, 'caseId' | 'targetProblem'> {
+  const named = operation?.named?.trim();
+  if (operation && named && named !== operation.served) {
+    return {
+      caseId: null,
+      targetProblem: `the ticket names operation ${quoted(named, 40)}; this deployment serves "${operation.served}"`,
+    };
+  }
+  const id = value?.trim() ?? '';
+  if (!id) return { caseId: null, targetProblem: `${where} is empty: the ticket names no wolkvox case` };
+  if (!CASE_ID.test(id)) {
+    return {
+      caseId: null,
+      targetProblem: `${where} ${quoted(id, 40)} is not a wolkvox case id (24 hexadecimal characters)`,
+    };
+  }
+  return { caseId: id.toLowerCase() };
+}
+
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(?:(Z|UTC|GMT)|([+-]\d{2}):?(\d{2})?)$/i;
+
+/**
+ * An instant in the shapes helpdesks render → ISO 8601 UTC, or undefined. Zendesk's
+ * `*_with_timestamp` gives `2013-12-12T05:35Z` (no seconds), Jira `2024-11-06T15:42:10.123-0500`
+ * (offset without colon), Ruby's strftime `%z` the same, Ruby's default `2024-11-05 17:30:00 UTC`:
+ * not all are shapes JavaScript engines must parse, so the parts are read here.
+ */
+export function parseInstant(value: string | undefined | null): string | undefined {
+  const match = INSTANT.exec(value?.trim() ?? '');
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second = '00', fraction = '', utc, offsetHours, offsetMinutes] =
+    match;
+  const offset = utc || offsetHours === undefined ? 'Z' : `${offsetHours}:${offsetMinutes ?? '00'}`;
+  const millis = fraction ? `.${fraction.slice(0, 3).padEnd(3, '0')}` : '';
+  const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}${millis}${offset}`);
+  if (!Number.isFinite(ms)) return undefined;
+  // Date.parse may roll 2024-02-30 over into March; a calendar day that does not exist is not a time.
+  const probe = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  if (probe.getUTCMonth() !== Number(month) - 1) return undefined;
+  return new Date(ms).toISOString();
+}
+
+/** Whether a status label is one of the resolved ones, ignoring case and outer spaces. */
+export function statusIn(status: string, resolved: readonly string[]): boolean {
+  return resolved.includes(status.trim().toLowerCase());
+}
+
+/** Blank is missing: the translation then falls back to the next solution candidate. */
+export function nonBlank(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+/** `{ key: value }` when there is a value, `{}` otherwise: optional fields stay absent, not undefined. */
+export function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+/** The file name a URL carries: Zendesk's `?name=` or the last path segment (Jira's /secure/attachment/ID/NAME). */
+export function filenameFromUrl(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    const named = parsed.searchParams.get('name');
+    if (named) return named;
+    const last = parsed.pathname.split('/').filter(Boolean).pop();
+    return last ? decodeURIComponent(last) : undefined;
+  } catch {
+    return undefined;
+  }
+}
