@@ -1,5 +1,5 @@
 /**
- * f. Hostile text: how much longer a converter in lib/sources/tickets/text.ts takes on text built
+ * f. Hostile text: how much longer a converter in lib/providers/tickets/text.ts takes on text built
  * to be slow (long runs of one character, openers without closers, deep nesting) than on ordinary
  * helpdesk text of the same size. A quadratic conversion shows as a ratio in the hundreds at
  * 256 KiB; a linear one stays near 1 (often below: hostile text rarely has markup to rewrite).

@@ -225,6 +225,8 @@ describe('answers and logs', () => {
       signed('stripe', await sample('stripe/payment_intent.succeeded.json')),
     );
     expect([answer.statusCode, body]).toEqual([503, { error: 'temporarily unavailable', code: 'wolkvox' }]);
+    // Zendesk retries a 503 only with a Retry-After under 60 s.
+    expect(answer.headers).toMatchObject({ 'retry-after': '30' });
     expect(logs.lines.find((line) => line.message === 'unavailable')?.attributes).toMatchObject({
       code: 'wolkvox',
       reason: expect.stringContaining('HTTP 500'),

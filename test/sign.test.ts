@@ -300,7 +300,7 @@ interface CatalogEntry {
 }
 
 const allEntries = JSON.parse(read('events/catalog.json')) as CatalogEntry[];
-/** The payment entries; helpdesk entries (family "tickets") are checked in sources-tickets.test.ts. */
+/** The payment entries; helpdesk entries (family "tickets") are checked in ticket-samples.test.ts. */
 const catalog = allEntries.filter((entry) => entry.family === 'payments');
 
 /** Sample files under events/<provider>/ (events/attachments holds the files samples link to). */

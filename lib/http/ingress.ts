@@ -34,10 +34,10 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
     .use(verifyWebhook(deps.providers, deps.secrets, deps.now, deps.logger))
     .use(errorResponses(deps.logger))
     .handler(async (_event, context, { signal }) => {
-      const { provider: source, verified, providerContext } = verifiedOf<E>(context);
+      const { provider: served, verified, providerContext } = verifiedOf<E>(context);
       const answer = (status: number, body: Record<string, unknown>) =>
-        json(source.onlyStatus ?? status, body);
-      const provider = source.slug;
+        json(served.onlyStatus ?? status, body);
+      const provider = served.slug;
       const park = async (
         eventId: string,
         reason: string,

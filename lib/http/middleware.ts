@@ -65,13 +65,23 @@ export function verifyWebhook<E>(
 }
 
 /** A JSON answer; an answer over MAX_ANSWER_BYTES is a bug, so it is replaced rather than sent. */
-export function json(statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 {
+export function json(
+  statusCode: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   let text = JSON.stringify(body);
   if (Buffer.byteLength(text) > MAX_ANSWER_BYTES) {
     text = JSON.stringify({ status: body.status ?? body.error ?? 'answered', note: 'answer shortened' });
   }
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: text };
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: text };
 }
+
+/**
+ * How long a provider should wait before delivering again after a 503. Zendesk retries a 503 only
+ * when Retry-After is under 60 s (docs/providers/zendesk.md); the others retry on their own schedule.
+ */
+const RETRY_AFTER_SECONDS = '30';
 
 /**
  * Registered last, so its onError runs first: the one place failures become answers. A request's
@@ -99,7 +109,11 @@ export function errorResponses(logger: Logger): WebhookMiddleware {
           return json(500, { error: 'internal error' });
         }
         logger.error('unavailable', fields);
-        return json(503, { error: 'temporarily unavailable', code: error.component });
+        return json(
+          503,
+          { error: 'temporarily unavailable', code: error.component },
+          { 'retry-after': RETRY_AFTER_SECONDS },
+        );
       }
       logger.error('unexpected failure', {
         provider,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 /**
- * Loopback fakes of the providers' own APIs, for local runs and tests: what a source confirms
+ * Loopback fakes of the providers' own APIs, for local runs and tests: what a provider confirms
  * with the provider (DESIGN.md, trust model) is asked here instead of the real host. One server;
  * each provider under its own path prefix, which is its API base URL setting:
  *   WOMPI_API_URL = http://127.0.0.1:PORT/wompi   → GET /wompi/v1/transactions/{id}
@@ -24,7 +24,7 @@ export interface WompiTransaction {
 
 export interface ProviderApis {
   url: string;
-  /** The settings that point the sources here. */
+  /** The settings that point the providers here. */
   env: { WOMPI_API_URL: string };
   wompi: {
     /** Adds or replaces a transaction (as Wompi's GET /v1/transactions/{id} would return it). */

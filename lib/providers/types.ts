@@ -113,7 +113,7 @@ export interface SignedRequest {
 }
 
 /** Where a helpdesk's attachments may come from, and with which credentials (lib/attachments). */
-export interface AttachmentSource<S> {
+export interface AttachmentAccess<S> {
   /** The allowed hosts (`*.example.com` for subdomains); [] allows none. */
   hosts(settings: S): string[];
   /** The Authorization header for the helpdesk's API, or undefined when its secrets are missing. */
@@ -129,5 +129,5 @@ export interface ProviderCode<E, S> {
   sign(body: string, secrets: Readonly<Record<string, string>>, now: Date): SignedRequest;
   /** What the provider's requests look like on the wire, for local tools' API Gateway events. */
   userAgent: string;
-  attachments?: AttachmentSource<S>;
+  attachments?: AttachmentAccess<S>;
 }

@@ -14,14 +14,13 @@ import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { readCatalog } from '#lib/local/samples.ts';
 import { signSample } from '#lib/local/sign.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
-import type { Decision, RawRequest, Provider, ProviderContext } from '#lib/providers/types.ts';
+import { findProvider } from '#lib/providers/registry.ts';
+import type { Decision, Family, RawRequest, Provider, ProviderContext } from '#lib/providers/types.ts';
 import { readFile } from 'node:fs/promises';
 
 export interface ProviderContract<E> {
   /** Built per test, e.g. pointing at a loopback fake of the provider's API. */
   source: () => Provider<E>;
-  /** The secret keys that authenticate this provider (rotation: comma-separated). */
-  secretNames: readonly string[];
   /** Signs a sample body at `now` with `secrets`, as the provider would; default: the local signer. */
   sign?: (body: string, secrets: Readonly<Record<string, string>>, now: Date) => RawRequest;
   /** The clock the samples are signed and checked at. */
@@ -159,9 +158,9 @@ export function harmless<E>(tampered: Outcome<E>, genuine: Outcome<E>): boolean 
 
 /** The signer local tools use (lib/local/sign.ts), as a RawRequest. */
 const localSigner =
-  (slug: string) =>
+  (slug: string, family: () => Family) =>
   (body: string, secrets: Readonly<Record<string, string>>, now: Date): RawRequest => {
-    const signed = signSample(slug, body, secrets, now);
+    const signed = signSample(slug, body, secrets, now, family());
     return { body: Buffer.from(signed.body), headers: signed.headers, query: {} };
   };
 
@@ -170,13 +169,18 @@ const withSecrets = (names: readonly string[], value: (name: string) => string) 
 
 /** Registers the contract's tests for one provider (call inside its test file). */
 export function runProviderContract<E>(slug: string, options: ProviderContract<E>): void {
-  const contract = { sign: localSigner(slug), ...options };
-  const { now, secretNames } = contract;
+  const contract = { sign: localSigner(slug, () => options.source().family), ...options };
+  const { now } = contract;
+  // The keys that authenticate it: the required ones its settings.ts declares (rotation: comma-separated).
+  const secretNames = (family: Family) => findProvider(family, slug)?.secrets.required ?? [];
   const future = contract.futureSeconds ?? 300;
   const at = (offsetSeconds: number) => new Date(now.getTime() + offsetSeconds * 1000);
   const context = (secrets: Readonly<Record<string, string>> = LOCAL_SECRETS) => sourceContext(secrets, now);
   const samples = async () => {
-    const entries = (await readCatalog()).filter((entry) => entry.provider === slug);
+    const family = contract.source().family;
+    const entries = (await readCatalog()).filter(
+      (entry) => entry.provider === slug && entry.family === family,
+    );
     if (entries.length === 0) throw new Error(`events/catalog.json lists no sample of ${slug}`);
     return Promise.all(
       entries.map(async (entry) => ({
@@ -202,12 +206,12 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
       const source = contract.source();
       const [{ body }] = await samples().then((all) => all.slice(0, 1) as [(typeof all)[number]]);
       const wrong = withSecrets(
-        secretNames,
+        secretNames(source.family),
         (name) => `${LOCAL_SECRETS[name as keyof typeof LOCAL_SECRETS] ?? name}-wrong`,
       );
       const signedWrong = contract.sign(body, { ...LOCAL_SECRETS, ...wrong }, now);
       expect(await outcome(source, signedWrong, context())).toEqual({ rejected: 401 });
-      const none = { ...LOCAL_SECRETS, ...withSecrets(secretNames, () => '') };
+      const none = { ...LOCAL_SECRETS, ...withSecrets(secretNames(source.family), () => '') };
       expect(await outcome(source, contract.sign(body, LOCAL_SECRETS, now), context(none))).toEqual({
         rejected: 401,
       });
@@ -217,7 +221,7 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
       const source = contract.source();
       const [{ body }] = await samples().then((all) => all.slice(0, 1) as [(typeof all)[number]]);
       const rotated = withSecrets(
-        secretNames,
+        secretNames(source.family),
         (name) => `old-${name.toLowerCase()},${LOCAL_SECRETS[name as keyof typeof LOCAL_SECRETS]}`,
       );
       const result = await outcome(

@@ -14,7 +14,6 @@ const stripe = stripeCode.create({ operation: 'demo', toleranceSeconds: 300 });
 
 runProviderContract('stripe', {
   source: () => stripeCode.create({ operation: LOCAL_OPERATION, toleranceSeconds: 300 }),
-  secretNames: ['STRIPE_WEBHOOK_SECRET'],
   now: NOW,
 });
 

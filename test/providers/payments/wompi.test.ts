@@ -35,7 +35,6 @@ const sign = (body: string, secrets: Readonly<Record<string, string>>, now: Date
 
 runProviderContract('wompi', {
   source: () => wompiCode.create(settings()),
-  secretNames: ['WOMPI_EVENTS_SECRET'],
   now: NOW,
 });
 

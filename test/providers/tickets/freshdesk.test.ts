@@ -15,7 +15,6 @@ const CONTRACT_NOW = new Date('2026-11-23T12:00:00Z');
 
 runProviderContract('freshdesk', {
   source: () => freshdeskCode.create({ operation: LOCAL_OPERATION }),
-  secretNames: ['FRESHDESK_WEBHOOK_TOKEN'],
   now: CONTRACT_NOW,
 });
 

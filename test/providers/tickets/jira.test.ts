@@ -32,7 +32,6 @@ runProviderContract('jira', {
       solutionField: LOCAL_SETTINGS.JIRA_SOLUTION_FIELD,
       maxAgeSeconds: 172_800,
     }),
-  secretNames: ['JIRA_WEBHOOK_SECRET'],
   now: CONTRACT_NOW,
 });
 

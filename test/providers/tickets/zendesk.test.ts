@@ -18,7 +18,6 @@ const CONTRACT_NOW = new Date('2026-11-23T12:00:00Z');
 runProviderContract('zendesk', {
   source: () =>
     zendeskCode.create({ operation: LOCAL_OPERATION, toleranceSeconds: 300, subdomain: undefined }),
-  secretNames: ['ZENDESK_WEBHOOK_SECRET'],
   now: CONTRACT_NOW,
 });
 

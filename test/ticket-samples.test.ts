@@ -11,9 +11,9 @@ import { createProvider } from '#lib/providers/loader.ts';
 import { providersOf } from '#lib/providers/registry.ts';
 import type { Decision, TicketProvider } from '#lib/providers/types.ts';
 import { SEED_CASE_IDS } from '#lib/sandbox/seed.ts';
-import { outcome, sourceContext } from '../../support/provider-contract.ts';
+import { outcome, sourceContext } from './support/provider-contract.ts';
 
-const read = (file: string) => readFileSync(new URL(`../../../${file}`, import.meta.url));
+const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url));
 const NOW = new Date('2026-11-23T12:00:00Z');
 const config = loadConfig({
   ...LOCAL_SETTINGS,

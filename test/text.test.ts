@@ -106,14 +106,3 @@ describe('text conversions', () => {
     },
   );
 });
-
-describe('README', () => {
-  it('publishes exactly the templates the sources are tested against', async () => {
-    const { readFile } = await import('node:fs/promises');
-    const { ZENDESK_TEMPLATE } = await import('#lib/providers/tickets/zendesk/template.ts');
-    const { FRESHDESK_TEMPLATE } = await import('#lib/providers/tickets/freshdesk/template.ts');
-    const readme = await readFile('README.md', 'utf8');
-    expect(readme).toContain(ZENDESK_TEMPLATE.trimEnd());
-    expect(readme).toContain(FRESHDESK_TEMPLATE.trimEnd());
-  });
-});
