@@ -3,6 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../lib/http/request.ts';
+import { providersOf } from '../lib/providers/registry.ts';
+import type { Family } from '../lib/providers/types.ts';
 import { type Ingress, localContext, startLocal } from '../lib/local/runtime.ts';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -122,8 +124,12 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
 server.listen(port, '127.0.0.1', () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
-  console.log(`webhooks on http://127.0.0.1:${actual}/webhooks/payments/{stripe|wompi}`);
-  console.log(`           http://127.0.0.1:${actual}/webhooks/tickets/{zendesk|freshdesk|jira}`);
+  const slugs = (family: Family) =>
+    providersOf(family)
+      .map((entry) => entry.slug)
+      .join('|');
+  console.log(`webhooks on http://127.0.0.1:${actual}/webhooks/payments/{${slugs('payments')}}`);
+  console.log(`           http://127.0.0.1:${actual}/webhooks/tickets/{${slugs('tickets')}}`);
   console.log(
     `wolkvox:    ${local.wolkvoxServer}${local.sandbox ? ' (sandbox started here; operation demo, token sandbox-token)' : ''}`,
   );
