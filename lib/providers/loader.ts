@@ -61,7 +61,7 @@ export function providerLoader<F extends Family>(
   const entries = providersOf(family);
   const loaded = new Map<string, Promise<Provider<FamilyEvent[F]>>>();
   let decided: { secrets: Secrets; enabled: RegistryEntry[]; missing: Map<string, string[]> } | undefined;
-  let logged = '';
+  let logged: string | undefined;
 
   function decide(secrets: Secrets) {
     if (decided?.secrets !== secrets) {

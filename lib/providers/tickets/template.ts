@@ -117,7 +117,7 @@ export function attachmentRefs(
 }
 
 const TEMPLATE_HINT =
-  'a placeholder value may contain an unescaped quote or newline; use the template in the README';
+  'a placeholder value may contain an unescaped quote or newline; use the template in the guide (docs/providers/)';
 
 /**
  * JSON.parse for bodies rendered from a helpdesk template. Raw control characters inside a string

@@ -313,7 +313,6 @@ export function htmlToText(html: string): string {
 
 /** A space, a tab, or a no-break space (which tidy makes a space). */
 const isBlank = (code: number) => code === 0x20 || code === 0x09 || code === 0xa0;
-const isLineBreak = (code: number) => code === 0x0a || code === 0x0d;
 
 /**
  * Line breaks as LF, no-break spaces as spaces, trailing spaces off each line, at most one blank
@@ -322,6 +321,8 @@ const isLineBreak = (code: number) => code === 0x0a || code === 0x0d;
  * ends, which is quadratic), and a run of line breaks is counted, not split into empty strings
  * (text may be a quarter of a million of them).
  */
+const BREAKS = /[\n\r]+/y;
+
 function tidy(text: string): string {
   const lf = new Next(text, '\n');
   const cr = new Next(text, '\r');
@@ -341,11 +342,12 @@ function tidy(text: string): string {
       breaks = 0;
     }
     if (stop === text.length) break;
-    start = stop;
-    do {
-      start += text.charCodeAt(start) === 0x0d && text.charCodeAt(start + 1) === 0x0a ? 2 : 1; // CRLF is one
-      breaks++;
-    } while (isLineBreak(text.charCodeAt(start)));
+    // The whole run of line breaks at once (a native scan: a run can be the whole text); only
+    // whether it is one break (LF, CR or CRLF) or more matters.
+    BREAKS.lastIndex = stop;
+    const run = BREAKS.exec(text)?.[0] ?? '\n';
+    breaks += run.length === 1 || run === '\r\n' ? 1 : 2;
+    start = stop + run.length;
   }
   return parts
     .join('')

@@ -281,7 +281,7 @@ describe('zendesk normalize', () => {
     const problems = await malformed(async () => await zdNormalize(broken));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(
-      /^\(body\): not valid JSON at position \d+ \(in or after "solution"\) — a placeholder value may contain an unescaped quote or newline; use the template in the README$/,
+      /^\(body\): not valid JSON at position \d+ \(in or after "solution"\) — a placeholder value may contain an unescaped quote or newline; use the template in the guide \(docs\/providers\/\)$/,
     );
     const position = Number(/position (\d+)/.exec(problems[0] ?? '')?.[1]);
     expect(broken.slice(position, position + 7)).toBe('Carlos"');

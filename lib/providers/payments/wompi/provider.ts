@@ -188,7 +188,7 @@ function create(settings: WompiSettings & { operation: string }): PaymentProvide
       }
       paid = confirmed;
     } else {
-      // WOMPI_CONFIRM=false: the reference, currency and time are believed as sent (README: the cost).
+      // WOMPI_CONFIRM=false: the reference, currency and time are believed as sent (the guide says the cost).
       const sent = parseWith(unsignedFields, body.data.transaction, 'data.transaction');
       paid = {
         reference: sent.reference,
