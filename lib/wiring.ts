@@ -5,4 +5,4 @@ export { createIngressRuntime } from './runtime/ingress.ts';
 export { paymentReceivedHandler } from './runtime/payments.ts';
 export { ticketResolvedHandler } from './runtime/tickets.ts';
 export type { IngressRuntime, Runtime, RuntimeOverrides } from './runtime/types.ts';
-export { createRuntime, wolkvoxSyncHandler } from './runtime/worker.ts';
+export { createRuntime, intakeProbeHandler, wolkvoxSyncHandler } from './runtime/worker.ts';

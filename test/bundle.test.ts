@@ -272,7 +272,7 @@ describe('the built bundles, run as deployed (DISPATCH=queue) against loopback A
         // wolkvox answers 500 once: the record fails and is delayed; then applied; then skipped (ledger).
         failures: [1, 0, 0],
         obligation: { total_balance: '1100000', last_pay: '150000' },
-        sqsActions: ['SendMessage', 'SendMessage', 'ReceiveMessage', 'ChangeMessageVisibility'],
+        sqsActions: ['SendMessage', 'SendMessage', 'ReceiveMessage', 'ChangeMessageVisibilityBatch'],
         parked: 1,
         // One GetSecretValue per container (ingress, worker), cached after.
         secretFetches: 2,

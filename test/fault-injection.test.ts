@@ -254,11 +254,7 @@ async function runScenario(seed: number, ledgerKind: 'memory' | 'dynamodb' = 'me
     };
     const ingress = { payments: paymentReceivedHandler(runtime), tickets: ticketResolvedHandler(runtime) };
     // Two containers (maximumConcurrency 2): each runs one invocation at a time, as Lambda does.
-    const sqsStub = {
-      send: async (command: { input: { ReceiptHandle: string; VisibilityTimeout: number } }) =>
-        queue.changeVisibility(command.input.ReceiptHandle, command.input.VisibilityTimeout),
-    } as never;
-    const containers = [0, 1].map(() => wolkvoxSyncHandler({ ...runtime, sqs: sqsOnDemand(sqsStub) }));
+    const containers = [0, 1].map(() => wolkvoxSyncHandler({ ...runtime, sqs: sqsOnDemand(queue.client()) }));
     // A Lambda that timed out runs nothing more: its messages keep the queue's visibility timeout.
     const dying = [0, 1].map(() =>
       wolkvoxSyncHandler({ ...runtime, sqs: sqsOnDemand({ send: async () => undefined } as never) }),

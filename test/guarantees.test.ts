@@ -12,14 +12,14 @@ const harness = useSandboxAndSqs();
 const { carlosRamirez: carlos } = SEED_RECORD_IDS;
 const loan = SEED_OBLIGATION_IDS.carlosLibreInversion; // balance 1,250,000; last_pay 350,000 on 15-10-2024
 
-function dispatch(ledger: Ledger = createMemoryLedger(), env: Record<string, string> = {}) {
+function dispatch(ledger: Ledger = createMemoryLedger(), env: Record<string, string> = {}, now?: () => Date) {
   const config = loadConfig({
     WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
     DISPATCH: 'direct',
     ...env,
   });
-  const runtime = createRuntime(config, { secrets: localSecretStore(), logLevel: 'SILENT', ledger });
+  const runtime = createRuntime(config, { secrets: localSecretStore(), logLevel: 'SILENT', ledger, now });
   return runtime.dispatch as DirectDispatch;
 }
 
@@ -159,6 +159,33 @@ describe('exactly once, in the right order', () => {
 });
 
 describe('recovering an unknown write', () => {
+  it('a write with no answer holds its lease for the request timeout plus 10 s, then the next delivery recovers', async () => {
+    const start = Date.parse('2026-11-20T16:00:00Z');
+    let clock = start;
+    const now = () => new Date(clock);
+    const ledger = createMemoryLedger({ now: () => clock });
+    const cut: Ledger = {
+      ...ledger,
+      prepare: async (...args) => {
+        await ledger.prepare(...args);
+        harness.sandbox.failNext('reset');
+      },
+    };
+    const env = { WOLKVOX_TIMEOUT_MS: '2000' };
+    const deliver = (via: Ledger, id: string) =>
+      dispatch(via, env, now).submit(payment('tx-g', 100_000, '2026-11-20T15:00:00Z'), meta(id));
+    await expect(deliver(cut, 'g1')).rejects.toThrow(/network error/);
+    // The request may still be under way at wolkvox: nobody writes again before it cannot land.
+    await expect(deliver(ledger, 'g2')).rejects.toMatchObject({
+      name: 'EventBusyError',
+      leaseUntil: new Date(start + 2_000 + 10_000).toISOString(),
+    });
+    clock += 12_001;
+    expect((await deliver(ledger, 'g3')).status).toBe('applied');
+    expect(obligation()?.total_balance).toBe('1150000');
+    expect(await ledger.read('wompi:tx-g')).toMatchObject({ outcome: 'applied', attempts: 2 });
+  });
+
   it('keeps the earlier fingerprints when the recovering attempt fails before writing', async () => {
     let clock = Date.parse('2026-11-20T16:00:00Z');
     const ledger = createMemoryLedger({ now: () => clock });

@@ -122,6 +122,92 @@ describe.each(implementations)('$name ledger', ({ make }) => {
     expect(await ledger.claim(probe(), LEASE_MS)).toMatchObject({ newest: '2025-03-01T12:00:00.000Z' });
   });
 
+  it('says what happened to an event: outcome, when, why and how many attempts', async () => {
+    const time = clock();
+    const ledger = make(time.now);
+    const older = entry({ kind: 'case', eventTime: '2025-03-01T09:00:00.000Z' });
+    expect(await ledger.read(older.identity)).toBeUndefined();
+    const token = tokenOf(await ledger.claim(older, LEASE_MS));
+    expect(await ledger.read(older.identity)).toEqual({
+      identity: older.identity,
+      record: older.record,
+      kind: 'case',
+      eventTime: '2025-03-01T09:00:00.000Z',
+      status: 'pending',
+      attempts: 1,
+      leaseUntil: new Date(T0 + LEASE_MS).toISOString(),
+    });
+    time.advance(5_000);
+    await ledger.settle(older, token, { outcome: 'skipped', reason: 'older than the newest resolution' });
+    expect(await ledger.read(older.identity)).toEqual({
+      identity: older.identity,
+      record: older.record,
+      kind: 'case',
+      eventTime: '2025-03-01T09:00:00.000Z',
+      status: 'applied',
+      attempts: 1,
+      outcome: 'skipped',
+      outcomeAt: new Date(T0 + 5_000).toISOString(),
+      reason: 'older than the newest resolution',
+    });
+  });
+
+  it('ends a lease early, keeping the fingerprints: the next claim recovers at once', async () => {
+    const time = clock();
+    const ledger = make(time.now);
+    const event = entry();
+    const first = tokenOf(await ledger.claim(event, LEASE_MS));
+    await ledger.prepare(event, first, fingerprints);
+    time.advance(1_000);
+    await ledger.endLease(event, first, time.now());
+    time.advance(1);
+    expect(await ledger.claim(event, LEASE_MS)).toMatchObject({ status: 'recovered', fingerprints });
+    expect(await ledger.read(event.identity)).toMatchObject({ status: 'pending', attempts: 2 });
+  });
+
+  it('keeps a shortened lease until its end (a write that may still land), and refuses a stranger', async () => {
+    const time = clock();
+    const ledger = make(time.now);
+    const event = entry();
+    const token = tokenOf(await ledger.claim(event, LEASE_MS));
+    await ledger.prepare(event, token, fingerprints);
+    await ledger.endLease(event, token, T0 + 20_000);
+    expect(await ledger.claim(event, LEASE_MS)).toEqual({
+      status: 'busy',
+      leaseUntil: new Date(T0 + 20_000).toISOString(),
+    });
+    await expect(ledger.endLease(event, randomUUID(), T0)).rejects.toBeInstanceOf(ClaimLostError);
+    time.advance(20_001);
+    expect(await ledger.claim(event, LEASE_MS)).toMatchObject({ status: 'recovered' });
+  });
+
+  it('parks an event with its reason; a redrive claims it again, recovering its fingerprints', async () => {
+    const time = clock();
+    const ledger = make(time.now);
+    const event = entry();
+    const token = tokenOf(await ledger.claim(event, LEASE_MS));
+    await ledger.prepare(event, token, fingerprints);
+    time.advance(2_000);
+    await ledger.park(event, token, 'wolkvox: obligation not found');
+    expect(await ledger.read(event.identity)).toMatchObject({
+      status: 'parked',
+      outcome: 'parked',
+      outcomeAt: new Date(T0 + 2_000).toISOString(),
+      reason: 'wolkvox: obligation not found',
+    });
+    // Parked is not applied: settling the old attempt is refused, and a redrive (no lease wait) claims it.
+    await expect(ledger.settle(event, token)).rejects.toBeInstanceOf(ClaimLostError);
+    const again = await ledger.claim(event, LEASE_MS);
+    expect(again).toMatchObject({ status: 'recovered', fingerprints });
+    await ledger.settle(event, tokenOf(again));
+    expect(await ledger.read(event.identity)).toMatchObject({
+      status: 'applied',
+      outcome: 'applied',
+      attempts: 2,
+    });
+    expect((await ledger.read(event.identity))?.reason).toBeUndefined();
+  });
+
   it('answers busy while the lease is live, and claims again once it has passed', async () => {
     const time = clock();
     const ledger = make(time.now);
@@ -271,6 +357,7 @@ describe('dynamodb ledger items', () => {
       kind: { S: 'case' },
       eventTime: { S: '2025-03-01T12:00:00.000Z' },
       expiresAt: { N: ttl(T0) },
+      attempts: { N: '1' },
     });
     expect(Number((await rawItem(eventPk, 'EVENT'))?.expiresAt?.N)).toBeLessThan(1e10);
 
@@ -283,6 +370,8 @@ describe('dynamodb ledger items', () => {
     await ledger.settle(event, token);
     expect(await rawItem(eventPk, 'EVENT')).toMatchObject({
       status: { S: 'applied' },
+      outcome: { S: 'applied' },
+      outcomeAt: { S: new Date(T0 + 30_000).toISOString() },
       expiresAt: { N: ttl(T0 + 30_000) },
     });
     expect(await rawItem(`RECORD#${event.record}`, 'RECORD')).toEqual({

@@ -35,6 +35,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: unknown;
 }
 
 interface Template {
@@ -106,14 +107,25 @@ function resource(id: string): Resource {
 }
 
 /** The function's role as action → resources, from every inline policy statement. */
-function permissions(name: FunctionName): Record<string, unknown[]> {
+function statements(name: FunctionName): Statement[] {
   const role = lambda(name).props.Role as { 'Fn::GetAtt': [string, string] };
   const { Properties } = resource(role['Fn::GetAtt'][0]);
   expect(Properties.ManagedPolicyArns).toBeUndefined();
+  return (Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+    (policy) => policy.PolicyDocument.Statement,
+  );
+}
+
+function permissions(name: FunctionName): Record<string, unknown[]> {
   const granted: Record<string, unknown[]> = {};
-  for (const policy of Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]) {
-    for (const statement of policy.PolicyDocument.Statement) {
-      expect(Object.keys(statement).sort()).toEqual(['Action', 'Effect', 'Resource']);
+  {
+    for (const statement of statements(name)) {
+      // A condition only narrows a grant (checked where one is expected).
+      expect(
+        Object.keys(statement)
+          .filter((key) => key !== 'Condition')
+          .sort(),
+      ).toEqual(['Action', 'Effect', 'Resource']);
       expect(statement.Effect).toBe('Allow');
       for (const action of [statement.Action].flat()) {
         (granted[action] ??= []).push(...[statement.Resource].flat());
@@ -195,24 +207,47 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect(MaximumConcurrency * perContainer).toBeLessThanOrEqual(2);
   });
 
-  it('keeps commands in an encrypted FIFO queue that dead-letters into a FIFO parking queue', () => {
+  it('keeps commands 14 days in an encrypted FIFO queue whose dead letters go to their own FIFO DLQ, apart from parked events', () => {
     const work = resource('WorkQueue').Properties;
+    const dlq = resource('DeadLetterQueue').Properties;
     const parked = resource('ParkedQueue').Properties;
+    const FOURTEEN_DAYS = 14 * 24 * 3600;
     expect(work).toMatchObject({
       QueueName: `${PREFIX}.fifo`,
       FifoQueue: true,
       ContentBasedDeduplication: false,
       SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: getAtt('ParkedQueue') },
+      MessageRetentionPeriod: FOURTEEN_DAYS,
+      RedrivePolicy: { deadLetterTargetArn: getAtt('DeadLetterQueue') },
     });
     const { maxReceiveCount } = work.RedrivePolicy as { maxReceiveCount: number };
     expect(maxReceiveCount).toBe(20);
     expect(work.VisibilityTimeout).toBeGreaterThanOrEqual(6 * Number(lambda('wolkvoxSync').props.Timeout));
+    expect(dlq).toMatchObject({
+      QueueName: `${PREFIX}-dlq.fifo`,
+      FifoQueue: true,
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: FOURTEEN_DAYS,
+    });
     expect(parked).toMatchObject({
       QueueName: `${PREFIX}-parked.fifo`,
       FifoQueue: true,
       SqsManagedSseEnabled: true,
-      MessageRetentionPeriod: 14 * 24 * 3600,
+      MessageRetentionPeriod: FOURTEEN_DAYS,
+    });
+    // Nothing dead-letters into the parked queue: SQS's own redrive of the DLQ cannot move a parked event.
+    expect(parked.RedrivePolicy).toBeUndefined();
+    expect(JSON.stringify(resources)).not.toContain('"deadLetterTargetArn":{"Fn::GetAtt":["ParkedQueue"');
+  });
+
+  it('runs the intake probe every minute in the worker', () => {
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [[, rule]] = rules as [[string, Resource]];
+    expect(rule.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [expect.objectContaining({ Arn: getAtt(lambda('wolkvoxSync').id) })],
     });
   });
 
@@ -274,11 +309,27 @@ describe('osls package (offline, no AWS credentials)', () => {
       'dynamodb:UpdateItem': [getAtt('LedgerTable')],
       'dynamodb:DeleteItem': [getAtt('LedgerTable')],
       'dynamodb:ConditionCheckItem': [getAtt('LedgerTable')],
+      // The intake (lib/worker/intake.ts): listing has no resource-level permission; pausing and
+      // resuming is limited to this function's mappings by the condition below.
+      'lambda:ListEventSourceMappings': ['*'],
+      'lambda:UpdateEventSourceMapping': [
+        {
+          'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:*',
+        },
+      ],
+    });
+    const update = statements('wolkvoxSync').find((s) => s.Action === 'lambda:UpdateEventSourceMapping');
+    expect(update?.Condition).toEqual({
+      StringEquals: {
+        'lambda:FunctionArn': {
+          'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${PREFIX}-wolkvoxSync`,
+        },
+      },
     });
     for (const name of FUNCTION_NAMES) {
       for (const [action, targets] of Object.entries(permissions(name))) {
         expect(action).not.toContain('*');
-        expect(targets).not.toContain('*');
+        if (action !== 'lambda:ListEventSourceMappings') expect(targets).not.toContain('*');
       }
     }
   });
@@ -304,54 +355,106 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect(table.Properties.ProvisionedThroughput).toBeUndefined();
   });
 
-  it('alarms on parked events, a stuck queue and worker failures, into one SNS topic', () => {
+  it('alarms on each parked event, dead letters, an unreachable wolkvox, a stuck queue and worker failures, into one SNS topic', () => {
     expect(resource('AlarmTopic').Type).toBe('AWS::SNS::Topic');
     const alarms = Object.fromEntries(
-      ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => {
+      ofType('AWS::CloudWatch::Alarm').map(([id, alarm]) => {
         const p = alarm.Properties;
         expect(p.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
         expect(p.TreatMissingData).toBe('notBreaching');
-        expect(p.Period).toBe(300);
-        return [`${String(p.Namespace)} ${String(p.MetricName)}`, p];
+        return [id, p];
       }),
     );
-    const worker = { Ref: lambda('wolkvoxSync').id };
-    expect(alarms['AWS/SQS ApproximateNumberOfMessagesVisible']).toMatchObject({
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ParkedQueue', 'QueueName'] } }],
+    const queue = (name: string) => [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [name, 'QueueName'] } }];
+    const namespace = `wolkvox-webhooks/${STAGE}`;
+    // Per event, not queue depth: a minute without parks turns it OK, so the next park notifies again.
+    expect(alarms.ParkedEventsAlarm).toMatchObject({
+      Namespace: namespace,
+      MetricName: 'ParkedEvents',
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(alarms.ParkedAgeAlarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: queue('ParkedQueue'),
+      Threshold: 10 * 86_400,
+    });
+    expect(alarms.DeadLettersAlarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: queue('DeadLetterQueue'),
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
     });
-    expect(alarms['AWS/SQS ApproximateAgeOfOldestMessage']).toMatchObject({
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['WorkQueue', 'QueueName'] } }],
+    expect(alarms.IntakePausedAlarm).toMatchObject({
+      Namespace: namespace,
+      MetricName: 'IntakePaused',
+      Period: 60,
+    });
+    expect(alarms.WorkQueueAgeAlarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: queue('WorkQueue'),
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 3600,
     });
-    for (const metric of ['Errors', 'Throttles']) {
-      expect(alarms[`AWS/Lambda ${metric}`]).toMatchObject({
+    const worker = { Ref: lambda('wolkvoxSync').id };
+    for (const id of ['WorkerErrorsAlarm', 'WorkerThrottlesAlarm']) {
+      expect(alarms[id]).toMatchObject({
+        Namespace: 'AWS/Lambda',
         Dimensions: [{ Name: 'FunctionName', Value: worker }],
         Statistic: 'Sum',
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         Threshold: 1,
       });
     }
-    expect(alarms['AWS/ApiGateway 5xx']).toMatchObject({
+    expect(alarms.IngressErrorsAlarm).toMatchObject({
+      MetricName: '5xx',
       Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
       Threshold: 1,
     });
-    // ERROR log lines of the worker (parked events, a token still rejected after a refresh).
-    const [[, filter]] = ofType('AWS::Logs::MetricFilter') as [[string, Resource]];
-    const logGroup = ofType('AWS::Logs::LogGroup').find(
-      ([, r]) => r.Properties.LogGroupName === `/aws/lambda/${PREFIX}-wolkvoxSync`,
-    );
-    expect(filter.Properties).toMatchObject({
-      LogGroupName: { Ref: logGroup?.[0] },
-      FilterPattern: '{ $.level = "ERROR" }',
-      MetricTransformations: [
-        { MetricNamespace: `wolkvox-webhooks/${STAGE}`, MetricName: 'WorkerErrorLogs' },
-      ],
+    expect(alarms.WorkerErrorLogsAlarm).toMatchObject({ MetricName: 'WorkerErrorLogs', Threshold: 1 });
+    expect(Object.keys(alarms)).toHaveLength(9);
+
+    // The metrics come from log lines: `parked` in every function's group, the worker's ERRORs, its pauses.
+    const logGroup = (name: FunctionName) =>
+      ofType('AWS::Logs::LogGroup').find(
+        ([, r]) => r.Properties.LogGroupName === `/aws/lambda/${PREFIX}-${name}`,
+      )?.[0];
+    const filters = ofType('AWS::Logs::MetricFilter').map(([, f]) => ({
+      group: (f.Properties.LogGroupName as { Ref: string }).Ref,
+      pattern: f.Properties.FilterPattern,
+      metric: (f.Properties.MetricTransformations as { MetricName: string; MetricNamespace: string }[])[0],
+    }));
+    const metric = (MetricName: string) => ({
+      MetricName,
+      MetricNamespace: namespace,
+      MetricValue: '1',
+      Unit: 'Count',
     });
-    expect(alarms[`wolkvox-webhooks/${STAGE} WorkerErrorLogs`]).toMatchObject({ Threshold: 1 });
-    expect(Object.keys(alarms)).toHaveLength(6);
+    expect(filters).toEqual(
+      expect.arrayContaining([
+        ...FUNCTION_NAMES.map((name) => ({
+          group: logGroup(name),
+          pattern: '{ $.message = "parked" }',
+          metric: metric('ParkedEvents'),
+        })),
+        {
+          group: logGroup('wolkvoxSync'),
+          pattern: '{ $.level = "ERROR" }',
+          metric: metric('WorkerErrorLogs'),
+        },
+        {
+          group: logGroup('wolkvoxSync'),
+          pattern: '{ $.message = "wolkvox unreachable: pausing the intake" }',
+          metric: metric('IntakePaused'),
+        },
+      ]),
+    );
+    expect(filters).toHaveLength(5);
   });
 
   it('subscribes an alarm e-mail only when one is given', () => {
@@ -366,6 +469,7 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect(template.Outputs).toMatchObject({
       WorkQueueUrl: { Value: { Ref: 'WorkQueue' } },
       ParkedQueueUrl: { Value: { Ref: 'ParkedQueue' } },
+      DeadLetterQueueUrl: { Value: { Ref: 'DeadLetterQueue' } },
       LedgerTableName: { Value: { Ref: 'LedgerTable' } },
       AlarmTopicArn: { Value: { Ref: 'AlarmTopic' } },
     });

@@ -5,47 +5,93 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { signSample } from '#lib/local/sign.ts';
+import { startSandbox } from '#lib/sandbox/index.ts';
 
 const START = new URL('../scripts/start.ts', import.meta.url).pathname;
 let child: ChildProcess;
 let base = '';
 
-beforeAll(async () => {
-  // A clean directory: no developer .env changes what this server verifies with.
-  child = spawn(process.execPath, [START], {
+/** `npm start` on a free port, from a clean directory: no developer .env changes what it verifies with. */
+async function startServer(env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string }> {
+  const started = spawn(process.execPath, [START], {
     cwd: tmpdir(),
-    env: { PATH: process.env.PATH ?? '', PORT: '0' },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  started.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   const deadline = Date.now() + 10_000;
   for (;;) {
     const match = /webhooks on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-    if (match?.[1]) {
-      base = match[1];
-      break;
-    }
-    if (child.exitCode !== null || Date.now() > deadline)
+    if (match?.[1]) return { child: started, base: match[1] };
+    if (started.exitCode !== null || Date.now() > deadline) {
+      started.kill('SIGKILL');
       throw new Error(`npm start did not start: ${stdout}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+beforeAll(async () => {
+  ({ child, base } = await startServer());
 });
 afterAll(() => {
   child.kill('SIGKILL');
 });
 
-async function post(path: string, body: string, headers: Record<string, string>) {
-  const response = await fetch(`${base}${path}`, { method: 'POST', body, headers });
+async function post(path: string, body: string, headers: Record<string, string>, at = base) {
+  const response = await fetch(`${at}${path}`, { method: 'POST', body, headers });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function signed(provider: string, file: string) {
+async function signed(provider: string, file: string, at = base) {
   const result = signSample(provider as 'stripe', await readFile(file, 'utf8'), LOCAL_SECRETS);
-  return post(`/webhooks/${result.family}/${provider}`, result.body, result.headers);
+  return post(`/webhooks/${result.family}/${provider}`, result.body, result.headers, at);
 }
 
 describe('npm start', () => {
+  it("applies a payment exactly once on the provider's next delivery after its first update got HTTP 500", async () => {
+    const sandbox = await startSandbox({ tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
+    const own = await startServer({
+      WOLKVOX_SERVER: sandbox.url,
+      WOLKVOX_OPERATION: sandbox.operation,
+    }).catch(async (error: unknown) => {
+      await sandbox.close();
+      throw error;
+    });
+    try {
+      const sample = 'events/stripe/payment_intent.succeeded.json';
+      const before = sandbox.state();
+      sandbox.failNext('error500', 1, 'collections/updateObligation.php');
+      expect(await signed('stripe', sample, own.base)).toMatchObject({ status: 503 });
+      // Stripe's next delivery: the first attempt got its answer, so nothing holds the payment.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await signed('stripe', sample, own.base)).toMatchObject({
+        status: 200,
+        body: { status: 'applied' },
+      });
+      expect(await signed('stripe', sample, own.base)).toMatchObject({
+        status: 200,
+        body: { status: 'skipped', reason: 'already applied' },
+      });
+      const updates = sandbox.requests().filter((r) => r.endpoint === 'collections/updateObligation.php');
+      expect(updates.map((r) => r.status)).toEqual([500, 200]);
+      // Counted once: exactly one obligation changed, by the sample's amount.
+      const changed = sandbox
+        .state()
+        .records.flatMap((r) => r.obligations)
+        .filter((o) => {
+          const was = before.records.flatMap((r) => r.obligations).find((b) => b.id === o.id);
+          return was?.total_balance !== o.total_balance;
+        });
+      expect(changed).toHaveLength(1);
+    } finally {
+      own.child.kill('SIGKILL');
+      await sandbox.close();
+    }
+  });
+
   it('applies a signed Stripe payment and a Wompi payment confirmed with the local fake of its API', async () => {
     expect(await signed('stripe', 'events/stripe/payment_intent.succeeded.json')).toMatchObject({
       status: 200,

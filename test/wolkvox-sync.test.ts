@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
@@ -10,6 +11,8 @@ import { localContext } from '#lib/local/runtime.ts';
 import type { Logger } from '#lib/log.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, wolkvoxSyncHandler } from '#lib/wiring.ts';
+import { DEFAULT_RETRY_POLICY } from '#lib/worker/retry.ts';
+import { FifoQueue } from './support/fifo-harness.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 import { capturingLogger } from './support/logs.ts';
 
@@ -17,7 +20,9 @@ const harness = useSandboxAndSqs();
 
 const PARKED_QUEUE_URL = 'http://127.0.0.1/000000000000/parked.fifo';
 
-function worker(options: { ledger?: Ledger; env?: Record<string, string>; logger?: Logger } = {}) {
+function worker(
+  options: { ledger?: Ledger; env?: Record<string, string>; logger?: Logger; sqs?: SQSClient } = {},
+) {
   const config = loadConfig({
     WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
@@ -31,7 +36,7 @@ function worker(options: { ledger?: Ledger; env?: Record<string, string>; logger
   return wolkvoxSyncHandler(
     createRuntime(config, {
       secrets,
-      sqs: harness.sqs.client,
+      sqs: options.sqs ?? harness.sqs.client,
       logLevel: 'SILENT',
       logger: options.logger,
       ledger: options.ledger ?? createMemoryLedger(),
@@ -181,6 +186,7 @@ describe('wolkvoxSync', () => {
     let open = 0;
     let mostOpen = 0;
     const slow: Ledger = {
+      ...inner,
       async claim(entry, leaseMs) {
         log.push(`claim ${entry.identity}`);
         mostOpen = Math.max(mostOpen, ++open);
@@ -191,9 +197,9 @@ describe('wolkvoxSync', () => {
         await sleep(15);
         return inner.prepare(entry, token, fingerprints);
       },
-      async settle(entry, token) {
+      async settle(entry, token, settlement) {
         await sleep(15);
-        await inner.settle(entry, token);
+        await inner.settle(entry, token, settlement);
         open--;
         log.push(`settle ${entry.identity}`);
       },
@@ -227,9 +233,18 @@ describe('wolkvoxSync', () => {
     expect(harness.sqs.sent).toEqual([]);
   });
 
-  it('parks a permanent failure with its reason and acknowledges it', async () => {
+  it('parks a permanent failure with its reason and acknowledges it; the ledger says so too', async () => {
     const r = record(message(command('tx-p', carlos, 'NO-SUCH', 1_00)));
-    expect(await worker()({ Records: [r] }, localContext('wolkvoxSync'))).toEqual({ batchItemFailures: [] });
+    const ledger = createMemoryLedger();
+    expect(await worker({ ledger })({ Records: [r] }, localContext('wolkvoxSync'))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(await ledger.read('wompi:tx-p')).toMatchObject({
+      status: 'parked',
+      outcome: 'parked',
+      outcomeAt: expect.any(String),
+      reason: expect.stringContaining('NO-SUCH'),
+    });
     expect(harness.sqs.sent).toHaveLength(1);
     const parked = JSON.parse(harness.sqs.sent[0]?.MessageBody ?? '{}');
     expect(harness.sqs.sent[0]?.QueueUrl).toBe(PARKED_QUEUE_URL);
@@ -303,5 +318,48 @@ describe('wolkvoxSync', () => {
     const result = await worker()({ Records: [record('{"hello":')] }, localContext('wolkvoxSync'));
     expect(result).toEqual({ batchItemFailures: [] });
     expect(harness.sqs.sent[0]?.MessageAttributes?.reason?.StringValue).toMatch(/unreadable/);
+  });
+
+  it('a failed group comes back whole after the first backoff, not after the visibility timeout', async () => {
+    // SQS on a virtual clock: only the worker's ChangeMessageVisibilityBatch can bring a message back early.
+    let clock = 0;
+    const queue = new FifoQueue(() => clock, { visibilityMs: 360_000, maxReceiveCount: 20 });
+    const first = message(command('tx-head', maria, mariaTarjeta, 1_000_00));
+    const second = message(command('tx-next', maria, mariaTarjeta, 2_000_00));
+    for (const body of [first, second]) {
+      queue.send(JSON.stringify(body), messageGroupId(body.command), deduplicationId(body.command.identity));
+    }
+    // The head's write gets an answer (HTTP 500): its lease ends with the attempt, so the retry recovers at once.
+    harness.sandbox.failNext('error500', 1, 'collections/updateObligation.php');
+    const ledger = createMemoryLedger();
+    const received = queue.receive(10);
+    expect(received).toHaveLength(2);
+    const result = await worker({ sqs: queue.client(), ledger })(
+      { Records: received },
+      localContext('wolkvoxSync'),
+    );
+    // The head failed; Powertools skipped the second without trying it.
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(received.map((r) => r.messageId));
+
+    // 10 s doubling with equal jitter: the first retry comes between 5 and 10 s, both messages together.
+    const { baseSeconds } = DEFAULT_RETRY_POLICY;
+    clock = (baseSeconds / 2) * 1000 - 1;
+    expect(queue.receive(10), 'not before half the first backoff').toEqual([]);
+    clock = baseSeconds * 1000 + 1;
+    const retried = queue.receive(10);
+    expect(retried.map((r) => r.body)).toEqual(received.map((r) => r.body));
+    expect(retried.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(['2', '2']);
+
+    const again = await worker({ sqs: queue.client(), ledger })(
+      { Records: retried },
+      localContext('wolkvoxSync'),
+    );
+    expect(again.batchItemFailures).toEqual([]);
+    expect(await ledger.read(first.command.identity)).toMatchObject({
+      status: 'applied',
+      outcome: 'applied',
+      attempts: 2,
+    });
+    expect(balance(maria, mariaTarjeta)).toBe('2372900');
   });
 });

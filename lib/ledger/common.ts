@@ -1,4 +1,6 @@
-import type { LedgerEntry } from './types.ts';
+import type { LedgerEntry, Settlement } from './types.ts';
+
+export const APPLIED: Settlement = { outcome: 'applied' };
 
 /** How long applied events and records are remembered: well past SQS' 14-day maximum retention and providers' retry windows. */
 export const DEFAULT_RETENTION_MS = 35 * 24 * 60 * 60 * 1000;

@@ -6,9 +6,9 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { checkLease, DEFAULT_RETENTION_MS, normalizedTime } from './common.ts';
+import { APPLIED, checkLease, DEFAULT_RETENTION_MS, normalizedTime } from './common.ts';
 import { ClaimLostError, errorName, LedgerUnavailableError, type LedgerOperation } from './errors.ts';
-import type { Claim, Fingerprints, Ledger, LedgerEntry } from './types.ts';
+import type { Claim, EventKind, EventRecord, Fingerprints, Ledger, LedgerEntry } from './types.ts';
 
 export interface DynamoLedgerOptions {
   /** LEDGER_TABLE: string partition key `pk`, string sort key `sk`, TTL on `expiresAt`. */
@@ -48,7 +48,8 @@ const LEASE_MARGIN_MS = 5_000;
 
 /**
  * The deployed ledger: one DynamoDB table, conditional writes only.
- *   EVENT#<identity> / EVENT   status, token, leaseUntil (epoch ms), fingerprints, record, kind, eventTime, expiresAt
+ *   EVENT#<identity> / EVENT   status, token, leaseUntil (epoch ms), fingerprints, record, kind, eventTime,
+ *                              attempts, outcome, outcomeAt, reason, expiresAt
  *   RECORD#<record>  / RECORD  newest (ISO UTC event time), expiresAt
  * Not Powertools idempotency: its in-progress/completed records have no prepare step (the fingerprints
  * a recovering attempt needs) and no per-record newest time, and both fit in two conditional items.
@@ -111,10 +112,12 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         new UpdateItemCommand({
           TableName,
           Key: eventKey(entry.identity),
-          ConditionExpression: 'attribute_not_exists(#pk) OR (#status = :pending AND #leaseUntil < :now)',
+          // A parked event is claimed again by its redrive (or a provider's new delivery).
+          ConditionExpression:
+            'attribute_not_exists(#pk) OR (#status = :pending AND #leaseUntil < :now) OR #status = :parked',
           UpdateExpression:
             'SET #status = :pending, #token = :token, #leaseUntil = :leaseUntil, #record = :record, ' +
-            '#kind = :kind, #eventTime = :eventTime, #expiresAt = :expiresAt',
+            '#kind = :kind, #eventTime = :eventTime, #expiresAt = :expiresAt ADD #attempts :one',
           ExpressionAttributeNames: names(
             'pk',
             'status',
@@ -124,9 +127,12 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
             'kind',
             'eventTime',
             'expiresAt',
+            'attempts',
           ),
           ExpressionAttributeValues: {
             ':pending': s('pending'),
+            ':parked': s('parked'),
+            ':one': n(1),
             ':now': n(at),
             ':token': s(token),
             ':leaseUntil': n(at + leaseMs),
@@ -170,10 +176,42 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     throw new ClaimLostError('release', entry.identity, rejection(item, token) ?? 'it is already applied');
   }
 
+  /** An update of a pending event by its owner; the attempt's claim is forgotten either way. */
+  async function updatePending(
+    operation: 'endLease' | 'park',
+    entry: LedgerEntry,
+    token: string,
+    UpdateExpression: string,
+    values: Item,
+  ): Promise<void> {
+    won.delete(entry.identity);
+    const attributes = [...UpdateExpression.matchAll(/#(\w+)/g)].map((m) => m[1] ?? '');
+    const output = await send(operation, entry.identity, (c) =>
+      c.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: eventKey(entry.identity),
+          ConditionExpression: '#status = :pending AND #token = :token',
+          UpdateExpression,
+          ExpressionAttributeNames: names('status', 'token', ...attributes),
+          ExpressionAttributeValues: { ':pending': s('pending'), ':token': s(token), ...values },
+        }),
+      ),
+    );
+    if (output !== CONDITION_FAILED) return;
+    const item = await readEvent(operation, entry.identity);
+    throw new ClaimLostError(
+      operation,
+      entry.identity,
+      rejection(item, token) ?? `it is already ${str(item, 'status') ?? 'gone'}`,
+    );
+  }
+
   /** Why `token` may not touch the event, or undefined if it still owns it. */
   function rejection(item: Item | undefined, token: string): string | undefined {
     if (!item) return 'the event is not claimed';
     if (str(item, 'token') !== token) return 'another attempt owns it';
+    if (str(item, 'status') === 'parked') return 'it is parked';
     return undefined;
   }
 
@@ -259,7 +297,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
      * The other order could mark the event applied while newest still lagged, and a later, older
      * event would then overwrite the newer state.
      */
-    async settle(entry, token) {
+    async settle(entry, token, settlement = APPLIED) {
       const eventTime = normalizedTime(entry);
       const ours = won.get(entry.identity);
       if (ours?.token !== token || now() >= ours.leaseUntil - LEASE_MARGIN_MS) {
@@ -291,13 +329,19 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
           new UpdateItemCommand({
             TableName,
             Key: eventKey(entry.identity),
-            ConditionExpression: '#token = :token',
-            UpdateExpression: 'SET #status = :applied, #expiresAt = :expiresAt',
-            ExpressionAttributeNames: names('token', 'status', 'expiresAt'),
+            ConditionExpression: '#token = :token AND #status <> :parked',
+            UpdateExpression:
+              'SET #status = :applied, #expiresAt = :expiresAt, #outcome = :outcome, #outcomeAt = :outcomeAt' +
+              (settlement.reason === undefined ? ' REMOVE #reason' : ', #reason = :reason'),
+            ExpressionAttributeNames: names('token', 'status', 'expiresAt', 'outcome', 'outcomeAt', 'reason'),
             ExpressionAttributeValues: {
               ':token': s(token),
               ':applied': s('applied'),
+              ':parked': s('parked'),
               ':expiresAt': expiresAt(at),
+              ':outcome': s(settlement.outcome),
+              ':outcomeAt': s(new Date(at).toISOString()),
+              ...(settlement.reason === undefined ? {} : { ':reason': s(settlement.reason) }),
             },
           }),
         ),
@@ -309,5 +353,49 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     },
 
     release,
+
+    async endLease(entry, token, leaseUntil) {
+      await updatePending('endLease', entry, token, 'SET #leaseUntil = :leaseUntil', {
+        ':leaseUntil': n(leaseUntil),
+      });
+    },
+
+    async park(entry, token, reason) {
+      const at = now();
+      await updatePending(
+        'park',
+        entry,
+        token,
+        'SET #status = :parked, #outcome = :parked, #outcomeAt = :outcomeAt, #reason = :reason, #expiresAt = :expiresAt',
+        {
+          ':parked': s('parked'),
+          ':outcomeAt': s(new Date(at).toISOString()),
+          ':reason': s(reason),
+          ':expiresAt': expiresAt(at),
+        },
+      );
+    },
+
+    async read(identity) {
+      const item = await readEvent('read', identity);
+      if (!item) return undefined;
+      const status = str(item, 'status') as EventRecord['status'];
+      const leaseUntil = num(item, 'leaseUntil');
+      const outcome = str(item, 'outcome') as EventRecord['outcome'];
+      const reason = str(item, 'reason');
+      return {
+        identity,
+        record: str(item, 'record') ?? '',
+        kind: (str(item, 'kind') ?? 'payment') as EventKind,
+        eventTime: str(item, 'eventTime') ?? '',
+        status,
+        attempts: num(item, 'attempts') ?? 1,
+        ...(status === 'pending' && leaseUntil !== undefined
+          ? { leaseUntil: new Date(leaseUntil).toISOString() }
+          : {}),
+        ...(outcome ? { outcome, outcomeAt: str(item, 'outcomeAt') } : {}),
+        ...(reason === undefined ? {} : { reason }),
+      };
+    },
   };
 }

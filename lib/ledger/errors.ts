@@ -1,7 +1,7 @@
 // Messages carry the operation, the event identity and the AWS error name: never a fingerprint or a record's content.
 import { ServiceError } from '#lib/errors.ts';
 
-export type LedgerOperation = 'claim' | 'prepare' | 'settle' | 'release';
+export type LedgerOperation = 'claim' | 'prepare' | 'settle' | 'release' | 'endLease' | 'park' | 'read';
 
 /**
  * The ledger could not do what was asked. Always transient for the message: SQS redelivers it,

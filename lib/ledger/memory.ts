@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { checkLease, normalizedTime } from './common.ts';
-import { ClaimLostError } from './errors.ts';
-import type { Claim, Fingerprints, Ledger, LedgerEntry } from './types.ts';
+import { APPLIED, checkLease, normalizedTime } from './common.ts';
+import { ClaimLostError, type LedgerOperation } from './errors.ts';
+import type { Claim, EventRecord, Fingerprints, Ledger, LedgerEntry } from './types.ts';
 
 export interface MemoryLedgerOptions {
   /** Epoch milliseconds; leases are measured with it. */
@@ -9,10 +9,15 @@ export interface MemoryLedgerOptions {
 }
 
 interface EventState {
-  status: 'pending' | 'applied';
+  entry: LedgerEntry;
+  status: EventRecord['status'];
   token: string;
   leaseUntil: number;
+  attempts: number;
   fingerprints?: Fingerprints;
+  outcome?: EventRecord['outcome'];
+  outcomeAt?: string;
+  reason?: string;
 }
 
 /**
@@ -24,12 +29,27 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
   const { now = Date.now } = options;
   const events = new Map<string, EventState>();
   const newest = new Map<string, string>();
+  const iso = (ms: number) => new Date(ms).toISOString();
 
-  // Shared by prepare/settle/release: the event must exist and belong to this token.
-  function owned(operation: 'prepare' | 'settle' | 'release', entry: LedgerEntry, token: string): EventState {
+  // Shared by every write but claim: the event must exist, belong to this token and be pending.
+  function owned(
+    operation: Exclude<LedgerOperation, 'claim'>,
+    entry: LedgerEntry,
+    token: string,
+  ): EventState {
     const state = events.get(entry.identity);
     if (!state) throw new ClaimLostError(operation, entry.identity, 'the event is not claimed');
     if (state.token !== token) throw new ClaimLostError(operation, entry.identity, 'another attempt owns it');
+    return state;
+  }
+  function pending(
+    operation: Exclude<LedgerOperation, 'claim'>,
+    entry: LedgerEntry,
+    token: string,
+  ): EventState {
+    const state = owned(operation, entry, token);
+    if (state.status !== 'pending')
+      throw new ClaimLostError(operation, entry.identity, `it is already ${state.status}`);
     return state;
   }
 
@@ -41,13 +61,24 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
       const at = now();
       const state = events.get(entry.identity);
       if (state?.status === 'applied') return { status: 'applied' };
-      if (state && state.leaseUntil >= at) {
-        return { status: 'busy', leaseUntil: new Date(state.leaseUntil).toISOString() };
+      if (state?.status === 'pending' && state.leaseUntil >= at) {
+        return { status: 'busy', leaseUntil: iso(state.leaseUntil) };
       }
       const token = randomUUID();
       // Fingerprints survive a takeover so an attempt that dies again before preparing still passes them on.
       const fingerprints = state?.fingerprints;
-      events.set(entry.identity, { status: 'pending', token, leaseUntil: at + leaseMs, fingerprints });
+      events.set(entry.identity, {
+        entry,
+        status: 'pending',
+        token,
+        leaseUntil: at + leaseMs,
+        attempts: (state?.attempts ?? 0) + 1,
+        fingerprints,
+        // A parked event's reason stays until it ends otherwise.
+        outcome: state?.outcome,
+        outcomeAt: state?.outcomeAt,
+        reason: state?.reason,
+      });
       const recordNewest = newest.get(entry.record);
       const claim: Claim = fingerprints
         ? { status: 'recovered', newest: recordNewest, token, fingerprints: { ...fingerprints } }
@@ -56,17 +87,21 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
     },
 
     async prepare(entry, token, fingerprints) {
-      const state = owned('prepare', entry, token);
-      if (state.status !== 'pending')
-        throw new ClaimLostError('prepare', entry.identity, 'it is already applied');
+      const state = pending('prepare', entry, token);
       state.fingerprints = { before: fingerprints.before, after: fingerprints.after };
     },
 
-    async settle(entry, token) {
+    async settle(entry, token, settlement = APPLIED) {
       const eventTime = normalizedTime(entry);
       // A second settle by the same token (a retry after a lost response) finds it applied: nothing to do twice.
       const state = owned('settle', entry, token);
-      state.status = 'applied';
+      if (state.status === 'parked') throw new ClaimLostError('settle', entry.identity, 'it is parked');
+      Object.assign(state, {
+        status: 'applied',
+        outcome: settlement.outcome,
+        outcomeAt: iso(now()),
+        reason: settlement.reason,
+      });
       const current = newest.get(entry.record);
       if (current === undefined || current < eventTime) newest.set(entry.record, eventTime);
     },
@@ -75,10 +110,35 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
       const state = events.get(entry.identity);
       // Already gone: a retried release whose first call succeeded.
       if (!state) return;
-      owned('release', entry, token);
-      if (state.status !== 'pending')
-        throw new ClaimLostError('release', entry.identity, 'it is already applied');
+      pending('release', entry, token);
       events.delete(entry.identity);
+    },
+
+    async endLease(entry, token, leaseUntil) {
+      const state = pending('endLease', entry, token);
+      state.leaseUntil = Math.min(state.leaseUntil, leaseUntil);
+    },
+
+    async park(entry, token, reason) {
+      const state = pending('park', entry, token);
+      Object.assign(state, { status: 'parked', outcome: 'parked', outcomeAt: iso(now()), reason });
+    },
+
+    async read(identity) {
+      const state = events.get(identity);
+      if (!state) return undefined;
+      const { entry } = state;
+      return {
+        identity,
+        record: entry.record,
+        kind: entry.kind,
+        eventTime: normalizedTime(entry),
+        status: state.status,
+        attempts: state.attempts,
+        ...(state.status === 'pending' ? { leaseUntil: iso(state.leaseUntil) } : {}),
+        ...(state.outcome ? { outcome: state.outcome, outcomeAt: state.outcomeAt } : {}),
+        ...(state.reason === undefined ? {} : { reason: state.reason }),
+      };
     },
   };
 }

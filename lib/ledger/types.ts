@@ -8,8 +8,14 @@
  *   claim   → `pending` with a lease (a worker owns it until leaseUntil)
  *   prepare → the obligation/case state it expects before and after its write (fingerprints)
  *   settle  → `applied`, and the record's newest event time moves forward (never backward)
+ * or, when it cannot be applied, park → `parked` with the reason (a redrive may claim it again).
  * A worker that dies between prepare and settle leaves an expired lease; the next claim gets the
- * fingerprints back, so the caller can read wolkvox and tell "already written" from "not yet".
+ * fingerprints back, so the caller can read wolkvox and tell "already written" from "not yet". An
+ * attempt that ends with nothing left in flight ends its lease itself (endLease), so the next
+ * delivery need not wait it out.
+ *
+ * Each event keeps its outcome (applied, skipped or parked), when, and why: "what happened to
+ * payment X" is answered by `read` alone.
  */
 export type EventKind = 'payment' | 'case';
 
@@ -38,12 +44,50 @@ export type Claim =
   /** Another worker holds a live lease: retry later. */
   | { status: 'busy'; leaseUntil: string };
 
+/** How an event ended: `skipped` = settled without a write (older than the newest, or found written). */
+export type Outcome = 'applied' | 'skipped' | 'parked';
+
+export interface Settlement {
+  outcome: Exclude<Outcome, 'parked'>;
+  /** Why it was skipped. */
+  reason?: string;
+}
+
+/** An event as the ledger holds it. */
+export interface EventRecord {
+  identity: string;
+  record: string;
+  kind: EventKind;
+  eventTime: string;
+  status: 'pending' | 'applied' | 'parked';
+  /** Claims so far (the first attempt and every retry or redrive). */
+  attempts: number;
+  /** While pending: until when its current attempt owns it (ISO). */
+  leaseUntil?: string;
+  outcome?: Outcome;
+  /** When it was applied, skipped or parked (ISO). */
+  outcomeAt?: string;
+  reason?: string;
+}
+
 export interface Ledger {
   claim(entry: LedgerEntry, leaseMs: number): Promise<Claim>;
   /** Records what the write will change; only the claim's owner (token) may prepare. */
   prepare(entry: LedgerEntry, token: string, fingerprints: Fingerprints): Promise<void>;
-  /** Marks the event applied; moves the record's newest event time forward if this one is newer. */
-  settle(entry: LedgerEntry, token: string): Promise<void>;
+  /**
+   * Marks the event applied (its outcome: applied by default, or skipped with a reason); moves the
+   * record's newest event time forward if this one is newer.
+   */
+  settle(entry: LedgerEntry, token: string, settlement?: Settlement): Promise<void>;
   /** Gives a claim back after a failure that wrote nothing, so a retry can claim at once. */
   release(entry: LedgerEntry, token: string): Promise<void>;
+  /**
+   * The attempt is over: its lease ends at `leaseUntil` (epoch ms; now, or later while a request of
+   * its own may still reach wolkvox). Fingerprints stay, so the next claim recovers.
+   */
+  endLease(entry: LedgerEntry, token: string, leaseUntil: number): Promise<void>;
+  /** The event cannot be applied: parked with the reason, fingerprints kept; a redrive claims it again. */
+  park(entry: LedgerEntry, token: string, reason: string): Promise<void>;
+  /** What the ledger knows of an event. */
+  read(identity: string): Promise<EventRecord | undefined>;
 }

@@ -8,6 +8,7 @@ import type { Logger, LogLevel } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
 import type { CallRecord, WolkvoxClient } from '#lib/wolkvox/client.ts';
 import type { AttachmentFetcher } from '#lib/worker/apply.ts';
+import type { Intake } from '#lib/worker/intake.ts';
 
 // Types only: each function's entry point imports just the runtime it needs (ingress.ts or
 // worker.ts), so a bundle carries only its own dependency graph.
@@ -28,6 +29,8 @@ export interface Runtime extends IngressRuntime {
   ledger: Ledger;
   /** The container's SQS client, made on first use: delays and parks messages. */
   sqs: SqsOnDemand;
+  /** The worker's event source, paused while wolkvox is down (deployments: LEDGER_TABLE set). */
+  intake: Intake | undefined;
 }
 
 export interface RuntimeOverrides {
@@ -43,4 +46,6 @@ export interface RuntimeOverrides {
   attachmentDispatcher?: HttpDispatcher;
   /** The applied-events ledger; default: DynamoDB with LEDGER_TABLE, else in memory (local runs). */
   ledger?: Ledger;
+  /** Default: the Lambda event source mapping, its pause recorded in LEDGER_TABLE; none without one. */
+  intake?: Intake;
 }

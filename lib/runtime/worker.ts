@@ -1,6 +1,8 @@
 import type { Config } from '#lib/config.ts';
 import { sqsOnDemand } from '#lib/dispatch/queue.ts';
 import { MAX_VISIBILITY_SECONDS } from '#lib/worker/retry.ts';
+import { awsIntake } from '#lib/worker/intake.ts';
+import { intakeProbe } from '#lib/worker/probe.ts';
 import { syncHandler } from '#lib/worker/sync.ts';
 import { createWorkerSide, createDirectDispatch } from './worker-side.ts';
 import { createBase, createQueueDispatch } from './common.ts';
@@ -20,7 +22,12 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     config.dispatch === 'queue'
       ? createQueueDispatch(config, sqs, base.now)
       : createDirectDispatch(config, overrides, side, base.now, base.logger);
-  return { ...base, ...side, dispatch, sqs };
+  const intake =
+    overrides.intake ??
+    (config.dispatch === 'queue' && config.queue.ledgerTable
+      ? awsIntake({ tableName: config.queue.ledgerTable, now: base.now })
+      : undefined);
+  return { ...base, ...side, dispatch, sqs, intake };
 }
 
 /** SQS FIFO → wolkvox: the worker's handler over a runtime. */
@@ -30,18 +37,30 @@ export function wolkvoxSyncHandler(runtime: Runtime) {
     rules: runtime.config.obligations,
     attachments: runtime.attachments,
     ledger: runtime.ledger,
-    delayMessage: async (receiptHandle, seconds) => {
+    delayMessages: async (messages, seconds) => {
       const { sqs, client } = await runtime.sqs();
-      await client.send(
-        new sqs.ChangeMessageVisibilityCommand({
+      // A FIFO batch holds at most 10 messages: one call.
+      const { Failed = [] } = await client.send(
+        new sqs.ChangeMessageVisibilityBatchCommand({
           QueueUrl: runtime.config.queue.url,
-          ReceiptHandle: receiptHandle,
-          VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, seconds),
+          Entries: messages.map((m) => ({
+            Id: m.messageId,
+            ReceiptHandle: m.receiptHandle,
+            VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, seconds),
+          })),
         }),
       );
+      return Failed.map((f) => f.Id ?? '');
     },
     park: (event) => runtime.dispatch.park(event),
+    intake: runtime.intake,
     logger: runtime.logger,
     now: runtime.now,
   });
+}
+
+/** The scheduled probe (every minute): resumes a paused intake once wolkvox answers again. */
+export function intakeProbeHandler(runtime: Runtime) {
+  const { intake } = runtime;
+  return intakeProbe({ intake, client: runtime.client, logger: runtime.logger, now: runtime.now });
 }

@@ -93,13 +93,16 @@ export function validateFaults(faults: Partial<Faults>): void {
   if (faults.maintenance !== undefined && typeof faults.maintenance !== 'boolean') {
     throw new TypeError('maintenance must be a boolean');
   }
+  if (faults.down !== undefined && ![false, 'reset', 'timeout', 'html502'].includes(faults.down)) {
+    throw new TypeError("down must be false, 'reset', 'timeout' or 'html502'");
+  }
 }
 
 export class FaultPlan {
   readonly #initial: Faults;
   readonly #seed: number;
   #faults: Faults;
-  #queue: FaultKind[] = [];
+  #queue: Array<{ kind: FaultKind; endpoint: string | undefined }> = [];
   #random: () => number;
 
   constructor(seed: number, initial: Faults) {
@@ -114,16 +117,22 @@ export class FaultPlan {
     return this.#faults.latencyMs;
   }
 
+  /** The outage in force, if any (Faults.down). */
+  get down(): Faults['down'] {
+    return this.#faults.down;
+  }
+
   set(faults: Partial<Faults>): void {
     validateFaults(faults);
     this.#faults = { ...this.#faults, ...faults };
   }
 
-  failNext(kind: FaultKind, count: number): void {
+  /** `endpoint` (e.g. `collections/updateObligation.php`): only a request to it takes the fault. */
+  failNext(kind: FaultKind, count: number, endpoint?: string): void {
     if (!FAULT_KINDS.includes(kind)) throw new TypeError(`unknown fault kind: ${String(kind)}`);
     if (!Number.isInteger(count) || count < 1)
       throw new RangeError(`count must be a positive integer, got ${count}`);
-    for (let i = 0; i < count; i += 1) this.#queue.push(kind);
+    for (let i = 0; i < count; i += 1) this.#queue.push({ kind, endpoint });
   }
 
   /** Back to the options the sandbox started with, RNG included, so a reset run replays identically. */
@@ -138,10 +147,11 @@ export class FaultPlan {
    * maintenance, then one RNG draw against the cumulative rates. The draw happens on every
    * call so the sequence depends only on the request count, not on which rates are set.
    */
-  pick(): FaultKind | undefined {
-    const queued = this.#queue.shift();
+  pick(endpoint?: string): FaultKind | undefined {
+    const at = this.#queue.findIndex((q) => q.endpoint === undefined || q.endpoint === endpoint);
+    const [queued] = at === -1 ? [] : this.#queue.splice(at, 1);
     const draw = this.#random();
-    if (queued) return queued;
+    if (queued) return queued.kind;
     if (this.#faults.maintenance) return 'maintenance';
     let threshold = 0;
     for (const key of RATE_KEYS) {

@@ -34,6 +34,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     resetRate: 0,
     htmlErrorRate: 0,
     maintenance: false,
+    down: false,
   });
   const initialTokens: readonly string[] = Object.freeze([...config.tokens]);
   let tokens = initialTokens;
@@ -85,7 +86,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     close,
     setFaults: (partial) => faults.set(partial),
-    failNext: (kind: FaultKind, count = 1) => faults.failNext(kind, count),
+    failNext: (kind: FaultKind, count = 1, endpoint?: string) => faults.failNext(kind, count, endpoint),
     setTokens: (next) => {
       tokens = Object.freeze(validateTokens(next));
     },

@@ -13,7 +13,7 @@ import type { DailyQuota } from './quota.ts';
 import { type DecodedBody, dispatch, endpointOf } from './router.ts';
 import type { Store } from './store.ts';
 import type { Traffic } from './traffic.ts';
-import type { FaultKind, RecordedRequest } from './types.ts';
+import type { FaultKind, Faults, RecordedRequest } from './types.ts';
 
 export interface PipelineDeps {
   store: Store;
@@ -90,6 +90,18 @@ function admit(
   return { inFlightAtStart };
 }
 
+/** An outage (Faults.down): nothing is checked or counted, but the request still holds its slot. */
+function enterDown(
+  deps: PipelineDeps,
+  res: ServerResponse,
+  token: string | undefined,
+): { early?: Reply; inFlightAtStart: number } {
+  if (!token) return { inFlightAtStart: 0 };
+  const inFlightAtStart = deps.traffic.inFlight(token);
+  res.once('close', deps.traffic.enter(token));
+  return { inFlightAtStart };
+}
+
 export function createRequestHandler(
   deps: PipelineDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
@@ -107,7 +119,10 @@ export function createRequestHandler(
     const headers = flattenHeaders(req.headers);
     const token = headers['wolkvox-token'];
     const contentType = headers['content-type'] ?? '';
-    const { early, inFlightAtStart } = admit(deps, res, endpoint, method, token);
+    const down = faults.down;
+    const { early, inFlightAtStart } = down
+      ? enterDown(deps, res, token)
+      : admit(deps, res, endpoint, method, token);
     let body: DecodedBody = {};
 
     const finish = (status: number, response: WolkvoxEnvelope | null, fault?: FaultKind): void => {
@@ -144,6 +159,19 @@ export function createRequestHandler(
       res.end(text);
     };
 
+    /** The host is down: the same effects as injected faults, before anything else is looked at. */
+    function outage(kind: Exclude<Faults['down'], false>): void {
+      const effect = effectOf(kind);
+      if (effect.kind === 'html') {
+        finish(effect.status, null, kind);
+        res.writeHead(effect.status, { 'content-type': 'text/html' }).end(effect.html);
+      } else {
+        finish(0, null, kind);
+        if (effect.kind === 'reset') req.socket.destroy();
+      }
+    }
+
+    if (down) return outage(down);
     try {
       body = await decodeBody(contentType, await readBody(req));
     } catch {
@@ -154,7 +182,7 @@ export function createRequestHandler(
     // `endpoint === null` always comes with an early answer; spelled out for the type checker.
     if (early !== undefined || endpoint === null) return send(early ?? fail(400, MESSAGES.apiDoesNotExist));
 
-    const fault = faults.pick();
+    const fault = faults.pick(endpoint);
     if (fault) {
       const effect = effectOf(fault);
       switch (effect.kind) {

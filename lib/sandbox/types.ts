@@ -97,6 +97,11 @@ export interface Faults {
   resetRate: number;
   htmlErrorRate: number;
   maintenance: boolean;
+  /**
+   * wolkvox's front end is down (an outage): every request meets this before the token, the quota
+   * or the endpoint are looked at, and nothing is counted against the quota.
+   */
+  down: false | 'reset' | 'timeout' | 'html502';
 }
 
 export interface RecordedFile {
@@ -168,7 +173,8 @@ export interface Sandbox {
   readonly tokens: readonly string[];
   close(): Promise<void>;
   setFaults(faults: Partial<Faults>): void;
-  failNext(kind: FaultKind, count?: number): void;
+  /** Queues `count` faults for the next requests (to `endpoint` only, e.g. `collections/updateObligation.php`). */
+  failNext(kind: FaultKind, count?: number, endpoint?: string): void;
   setTokens(tokens: string[]): void;
   resetQuota(): void;
   requests(): RecordedRequest[];

@@ -126,7 +126,12 @@ export function createWolkvoxClient(options: WolkvoxClientOptions) {
         text = await response.body.text();
       } catch (cause) {
         record('transient');
-        throw new WolkvoxError(networkSummary(cause, signal), { kind: 'transient', endpoint, cause });
+        throw new WolkvoxError(networkSummary(cause, signal), {
+          kind: 'transient',
+          endpoint,
+          unanswered: !neverSent(cause),
+          cause,
+        });
       }
       const answer = classifyAnswer(status, text);
       record(answer.kind, status);
@@ -164,6 +169,8 @@ export function createWolkvoxClient(options: WolkvoxClientOptions) {
 
   return {
     operation,
+    /** The longest one request may take: how long a write without an answer may still be under way. */
+    timeoutMs,
 
     async queryObligation(
       target: { wolkvoxId: string; obligation: string },
@@ -254,6 +261,13 @@ function toObligation(raw: Record<string, unknown>): Obligation {
       .map((item) => ({ name: String(item.name ?? ''), value: String(item.value ?? '') }));
   }
   return obligation;
+}
+
+/** Failures that happen before a byte of the request reaches wolkvox: nothing of it can land later. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+function neverSent(cause: unknown): boolean {
+  const code = (cause as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NEVER_SENT.has(code);
 }
 
 function networkSummary(cause: unknown, signal: AbortSignal): string {

@@ -17,6 +17,8 @@ export interface WolkvoxErrorDetails {
   code?: number;
   /** wolkvox's own `msg` (never contains the token: wolkvox does not echo it). */
   wolkvoxMessage?: string;
+  /** The request left and no answer came (a timeout, a reset): wolkvox may still act on it. */
+  unanswered?: boolean;
   cause?: unknown;
 }
 
@@ -26,6 +28,7 @@ export class WolkvoxError extends ServiceError {
   readonly status: number | undefined;
   readonly code: number | undefined;
   readonly wolkvoxMessage: string | undefined;
+  readonly unanswered: boolean;
 
   constructor(summary: string, details: WolkvoxErrorDetails) {
     super('wolkvox', details.kind, `wolkvox ${details.endpoint}: ${summary}`, { cause: details.cause });
@@ -33,5 +36,6 @@ export class WolkvoxError extends ServiceError {
     this.status = details.status;
     this.code = details.code;
     this.wolkvoxMessage = details.wolkvoxMessage;
+    this.unanswered = details.unanswered ?? false;
   }
 }

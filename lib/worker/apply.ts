@@ -3,7 +3,7 @@ import type { FetchedAttachments } from '#lib/attachments/index.ts';
 import type { ApplyPaymentCommand, AttachmentRef, UpdateCaseCommand, WolkvoxCommand } from '#lib/events.ts';
 import { recordKey } from '#lib/events.ts';
 import type { Claim, Ledger, LedgerEntry } from '#lib/ledger/types.ts';
-import { CommandRejectedError, ServiceError } from '#lib/errors.ts';
+import { CommandRejectedError, failureKind, failureReason, ServiceError } from '#lib/errors.ts';
 import { excerpt, quoted } from '#lib/excerpt.ts';
 import type { Logger } from '#lib/log.ts';
 import {
@@ -14,6 +14,7 @@ import {
   overpaidBy,
 } from '#lib/translate/obligation.ts';
 import type { CallOptions, WolkvoxClient } from '#lib/wolkvox/client.ts';
+import { WolkvoxError } from '#lib/wolkvox/errors.ts';
 import type { Obligation } from '#lib/wolkvox/types.ts';
 
 /** Another worker holds this event's lease (a redelivery racing a slow attempt): retry later. */
@@ -44,6 +45,8 @@ export interface ApplyDeps {
   logger: Logger;
   /** How long one attempt owns an event; past it, a redelivery may recover the event. */
   leaseMs?: number;
+  /** Ends leases; the ledger measures them with its own clock (the same one, in practice). */
+  now?: () => Date;
 }
 
 export interface Applied {
@@ -60,9 +63,14 @@ type Claimed = Extract<Claim, { token: string }>;
 interface Attempt {
   /** Set once the wolkvox write has started: from then on the claim must not be released. */
   writing: boolean;
+  /** When a write that got no answer can no longer land (epoch ms): the lease holds until then. */
+  inFlightUntil?: number;
 }
 
 const DEFAULT_LEASE_MS = 120_000;
+// A write with no answer may still be under way after our deadline (wolkvox finishing what it had
+// received): the request timeout plus this margin bounds it.
+const IN_FLIGHT_MARGIN_MS = 10_000;
 
 /** Steps 7–10 of the data path for one command: ledger guard, then the wolkvox write. */
 export async function applyCommand(
@@ -80,14 +88,49 @@ export async function applyCommand(
       command.kind === 'applyPayment'
         ? await applyPaymentCommand(command, entry, claim, attempt, deps, call)
         : await applyCaseCommand(command, entry, claim, attempt, deps, call);
-    await deps.ledger.settle(entry, claim.token);
+    await deps.ledger.settle(
+      entry,
+      claim.token,
+      applied.outcome === 'skipped' ? { outcome: 'skipped', reason: applied.reason } : undefined,
+    );
     return applied;
   } catch (error) {
-    // Release only what provably never reached wolkvox: a fresh claim that wrote nothing. A write
-    // that failed may still have landed, and a recovered claim carries an earlier attempt's
-    // fingerprints: both keep the lease, so the next attempt checks wolkvox before writing.
-    if (claim.status === 'claimed' && !attempt.writing) {
-      await deps.ledger.release(entry, claim.token).catch(() => undefined);
+    await letGo(entry, claim, attempt, error, deps);
+    throw error;
+  }
+}
+
+/**
+ * How a failed attempt leaves its event in the ledger:
+ * - it cannot be applied (permanent): parked with the reason; a redrive claims it again;
+ * - a fresh claim that wrote nothing: released, so the retry claims it at once;
+ * - otherwise the lease ends now, as nothing of this attempt is in flight — or, after a write that
+ *   got no answer (a timeout, a reset), once that write can no longer land. The fingerprints stay:
+ *   the next attempt reads wolkvox and recognises a write that landed, or makes it.
+ * A ledger failure here is swallowed: the lease then runs out by itself, which is only slower.
+ */
+async function letGo(entry: LedgerEntry, claim: Claimed, attempt: Attempt, error: unknown, deps: ApplyDeps) {
+  const now = (deps.now?.() ?? new Date()).getTime();
+  const ending =
+    failureKind(error) === 'permanent'
+      ? deps.ledger.park(entry, claim.token, failureReason(error))
+      : claim.status === 'claimed' && !attempt.writing
+        ? deps.ledger.release(entry, claim.token)
+        : deps.ledger.endLease(entry, claim.token, attempt.inFlightUntil ?? now);
+  await ending.catch(() => undefined);
+}
+
+/** The wolkvox write: from here the claim is never released, and a write without an answer holds the lease. */
+async function write(attempt: Attempt, deps: ApplyDeps, request: () => Promise<void>): Promise<void> {
+  const clock = () => (deps.now?.() ?? new Date()).getTime();
+  attempt.writing = true;
+  const started = clock();
+  try {
+    await request();
+  } catch (error) {
+    const mayStillLand = !(error instanceof WolkvoxError) || error.unanswered;
+    if (mayStillLand) {
+      attempt.inFlightUntil = Math.max(clock(), started + deps.client.timeoutMs) + IN_FLIGHT_MARGIN_MS;
     }
     throw error;
   }
@@ -171,8 +214,9 @@ async function applyPaymentCommand(
     before: obligationPrint(current),
     after: obligationPrint(next),
   });
-  attempt.writing = true;
-  await deps.client.updateObligation({ wolkvoxId, obligation, fields: next }, call);
+  await write(attempt, deps, () =>
+    deps.client.updateObligation({ wolkvoxId, obligation, fields: next }, call),
+  );
   return {
     identity: command.identity,
     record: entry.record,
@@ -213,8 +257,9 @@ async function applyCaseCommand(
   }
   try {
     await deps.ledger.prepare(entry, claim.token, { before: '', after });
-    attempt.writing = true;
-    await deps.client.updateCase({ wolkvoxId, ...command.update, files: fetched?.files }, call);
+    await write(attempt, deps, () =>
+      deps.client.updateCase({ wolkvoxId, ...command.update, files: fetched?.files }, call),
+    );
   } finally {
     await fetched?.cleanup();
   }

@@ -6,33 +6,58 @@ import type { Logger } from '#lib/log.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
 import { deadlineSignal } from '#lib/wolkvox/client.ts';
 import { WolkvoxError } from '#lib/wolkvox/errors.ts';
-import { failureKind, failureReason, isOwnError } from '#lib/errors.ts';
+import { CommandRejectedError, failureKind, failureReason, isOwnError } from '#lib/errors.ts';
+import { isOutage, type OutageBreaker, outageBreaker } from './breaker.ts';
+import type { Intake } from './intake.ts';
 import { type ApplyDeps, applyCommand, EventBusyError } from './apply.ts';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelaySeconds } from './retry.ts';
+import {
+  DEFAULT_RETRY_POLICY,
+  MAX_VISIBILITY_SECONDS,
+  type RetryPolicy,
+  retryDelaySeconds,
+} from './retry.ts';
+
+/** A received message, as SQS names it in a batch call. */
+export interface MessageHandle {
+  messageId: string;
+  receiptHandle: string;
+}
 
 export interface SyncDeps extends ApplyDeps {
   park: (event: ParkedEvent) => Promise<void>;
-  /** Sets how long a failed message stays invisible (SQS ChangeMessageVisibility). */
-  delayMessage: (receiptHandle: string, seconds: number) => Promise<void>;
+  /**
+   * Sets how long failed messages stay invisible (one SQS ChangeMessageVisibilityBatch); answers
+   * the ids SQS could not change.
+   */
+  delayMessages: (messages: MessageHandle[], seconds: number) => Promise<string[]>;
   logger: Logger;
   retry?: RetryPolicy;
-  now?: () => Date;
+  /** Paused while wolkvox is down (intake.ts); none in local runs. */
+  intake?: Intake;
+  /** Default: 5 outage failures in a row open it for 60 s (breaker.ts). */
+  breaker?: OutageBreaker;
 }
 
 /**
  * wolkvoxSync: drains the FIFO queue in order. A retryable failure fails the record and, through
  * Powertools' FIFO processor with skipGroupOnError, every later record of its group in the batch
- * (other groups go on); the record comes back after a backoff that grows with its receive count,
- * or, when the token's daily quota is spent, after the reset. A permanent failure is parked with
- * its reason and acknowledged: retrying it would only repeat it.
+ * (other groups go on); the record and those skipped behind it come back together after a backoff
+ * that grows with the record's receive count, or, when the token's daily quota is spent, after the
+ * reset. A permanent failure is parked with its reason and acknowledged: retrying it would only
+ * repeat it.
  */
 export function syncHandler(deps: SyncDeps) {
   const now = deps.now ?? (() => new Date());
   const policy = deps.retry ?? DEFAULT_RETRY_POLICY;
   // Once wolkvox says the quota is spent, this container stops spending calls until the reset.
   let quotaHeldUntil = 0;
+  const breaker = deps.breaker ?? outageBreaker({ now: () => now().getTime() });
 
-  async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
+  async function handleRecord(
+    record: SQSRecord,
+    context: Context,
+    retryIn: (seconds: number) => void,
+  ): Promise<void> {
     const message = parse(record.body);
     if (!message)
       return park(
@@ -42,11 +67,18 @@ export function syncHandler(deps: SyncDeps) {
       );
     const { command, meta } = message;
     const ids = { provider: meta.provider, eventId: meta.eventId, identity: command.identity };
-    const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const receives = receiveCount(record);
     if (now().getTime() < quotaHeldUntil) {
-      await retryLater(record, Math.ceil((quotaHeldUntil - now().getTime()) / 1000));
+      retryIn(Math.ceil((quotaHeldUntil - now().getTime()) / 1000));
       throw new WolkvoxError('held: the token quota is spent until the daily reset', {
         kind: 'quota',
+        endpoint: 'none',
+      });
+    }
+    if (!breaker.allows()) {
+      retryIn(retryDelaySeconds('transient', receives, now(), policy));
+      throw new WolkvoxError('held: wolkvox is unreachable (the circuit is open)', {
+        kind: 'transient',
         endpoint: 'none',
       });
     }
@@ -54,6 +86,7 @@ export function syncHandler(deps: SyncDeps) {
       const applied = await applyCommand(command, deps, {
         signal: deadlineSignal(context.getRemainingTimeInMillis()),
       });
+      breaker.succeeded();
       const { overpaidBy } = applied.details;
       deps.logger.info(applied.outcome, {
         ...ids,
@@ -64,37 +97,64 @@ export function syncHandler(deps: SyncDeps) {
     } catch (error) {
       const kind = failureKind(error);
       const reason = failureReason(error);
+      if (isOutage(error)) {
+        if (breaker.failed()) await pauseIntake(record, context, reason);
+      } else if (error instanceof WolkvoxError || error instanceof CommandRejectedError) {
+        breaker.succeeded(); // wolkvox answered
+      } else {
+        breaker.inconclusive();
+      }
       if (kind === 'permanent') return park(record, meta, reason, message);
       const seconds =
         error instanceof EventBusyError
           ? Math.max(1, Math.ceil((Date.parse(error.leaseUntil) - now().getTime()) / 1000))
-          : retryDelaySeconds(kind, receiveCount, now(), policy);
+          : retryDelaySeconds(kind, receives, now(), policy);
       if (kind === 'quota') quotaHeldUntil = now().getTime() + seconds * 1000;
       // An auth failure after the token refresh means someone must rotate it: ERROR raises the alarm.
       deps.logger[kind === 'auth' ? 'error' : 'warn']('will retry', {
         ...ids,
         kind,
         reason,
-        receiveCount,
+        receiveCount: receives,
         retryInSeconds: seconds,
         // Not a failure we classify (a bug, an SDK error): where it came from.
         ...(isOwnError(error) ? {} : { at: stackFrames(error) }),
       });
-      await retryLater(record, seconds);
+      retryIn(seconds);
       throw error;
     }
   }
 
-  async function retryLater(record: SQSRecord, seconds: number): Promise<void> {
+  /** wolkvox looks down: stop receiving until the probe sees it answer (breaker.ts, intake.ts). */
+  async function pauseIntake(record: SQSRecord, context: Context, reason: string): Promise<void> {
+    deps.logger.warn('wolkvox unreachable: pausing the intake', { reason, paused: !!deps.intake });
+    if (!deps.intake) return;
     try {
-      await deps.delayMessage(record.receiptHandle, seconds);
+      await deps.intake.pause(
+        { functionName: context.functionName, queueArn: record.eventSourceARN },
+        reason,
+      );
     } catch (error) {
-      // The queue's own visibility timeout still brings the message back; only the spacing is lost.
-      deps.logger.warn('could not delay the message', {
-        messageId: record.messageId,
-        reason: failureReason(error),
-      });
+      // Retries go on with backoff and spend receives: someone should look.
+      deps.logger.error('could not pause the intake', { reason: failureReason(error) });
     }
+  }
+
+  /**
+   * The failed record and the ones Powertools skipped behind it in its group come back together,
+   * after the failed record's delay: left alone, the skipped ones would sit out the queue's whole
+   * visibility timeout (6 minutes) and hold the group back with them.
+   */
+  async function retryLater(failed: MessageHandle[], seconds: number): Promise<void> {
+    let unchanged: string[];
+    try {
+      unchanged = await deps.delayMessages(failed, Math.min(MAX_VISIBILITY_SECONDS, seconds));
+    } catch (error) {
+      unchanged = failed.map((m) => m.messageId);
+      deps.logger.warn('could not delay the messages', { reason: failureReason(error) });
+    }
+    // The queue's own visibility timeout still brings them back; only the spacing is lost.
+    if (unchanged.length > 0) deps.logger.warn('messages not delayed', { messageIds: unchanged });
   }
 
   async function park(
@@ -111,7 +171,7 @@ export function syncHandler(deps: SyncDeps) {
       summary: message ? { identity: message.command.identity } : { messageId: record.messageId },
       parkedAt: now().toISOString(),
     });
-    deps.logger.error('parked', { provider: meta.provider, eventId: meta.eventId, reason });
+    deps.logger.warn('parked', { provider: meta.provider, eventId: meta.eventId, reason });
   }
 
   /**
@@ -129,9 +189,10 @@ export function syncHandler(deps: SyncDeps) {
         // The first group's ledger calls leave before the others are built: the sooner its claim
         // is answered, the sooner the batch's first wolkvox call starts.
         if (i > 0) await new Promise(setImmediate);
-        return processPartialResponse(
+        let delay: number | undefined;
+        const answer = await processPartialResponse(
           { Records },
-          (record: SQSRecord) => handleRecord(record, context),
+          (record: SQSRecord) => handleRecord(record, context, (seconds) => (delay = seconds)),
           new SqsFifoPartialProcessorAsync(),
           {
             context,
@@ -141,11 +202,23 @@ export function syncHandler(deps: SyncDeps) {
             throwOnFullBatchFailure: false,
           },
         );
+        const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
+        const retried = Records.filter((r) => failed.has(r.messageId));
+        const [head] = retried;
+        // No delay chosen (parking itself failed): the transient backoff for the head's receive.
+        if (head)
+          await retryLater(
+            retried,
+            delay ?? retryDelaySeconds('transient', receiveCount(head), now(), policy),
+          );
+        return answer;
       }),
     );
     return { batchItemFailures: answers.flatMap((answer) => answer.batchItemFailures) };
   };
 }
+
+const receiveCount = (record: SQSRecord) => Number(record.attributes.ApproximateReceiveCount) || 1;
 
 function parse(body: string): QueuedMessage | undefined {
   try {

@@ -8,7 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 /**
  * A loopback, in-memory SQS speaking the AWS JSON 1.0 protocol the v3 SDK uses
  * (`X-Amz-Target: AmazonSQS.<Action>`): SendMessage, ReceiveMessage, DeleteMessage,
- * ChangeMessageVisibility, GetQueueUrl and GetQueueAttributes.
+ * ChangeMessageVisibility(Batch), GetQueueUrl and GetQueueAttributes.
  *
  * FIFO queues (names ending in `.fifo`) behave like the real ones where tools depend on it:
  * deduplication within 5 minutes, and a message group with a message in flight delivers nothing
@@ -303,6 +303,25 @@ export async function startFakeSqs(): Promise<FakeSqs> {
     return {};
   }
 
+  function changeMessageVisibilityBatch(input: {
+    QueueUrl?: string;
+    Entries?: Array<{ Id?: string; ReceiptHandle?: string; VisibilityTimeout?: number }>;
+  }) {
+    find(input.QueueUrl);
+    const Successful: Array<{ Id?: string }> = [];
+    const Failed: Array<{ Id?: string; Code: string; SenderFault: boolean; Message: string }> = [];
+    for (const entry of input.Entries ?? []) {
+      try {
+        changeMessageVisibility({ ...entry, QueueUrl: input.QueueUrl });
+        Successful.push({ Id: entry.Id });
+      } catch (error) {
+        if (!(error instanceof SqsError)) throw error;
+        Failed.push({ Id: entry.Id, Code: error.type, SenderFault: true, Message: error.message });
+      }
+    }
+    return { Successful, Failed };
+  }
+
   function getQueueUrl(input: { QueueName?: string }) {
     const queue = find(input.QueueName);
     return { QueueUrl: `${endpoint}/000000000000/${queue.name}` };
@@ -332,6 +351,7 @@ export async function startFakeSqs(): Promise<FakeSqs> {
     ReceiveMessage: receiveMessage,
     DeleteMessage: deleteMessage,
     ChangeMessageVisibility: changeMessageVisibility,
+    ChangeMessageVisibilityBatch: changeMessageVisibilityBatch,
     GetQueueUrl: getQueueUrl,
     GetQueueAttributes: getQueueAttributes,
   };

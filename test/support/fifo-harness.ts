@@ -1,3 +1,4 @@
+import type { ChangeMessageVisibilityBatchRequest, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 
 /**
@@ -91,9 +92,22 @@ export class FifoQueue {
     if (message) this.#remove(message);
   }
 
-  changeVisibility(receiptHandle: string, seconds: number): void {
+  /** false when the handle is stale (the message was deleted or received again), as SQS refuses it. */
+  changeVisibility(receiptHandle: string, seconds: number): boolean {
     const message = this.#messages.find((m) => m.receiptHandle === receiptHandle);
     if (message) message.visibleAt = this.#now() + seconds * 1000;
+    return !!message;
+  }
+
+  /** An SQS client for the worker: ChangeMessageVisibilityBatch, the one call it makes. */
+  client(): SQSClient {
+    const send = async (command: { input: ChangeMessageVisibilityBatchRequest }) => {
+      const Failed = (command.input.Entries ?? [])
+        .filter((e) => !this.changeVisibility(e.ReceiptHandle ?? '', e.VisibilityTimeout ?? 0))
+        .map((e) => ({ Id: e.Id, Code: 'ReceiptHandleIsInvalid', SenderFault: true }));
+      return { Successful: [], Failed };
+    };
+    return { send } as unknown as SQSClient;
   }
 
   /** When the next message becomes visible (for advancing the virtual clock). */

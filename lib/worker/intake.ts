@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type * as DynamoSdk from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ServiceError } from '#lib/errors.ts';
+import type { EventSourceMappings } from './lambda-api.ts';
+
+/**
+ * The worker's intake: the event source mapping through which Lambda receives the work queue's
+ * messages for wolkvoxSync. Paused (the mapping disabled), SQS keeps every message, receives
+ * nothing and counts no receive, however long wolkvox stays down; the messages wait within the
+ * queue's 14-day retention. A pause is recorded beside the ledger with its reason, so the probe
+ * resumes only what the breaker paused, never a mapping an operator disabled by hand.
+ */
+export interface PausedIntake {
+  /** The event source mapping's UUID. */
+  mappingId: string;
+  /** Which pause: a resume deletes the record only if nobody paused again since it read it. */
+  pauseId: string;
+  /** ISO time of the first pause of this outage. */
+  since: string;
+  /** ISO time of the latest pause (a failed trial pauses again). */
+  latest: string;
+  reason: string;
+}
+
+/** Which event source mapping: the worker's function and the queue its records came from. */
+export interface IntakeSource {
+  functionName: string;
+  queueArn: string;
+}
+
+export interface Intake {
+  /** Records the pause, then disables the mapping. Pausing again renews the record (its `since` stays). */
+  pause(source: IntakeSource, reason: string): Promise<void>;
+  /** The pause the breaker recorded, if any. */
+  paused(): Promise<PausedIntake | undefined>;
+  /** Enables the mapping, then forgets the pause. */
+  resume(paused: PausedIntake): Promise<void>;
+}
+
+/** The pause could not be recorded or applied: the worker goes on retrying with backoff. */
+export class IntakeError extends ServiceError {
+  override readonly name = 'IntakeError';
+  constructor(message: string, cause: unknown) {
+    super('queue', 'transient', message, { cause });
+  }
+}
+
+export interface AwsIntakeOptions {
+  /** LEDGER_TABLE: the pause is one item, `INTAKE#wolkvoxSync`. */
+  tableName: string;
+  dynamo?: DynamoDBClient;
+  /** Default: the Lambda API of the DynamoDB client's region, signed with its credentials. */
+  mappings?: EventSourceMappings;
+  now?: () => Date;
+}
+
+const KEY = { pk: { S: 'INTAKE#wolkvoxSync' }, sk: { S: 'INTAKE' } };
+
+/**
+ * Deployments: the pause in DynamoDB, the mapping through the Lambda API. Loaded on first use: a
+ * worker that never sees an outage never builds either.
+ */
+export function awsIntake(options: AwsIntakeOptions): Intake {
+  const now = options.now ?? (() => new Date());
+  let clients:
+    Promise<{ dynamo: DynamoDBClient; mappings: EventSourceMappings; sdk: typeof DynamoSdk }> | undefined;
+  const ready = () =>
+    (clients ??= (async () => {
+      const [sdk, { eventSourceMappings }] = await Promise.all([
+        import('@aws-sdk/client-dynamodb'),
+        import('./lambda-api.ts'),
+      ]);
+      const dynamo =
+        options.dynamo ??
+        new sdk.DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+      const mappings =
+        options.mappings ??
+        eventSourceMappings({
+          region: () => dynamo.config.region(),
+          credentials: () => dynamo.config.credentials(),
+          sha256: dynamo.config.sha256,
+        });
+      return { dynamo, mappings, sdk };
+    })().catch((error: unknown) => {
+      clients = undefined;
+      throw error;
+    }));
+
+  return {
+    async pause(source, reason) {
+      try {
+        const { dynamo, mappings, sdk } = await ready();
+        const mappingId = await mappings.find(source.functionName, source.queueArn);
+        if (!mappingId) throw new Error(`no event source mapping from ${source.queueArn}`);
+        // Recorded first (a mapping disabled without a record would never be resumed), and always
+        // with a new pause id: a resume that read an older pause must not delete this one.
+        await dynamo.send(
+          new sdk.UpdateItemCommand({
+            TableName: options.tableName,
+            Key: KEY,
+            UpdateExpression:
+              'SET mappingId = :mappingId, reason = :reason, pauseId = :pauseId, latest = :now, ' +
+              'since = if_not_exists(since, :now)',
+            ExpressionAttributeValues: {
+              ':mappingId': { S: mappingId },
+              ':reason': { S: reason },
+              ':pauseId': { S: randomUUID() },
+              ':now': { S: now().toISOString() },
+            },
+          }),
+        );
+        await mappings.setEnabled(mappingId, false);
+      } catch (error) {
+        throw new IntakeError('could not pause the intake', error);
+      }
+    },
+
+    async paused() {
+      try {
+        const { dynamo, sdk } = await ready();
+        const { Item } = await dynamo.send(
+          new sdk.GetItemCommand({ TableName: options.tableName, Key: KEY, ConsistentRead: true }),
+        );
+        const mappingId = Item?.mappingId?.S;
+        if (!mappingId) return undefined;
+        return {
+          mappingId,
+          pauseId: Item?.pauseId?.S ?? '',
+          since: Item?.since?.S ?? '',
+          latest: Item?.latest?.S ?? Item?.since?.S ?? '',
+          reason: Item?.reason?.S ?? '',
+        };
+      } catch (error) {
+        throw new IntakeError('could not read the intake state', error);
+      }
+    },
+
+    async resume(paused) {
+      try {
+        const { dynamo, mappings, sdk } = await ready();
+        await mappings.setEnabled(paused.mappingId, true);
+        await dynamo.send(
+          new sdk.DeleteItemCommand({
+            TableName: options.tableName,
+            Key: KEY,
+            ConditionExpression: 'pauseId = :pauseId',
+            ExpressionAttributeValues: { ':pauseId': { S: paused.pauseId } },
+          }),
+        );
+      } catch (error) {
+        // Paused again meanwhile (a worker still failing): that pause stands, and the next probe decides.
+        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+        throw new IntakeError('could not resume the intake', error);
+      }
+    },
+  };
+}
+
+/** Tests and the fault-injection harness: the pause as a flag the harness' event source obeys. */
+export function memoryIntake(
+  now: () => Date = () => new Date(),
+): Intake & { readonly state: PausedIntake | undefined } {
+  let state: PausedIntake | undefined;
+  return {
+    get state() {
+      return state;
+    },
+    async pause(_source, reason) {
+      const at = now().toISOString();
+      state = { mappingId: 'memory', pauseId: randomUUID(), since: state?.since ?? at, latest: at, reason };
+    },
+    async paused() {
+      return state;
+    },
+    async resume(paused) {
+      if (state?.pauseId === paused.pauseId) state = undefined;
+    },
+  };
+}
