@@ -131,24 +131,29 @@ describe('the intake (a DynamoDB record and the event source mapping)', () => {
 });
 
 describe('the outage breaker', () => {
-  it('opens after 5 outage failures in a row, lets one trial through after the cool-down, and closes on its success', () => {
+  it('opens after 5 outage failures in a row, tries one call after the cool-down, and closes on its success', async () => {
     let now = 0;
     const breaker = outageBreaker({ now: () => now });
     for (let i = 0; i < 4; i++) expect(breaker.failed()).toBe(false);
     breaker.succeeded();
     for (let i = 0; i < 4; i++) breaker.failed();
-    expect(breaker.allows()).toBe(true);
+    expect(await breaker.admit()).toBe(true);
     expect(breaker.failed(), 'the fifth in a row opens it').toBe(true);
     expect(breaker.failed(), 'a call that was already waiting does not open it twice').toBe(false);
-    expect(breaker.allows()).toBe(false);
+    expect(await breaker.admit()).toBe(false);
     now += 60_000;
-    expect(breaker.allows(), 'one trial').toBe(true);
-    expect(breaker.allows(), 'only one').toBe(false);
+    expect(await breaker.admit(), 'the trial').toBe(true);
+    // Calls during the trial wait for its outcome: a failure holds them…
+    const waiting = breaker.admit();
     expect(breaker.failed(), 'a failed trial opens it again').toBe(true);
+    expect(await waiting).toBe(false);
     now += 60_000;
-    expect(breaker.allows()).toBe(true);
+    expect(await breaker.admit()).toBe(true);
+    // …a success lets them all through.
+    const behind = [breaker.admit(), breaker.admit()];
     breaker.succeeded();
-    expect([breaker.allows(), breaker.allows()]).toEqual([true, true]);
+    expect(await Promise.all(behind)).toEqual([true, true]);
+    expect(await breaker.admit()).toBe(true);
   });
 });
 

@@ -5,8 +5,9 @@ import { OpsError, type RedriveOptions, runRedrive, type Selection, UsageError }
 export const USAGE = `Usage: npm run redrive -- --stage <stage> [--region <region>] [--dry-run]
                           [--all | --select <n,n,…> | --reason <text>] [--discard]
 
-Lists the events waiting in the stage's parked queue (parked by the functions, or dead-lettered by
-SQS after repeated failures) with their reasons, and moves the chosen ones back to the work queue.
+Lists the events the functions parked in the stage's parked queue, with their reasons, and moves
+the chosen ones back to the work queue. (Dead letters have their own queue, …-dlq.fifo: redrive
+them with SQS's DLQ redrive; see the README, Operations.)
 
   --stage <stage>          the deployed stage (queues wolkvox-webhooks-<stage>.fifo and
                            wolkvox-webhooks-<stage>-parked.fifo, found with sqs:GetQueueUrl)

@@ -19,15 +19,15 @@ import {
 import { wolkvoxCommandSchema } from '#lib/events.ts';
 
 /**
- * Operations on the parked queue (the work queue's dead-letter queue): list what waits there and
- * why, and put chosen commands back on the work queue.
+ * Operations on the parked queue: list what waits there and why, and put chosen commands back on
+ * the work queue. A parked event's body is a ParkedEvent and its message attributes say
+ * `disposition=parked` and the `reason`: the ingress or the worker decided the event cannot be
+ * applied (no wolkvox target, a permanent wolkvox failure).
  *
- * Two kinds of message wait there:
- * - parked: the ingress or the worker decided the event cannot be applied (no wolkvox target, a
- *   permanent wolkvox failure); the body is a ParkedEvent and the message attributes say
- *   `disposition=parked` and the `reason`;
- * - dead-lettered: SQS moved a work-queue message after maxReceiveCount failed receives; the body
- *   is the QueuedMessage as the ingress sent it, with no attributes of ours.
+ * Dead letters (commands SQS moved after maxReceiveCount receives) have their own queue, redriven
+ * with SQS's DLQ redrive (README, Operations). Stages deployed before the split dead-lettered into
+ * this queue: such a message (a QueuedMessage, no attributes of ours) is still listed, as
+ * `dead-lettered`, and can be redriven from here.
  *
  * The parked queue is FIFO: while a message of a group is in flight (received, not yet deleted or
  * visible again) SQS hides the rest of that group. A listing therefore holds what it received

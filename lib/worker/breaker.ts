@@ -8,10 +8,12 @@ import { WolkvoxError } from '#lib/wolkvox/errors.ts';
  * back without a call) and pauses its intake (intake.ts), which stops receives altogether; the
  * intake probe resumes it once wolkvox answers, and the backlog drains at once. After `cooldownMs`
  * one call goes through as a trial: its success closes the breaker, its failure opens it again.
+ * Calls that arrive during the trial wait for its outcome instead of being put back: after an
+ * outage the first batch drains at full speed, not one message per cool-down.
  */
 export interface OutageBreaker {
-  /** Whether a call may go to wolkvox now: closed, or the one trial after the cool-down. */
-  allows(): boolean;
+  /** Whether a call may go to wolkvox now: closed, or the trial after the cool-down, or after a trial that succeeded. */
+  admit(): Promise<boolean>;
   /** wolkvox answered (whatever it said). */
   succeeded(): void;
   /** The attempt failed for a reason that says nothing about wolkvox (the ledger, a bug). */
@@ -41,26 +43,35 @@ export function outageBreaker(options: BreakerOptions = {}): OutageBreaker {
   const { threshold = 5, cooldownMs = 60_000, now = Date.now } = options;
   let failures = 0;
   let openUntil = 0;
-  let trial = false;
+  let trial: PromiseWithResolvers<void> | undefined;
   const open = () => failures >= threshold;
+  const settleTrial = () => {
+    trial?.resolve();
+    trial = undefined;
+  };
   return {
-    allows() {
-      if (!open()) return true;
-      if (trial || now() < openUntil) return false;
-      trial = true;
-      return true;
+    async admit() {
+      for (;;) {
+        if (!open()) return true;
+        if (!trial && now() < openUntil) return false;
+        if (!trial) {
+          trial = Promise.withResolvers();
+          return true;
+        }
+        await trial.promise;
+      }
     },
     succeeded() {
       failures = 0;
-      trial = false;
+      settleTrial();
     },
     inconclusive() {
-      trial = false;
+      settleTrial();
     },
     failed() {
       // Calls already waiting for a slot when it opened fail too: only the first one opens it.
       const alreadyOpen = open() && !trial && now() < openUntil;
-      trial = false;
+      settleTrial();
       failures += 1;
       if (!open()) return false;
       openUntil = now() + cooldownMs;

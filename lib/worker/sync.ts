@@ -75,7 +75,7 @@ export function syncHandler(deps: SyncDeps) {
         endpoint: 'none',
       });
     }
-    if (!breaker.allows()) {
+    if (!(await breaker.admit())) {
       retryIn(retryDelaySeconds('transient', receives, now(), policy));
       throw new WolkvoxError('held: wolkvox is unreachable (the circuit is open)', {
         kind: 'transient',

@@ -5,12 +5,13 @@ import type { SQSRecord } from 'aws-lambda';
  * An in-process SQS FIFO queue on a virtual clock, for the fault-injection test: message groups
  * (a group with a message in flight is blocked), visibility timeouts, receive counts, a 5-minute
  * deduplication window, and a DLQ after maxReceiveCount receives — the behaviours the worker's
- * guarantees rest on.
+ * guarantees rest on — and the end of a message's retention (14 days).
  */
 interface Message {
   id: string;
   body: string;
   groupId: string;
+  sentAt: number;
   receiveCount: number;
   visibleAt: number;
   receiptHandle: string | undefined;
@@ -23,17 +24,27 @@ export interface DeadLetter {
 
 export class FifoQueue {
   readonly deadLetters: DeadLetter[] = [];
+  /** Messages SQS deleted at the end of their retention period, unprocessed. */
+  readonly expired: string[] = [];
+  /** The highest ApproximateReceiveCount any message reached. */
+  maxReceiveCount = 0;
   readonly #messages: Message[] = [];
   readonly #dedup = new Map<string, number>();
   readonly #now: () => number;
   readonly #visibilityMs: number;
   readonly #maxReceiveCount: number;
+  readonly #retentionMs: number;
   #sequence = 0;
 
-  constructor(now: () => number, options: { visibilityMs: number; maxReceiveCount: number }) {
+  constructor(
+    now: () => number,
+    options: { visibilityMs: number; maxReceiveCount: number; retentionMs?: number },
+  ) {
     this.#now = now;
     this.#visibilityMs = options.visibilityMs;
     this.#maxReceiveCount = options.maxReceiveCount;
+    // serverless.yml: 14 days on every queue.
+    this.#retentionMs = options.retentionMs ?? 14 * 86_400_000;
   }
 
   get pending(): number {
@@ -50,6 +61,7 @@ export class FifoQueue {
       id: `m${this.#sequence}`,
       body,
       groupId,
+      sentAt: this.#now(),
       receiveCount: 0,
       visibleAt: 0,
       receiptHandle: undefined,
@@ -60,6 +72,10 @@ export class FifoQueue {
   /** Up to `max` messages, in order, from groups with nothing in flight. */
   receive(max: number): SQSRecord[] {
     const now = this.#now();
+    for (const message of this.#messages.filter((m) => m.sentAt + this.#retentionMs <= now)) {
+      this.#remove(message);
+      this.expired.push(message.body);
+    }
     const blocked = new Set(
       this.#messages.filter((m) => m.visibleAt > now && m.receiptHandle).map((m) => m.groupId),
     );
@@ -79,6 +95,7 @@ export class FifoQueue {
         continue;
       }
       message.receiveCount++;
+      this.maxReceiveCount = Math.max(this.maxReceiveCount, message.receiveCount);
       message.visibleAt = now + this.#visibilityMs;
       message.receiptHandle = `${message.id}#${message.receiveCount}`;
       taken.push(toRecord(message));
