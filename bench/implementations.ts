@@ -12,6 +12,7 @@ import type {
 } from 'aws-lambda';
 import { loadConfig } from '#lib/config.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
+import type { OutageBreaker } from '#lib/worker/breaker.ts';
 import {
   createRuntime,
   paymentReceivedHandler,
@@ -38,7 +39,7 @@ export interface Implementation {
    * per-token semaphore and the keep-alive agent), so connections are counted per run, not per
    * container.
    */
-  worker(options?: { ledger?: Ledger }): Worker;
+  worker(options?: { ledger?: Ledger; breaker?: OutageBreaker }): Worker;
 }
 
 export function ours(): Implementation {
@@ -51,7 +52,9 @@ export function ours(): Implementation {
     payment: paymentReceivedHandler(createRuntime(config, { sqs: queue.client })) as Ingress,
     ticket: ticketResolvedHandler(createRuntime(config, { sqs: queue.client })) as Ingress,
     worker: (options = {}) =>
-      wolkvoxSyncHandler(createRuntime(config, { sqs: queue.client, ledger: options.ledger })),
+      wolkvoxSyncHandler(createRuntime(config, { sqs: queue.client, ledger: options.ledger }), {
+        breaker: options.breaker,
+      }),
   };
 }
 

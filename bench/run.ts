@@ -102,14 +102,20 @@ try {
     implementation: (typeof implementations)['ours'],
     containers: number,
     ledger: 'memory' | 'dynamodb',
+    afterOutage = false,
   ): Promise<ThroughputRun> => {
     log(`throughput: ${label}`);
-    return measureThroughput(services, { label, implementation, containers, ledger }, throughputOptions);
+    return measureThroughput(
+      services,
+      { label, implementation, containers, ledger, afterOutage },
+      throughputOptions,
+    );
   };
   const throughput: BenchResults['throughput'] = {
     ours: await runThroughput('ours', implementations.ours, 2, 'memory'),
     naive: await runThroughput('naive', implementations.naive, 2, 'memory'),
     sequential: await runThroughput('sequential', implementations.ours, 1, 'memory'),
+    afterOutage: await runThroughput('after-outage', implementations.ours, 2, 'memory', true),
   };
   if (!skipDynamo) {
     throughput.oursDynamo = await runThroughput('ours-dynamodb', implementations.ours, 2, 'dynamodb');

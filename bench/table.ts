@@ -41,6 +41,8 @@ export interface BenchResults {
     naive: ThroughputRun;
     sequential: ThroughputRun;
     oursDynamo?: ThroughputRun;
+    /** Ours, each container's outage breaker open (its cool-down over) when the drain starts. */
+    afterOutage: ThroughputRun;
   };
   perThousandEvents: {
     secretsManagerCalls: Record<
@@ -139,6 +141,14 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
       pass: dynamo.completed && dynamo.achievedOverIdeal >= 0.9 && dynamo.concurrencyRejections === 0,
     });
   }
+  const afterOutage = results.throughput.afterOutage;
+  // Issue 13: once wolkvox is back, the backlog drains at wolkvox's pace, not a trial call's.
+  targets.push({
+    name: 'throughput ÷ ideal, draining after an outage',
+    value: afterOutage.achievedOverIdeal,
+    limit: '≥ 0.9',
+    pass: afterOutage.completed && afterOutage.achievedOverIdeal >= 0.9 && afterOutage.wrongBalances === 0,
+  });
   targets.push({
     name: 'concurrency rejections',
     value: ours.concurrencyRejections,
@@ -285,6 +295,7 @@ export function renderTable(results: BenchResults): string {
   const runs: [string, ThroughputRun | undefined][] = [
     ['   ours (2 containers)', t.ours],
     ['   ours, DynamoDB ledger (dynalite)', t.oursDynamo],
+    ['   ours, draining after an outage', t.afterOutage],
     ['   naive (2 containers)', t.naive],
     ['   strictly sequential (1 container)', t.sequential],
   ];

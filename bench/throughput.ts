@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
+import { type OutageBreaker, outageBreaker } from '#lib/worker/breaker.ts';
 import { FifoQueue } from '../test/support/fifo-harness.ts';
 import { lambdaContext, stripePaymentEvent } from './events.ts';
 import { accepted, type Implementation, type Worker } from './implementations.ts';
@@ -49,6 +50,8 @@ export interface ThroughputPlan {
   implementation: Implementation;
   containers: number;
   ledger: 'memory' | 'dynamodb';
+  /** Each container's outage breaker open, its cool-down over: the drain when wolkvox comes back. */
+  afterOutage?: boolean;
 }
 
 export async function measureThroughput(
@@ -76,7 +79,9 @@ export async function measureThroughput(
   }
 
   const ledger: Ledger | undefined = plan.ledger === 'memory' ? createMemoryLedger() : undefined;
-  const workers = Array.from({ length: plan.containers }, () => impl.worker({ ledger }));
+  const workers = Array.from({ length: plan.containers }, () =>
+    impl.worker({ ledger, breaker: plan.afterOutage ? trippedBreaker() : undefined }),
+  );
   await services.setLatency(options.latencyMs);
   await services.clearRequests();
   const before = await services.stats();
@@ -116,6 +121,15 @@ export async function measureThroughput(
     wrongBalances,
     completed: queue.pending === 0,
   };
+}
+
+/** A breaker that five outage failures opened a minute ago: its next call is the trial. */
+function trippedBreaker(): OutageBreaker {
+  let offset = -61_000;
+  const breaker = outageBreaker({ now: () => Date.now() + offset });
+  for (let i = 0; i < 5; i++) breaker.failed();
+  offset = 0;
+  return breaker;
 }
 
 /** One container: invoke with the next batch until the queue is empty (or the deadline). */

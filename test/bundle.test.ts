@@ -254,7 +254,7 @@ describe('a built ingress bundle, run as deployed (no NODE_OPTIONS)', () => {
 describe('the built bundles, run as deployed (DISPATCH=queue) against loopback AWS fakes and the sandbox', () => {
   // UNDICI_NO_WASM_SIMD=1: undici's non-SIMD parser, read from the .wasm file the build writes.
   it.each(['0', '1'])(
-    'enqueue, park, retry after a wolkvox failure, apply once, skip the replay (UNDICI_NO_WASM_SIMD=%s)',
+    'enqueue, park, retry after a wolkvox failure, apply once, skip the replay, pause and resume the intake (UNDICI_NO_WASM_SIMD=%s)',
     { timeout: 60_000 },
     async (noSimd) => {
       const script = join(import.meta.dirname, 'support', 'run-bundles.ts');
@@ -270,9 +270,16 @@ describe('the built bundles, run as deployed (DISPATCH=queue) against loopback A
         ],
         received: 1,
         // wolkvox answers 500 once: the record fails and is delayed; then applied; then skipped (ledger).
+        // Then an outage pauses the intake through the Lambda API and the scheduled probe resumes it.
         failures: [1, 0, 0],
         obligation: { total_balance: '1100000', last_pay: '150000' },
-        sqsActions: ['SendMessage', 'SendMessage', 'ReceiveMessage', 'ChangeMessageVisibilityBatch'],
+        // One delay for the 500, then one for each attempt while wolkvox was down.
+        sqsActions: [
+          'SendMessage',
+          'SendMessage',
+          'ReceiveMessage',
+          ...Array<string>(6).fill('ChangeMessageVisibilityBatch'),
+        ],
         parked: 1,
         // One GetSecretValue per container (ingress, worker), cached after.
         secretFetches: 2,
@@ -280,7 +287,18 @@ describe('the built bundles, run as deployed (DISPATCH=queue) against loopback A
           'collections/queryObligation.php',
           'collections/queryObligation.php',
           'collections/updateObligation.php',
+          // wolkvox down: five attempts in a row, then the intake is paused…
+          ...Array<string>(5).fill('collections/queryObligation.php'),
+          // …and the probe's reads: still down, then answered.
+          'collections/queryObligation.php',
+          'collections/queryObligation.php',
         ],
+        intake: {
+          probes: [{ intake: 'running' }, { intake: 'paused' }, { intake: 'resumed' }],
+          mappingWhileDown: 'Disabled',
+          lambdaCalls: ['GET list', 'PUT esm-1 {"Enabled":false}', 'PUT esm-1 {"Enabled":true}'],
+          mappingAfter: 'Enabled',
+        },
       });
     },
   );

@@ -1,6 +1,7 @@
 import type { Config } from '#lib/config.ts';
 import { sqsOnDemand } from '#lib/dispatch/queue.ts';
 import { MAX_VISIBILITY_SECONDS } from '#lib/worker/retry.ts';
+import type { OutageBreaker } from '#lib/worker/breaker.ts';
 import { awsIntake } from '#lib/worker/intake.ts';
 import { intakeProbe } from '#lib/worker/probe.ts';
 import { syncHandler } from '#lib/worker/sync.ts';
@@ -30,9 +31,10 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   return { ...base, ...side, dispatch, sqs, intake };
 }
 
-/** SQS FIFO → wolkvox: the worker's handler over a runtime. */
-export function wolkvoxSyncHandler(runtime: Runtime) {
+/** SQS FIFO → wolkvox: the worker's handler over a runtime (the bench gives a breaker already open). */
+export function wolkvoxSyncHandler(runtime: Runtime, options: { breaker?: OutageBreaker } = {}) {
   return syncHandler({
+    breaker: options.breaker,
     client: runtime.client,
     rules: runtime.config.obligations,
     attachments: runtime.attachments,

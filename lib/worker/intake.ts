@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type * as DynamoSdk from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ServiceError } from '#lib/errors.ts';
 import type { EventSourceMappings } from './lambda-api.ts';
 
@@ -58,30 +62,29 @@ export interface AwsIntakeOptions {
 const KEY = { pk: { S: 'INTAKE#wolkvoxSync' }, sk: { S: 'INTAKE' } };
 
 /**
- * Deployments: the pause in DynamoDB, the mapping through the Lambda API. Loaded on first use: a
- * worker that never sees an outage never builds either.
+ * Deployments: the pause in DynamoDB (the ledger's client library, already loaded), the mapping
+ * through the Lambda API (loaded on first use: a worker that never sees an outage never loads it).
+ * Named imports, not the SDK's namespace: a namespace keeps every DynamoDB command in the bundle.
  */
 export function awsIntake(options: AwsIntakeOptions): Intake {
   const now = options.now ?? (() => new Date());
-  let clients:
-    Promise<{ dynamo: DynamoDBClient; mappings: EventSourceMappings; sdk: typeof DynamoSdk }> | undefined;
+  let clients: Promise<{ dynamo: DynamoDBClient; mappings: EventSourceMappings }> | undefined;
   const ready = () =>
     (clients ??= (async () => {
-      const [sdk, { eventSourceMappings }] = await Promise.all([
-        import('@aws-sdk/client-dynamodb'),
-        import('./lambda-api.ts'),
-      ]);
+      const { eventSourceMappings } = await import('./lambda-api.ts');
       const dynamo =
         options.dynamo ??
-        new sdk.DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+        new DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
       const mappings =
         options.mappings ??
         eventSourceMappings({
           region: () => dynamo.config.region(),
           credentials: () => dynamo.config.credentials(),
           sha256: dynamo.config.sha256,
+          // The SDK's own variables for a service's endpoint (tests point it at a loopback fake).
+          endpoint: process.env.AWS_ENDPOINT_URL_LAMBDA ?? process.env.AWS_ENDPOINT_URL,
         });
-      return { dynamo, mappings, sdk };
+      return { dynamo, mappings };
     })().catch((error: unknown) => {
       clients = undefined;
       throw error;
@@ -90,13 +93,13 @@ export function awsIntake(options: AwsIntakeOptions): Intake {
   return {
     async pause(source, reason) {
       try {
-        const { dynamo, mappings, sdk } = await ready();
+        const { dynamo, mappings } = await ready();
         const mappingId = await mappings.find(source.functionName, source.queueArn);
         if (!mappingId) throw new Error(`no event source mapping from ${source.queueArn}`);
         // Recorded first (a mapping disabled without a record would never be resumed), and always
         // with a new pause id: a resume that read an older pause must not delete this one.
         await dynamo.send(
-          new sdk.UpdateItemCommand({
+          new UpdateItemCommand({
             TableName: options.tableName,
             Key: KEY,
             UpdateExpression:
@@ -118,9 +121,9 @@ export function awsIntake(options: AwsIntakeOptions): Intake {
 
     async paused() {
       try {
-        const { dynamo, sdk } = await ready();
+        const { dynamo } = await ready();
         const { Item } = await dynamo.send(
-          new sdk.GetItemCommand({ TableName: options.tableName, Key: KEY, ConsistentRead: true }),
+          new GetItemCommand({ TableName: options.tableName, Key: KEY, ConsistentRead: true }),
         );
         const mappingId = Item?.mappingId?.S;
         if (!mappingId) return undefined;
@@ -138,10 +141,10 @@ export function awsIntake(options: AwsIntakeOptions): Intake {
 
     async resume(paused) {
       try {
-        const { dynamo, mappings, sdk } = await ready();
+        const { dynamo, mappings } = await ready();
         await mappings.setEnabled(paused.mappingId, true);
         await dynamo.send(
-          new sdk.DeleteItemCommand({
+          new DeleteItemCommand({
             TableName: options.tableName,
             Key: KEY,
             ConditionExpression: 'pauseId = :pauseId',

@@ -19,6 +19,7 @@ import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
 import { startDynalite } from './dynalite.ts';
 import { startFakeSecretsManager } from './fake-secrets-manager.ts';
+import { startFakeLambda } from './fake-lambda.ts';
 import { startFakeSqs } from './fake-sqs.ts';
 
 type Ingress = (
@@ -32,6 +33,15 @@ const sandbox = await startSandbox({ operation: 'demo', tokens: [LOCAL_SECRETS.W
 const sqs = await startFakeSqs();
 const secretsManager = await startFakeSecretsManager();
 const dynamo = await startDynalite();
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:work.fifo';
+const lambda = await startFakeLambda([
+  {
+    UUID: 'esm-1',
+    FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:wolkvoxSync',
+    EventSourceArn: QUEUE_ARN,
+    State: 'Enabled',
+  },
+]);
 try {
   secretsManager.setSecret('wolkvox-webhooks/bundles', JSON.stringify(LOCAL_SECRETS));
   await dynamo.createTable('ledger');
@@ -53,11 +63,13 @@ try {
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
   });
   const load = async (name: string) =>
     ((await import(pathToFileURL(join(dir, name, 'index.mjs')).href)) as { handler: unknown }).handler;
   const ingress = (await load('payment-received')) as Ingress;
   const worker = (await load('wolkvox-sync')) as Worker;
+  const probe = (await load('wolkvox-sync')) as (event: object, context: unknown) => Promise<unknown>;
 
   const answers: unknown[] = [];
   for (const file of ['payment_intent.succeeded.json', 'payment_intent.succeeded.no-metadata.json']) {
@@ -85,7 +97,7 @@ try {
         messageAttributes: {},
         md5OfBody: m.MD5OfBody ?? '',
         eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:work.fifo',
+        eventSourceARN: QUEUE_ARN,
         awsRegion: 'us-east-1',
       }) as SQSRecord,
   );
@@ -93,6 +105,20 @@ try {
   const failed = await worker({ Records: records }, localContext('wolkvoxSync'));
   const applied = await worker({ Records: records }, localContext('wolkvoxSync'));
   const replayed = await worker({ Records: records }, localContext('wolkvoxSync'));
+
+  // wolkvox goes down: five failures in a row pause the intake; the schedule's probe resumes it
+  // once wolkvox answers (a context with no time left: no wait for the paused invocations to end).
+  const tick = { version: '0', source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+  const noWait = { ...localContext('wolkvoxSync'), getRemainingTimeInMillis: () => 0 };
+  const probes = [await probe(tick, noWait)];
+  sandbox.setFaults({ down: 'reset' });
+  const fresh = records.map((r) => ({ ...r, body: r.body.replaceAll('pi_', 'pi_outage_') }));
+  for (let i = 0; i < 5; i++) await worker({ Records: fresh }, localContext('wolkvoxSync'));
+  const mappingWhileDown = lambda.mappings[0]?.State;
+  probes.push(await probe(tick, noWait));
+  sandbox.setFaults({ down: false });
+  probes.push(await probe(tick, noWait));
+
   const obligation = sandbox
     .state()
     .records.find((r) => r.wolkvox_id === SEED_RECORD_IDS.carlosRamirez)
@@ -108,8 +134,14 @@ try {
       parked: sqs.messages(parked).length,
       secretFetches: secretsManager.calls.count,
       wolkvox: sandbox.requests().map((r) => r.endpoint),
+      intake: {
+        probes,
+        mappingWhileDown,
+        lambdaCalls: lambda.calls,
+        mappingAfter: lambda.mappings[0]?.State,
+      },
     }),
   );
 } finally {
-  await Promise.all([sandbox.close(), sqs.close(), secretsManager.close(), dynamo.close()]);
+  await Promise.all([sandbox.close(), sqs.close(), secretsManager.close(), dynamo.close(), lambda.close()]);
 }
