@@ -36,6 +36,12 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+function joined(parameters: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of new Set(parameters.keys())) out[name] = parameters.getAll(name).join(',');
+  return out;
+}
+
 /** The same event API Gateway (HTTP API, payload 2.0) builds: non-text bodies arrive base64-encoded. */
 function toEvent(
   request: IncomingMessage,
@@ -48,12 +54,17 @@ function toEvent(
     if (value !== undefined) headers[key] = String(value);
   const text = TEXT.test(headers['content-type'] ?? '');
   const now = new Date();
+  const query = (request.url ?? '').split('?')[1] ?? '';
+  const parameters = new URLSearchParams(query);
+  const method = request.method ?? 'POST';
   return {
     version: '2.0',
-    routeKey: `POST ${path.replace(provider, '{provider}')}`,
+    routeKey: `${method} ${path.replace(provider, '{provider}')}`,
     rawPath: path,
-    rawQueryString: (request.url ?? '').split('?')[1] ?? '',
+    rawQueryString: query,
     headers,
+    // As API Gateway: parameters by name (a repeated one joined with commas), absent when none.
+    ...(parameters.size > 0 ? { queryStringParameters: joined(parameters) } : {}),
     pathParameters: { provider },
     requestContext: {
       accountId: 'local',
@@ -61,14 +72,14 @@ function toEvent(
       domainName: `127.0.0.1:${port}`,
       domainPrefix: '127',
       http: {
-        method: 'POST',
+        method,
         path,
         protocol: 'HTTP/1.1',
         sourceIp: request.socket.remoteAddress ?? '',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: crypto.randomUUID(),
-      routeKey: `POST ${path}`,
+      routeKey: `${method} ${path}`,
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
@@ -83,7 +94,9 @@ const server = createServer((request, response) => void serve(request, response)
 async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? '').split('?')[0] ?? '';
   const match = ROUTE.exec(path);
-  if (request.method !== 'POST' || !match) {
+  // GET too for payments: ePayco may send its confirmation as a query string.
+  const allowed = request.method === 'POST' || (request.method === 'GET' && match?.[1] === 'payments');
+  if (!allowed || !match) {
     response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     return;
   }
@@ -99,7 +112,7 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
     response
       .writeHead(413, { 'content-type': 'application/json', connection: 'close' })
       .end(`{"error":"body over ${MAX_BODY_BYTES / 1024} KiB"}`, () => request.socket.destroy());
-    console.log(`POST ${path} → 413 (body over ${MAX_BODY_BYTES / 1024} KiB)`);
+    console.log(`${request.method} ${path} → 413 (body over ${MAX_BODY_BYTES / 1024} KiB)`);
     return;
   }
   try {
@@ -108,7 +121,7 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
       .writeHead(answer.statusCode ?? 200, answer.headers as Record<string, string>)
       .end(answer.body ?? '');
     console.log(
-      `POST ${path} → ${answer.statusCode}; wolkvox calls: ${
+      `${request.method} ${path} → ${answer.statusCode}; wolkvox calls: ${
         local
           .takeCalls()
           .map((c) => `${c.endpoint} ${c.status ?? c.outcome}`)
@@ -116,7 +129,7 @@ async function serve(request: IncomingMessage, response: ServerResponse): Promis
       }`,
     );
   } catch (error) {
-    console.error(`POST ${path} failed: ${(error as Error).name}`);
+    console.error(`${request.method} ${path} failed: ${(error as Error).name}`);
     response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
   }
 }

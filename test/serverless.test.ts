@@ -172,7 +172,7 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect(lambda('wolkvoxSync').props.Timeout).toBeGreaterThanOrEqual(30);
   });
 
-  it('routes the two webhook paths to the ingress functions', () => {
+  it('routes the webhook paths to the ingress functions (GET too for payments: ePayco)', () => {
     const routes = Object.fromEntries(
       ofType('AWS::ApiGatewayV2::Route').map(([, route]) => {
         const target = route.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
@@ -184,6 +184,7 @@ describe('osls package (offline, no AWS credentials)', () => {
     );
     expect(routes).toEqual({
       'POST /webhooks/payments/{provider}': lambda('paymentReceived').id,
+      'GET /webhooks/payments/{provider}': lambda('paymentReceived').id,
       'POST /webhooks/tickets/{provider}': lambda('ticketResolved').id,
     });
   });

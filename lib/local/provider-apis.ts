@@ -7,9 +7,41 @@ import { join } from 'node:path';
  * Loopback fakes of the providers' own APIs, for local runs and tests: what a provider confirms
  * with the provider (DESIGN.md, trust model) is asked here instead of the real host. One server;
  * each provider under its own path prefix, which is its API base URL setting:
- *   WOMPI_API_URL = http://127.0.0.1:PORT/wompi   → GET /wompi/v1/transactions/{id}
+ *   WOMPI_API_URL       = http://127.0.0.1:PORT/wompi        → GET /wompi/v1/transactions/{id}
+ *   MERCADOPAGO_API_URL = http://127.0.0.1:PORT/mercadopago  → GET /mercadopago/v1/payments/{id}
+ *   EPAYCO_API_URL      = http://127.0.0.1:PORT/epayco       → GET /epayco/validation/v1/reference/{ref_payco}
  * Local and test use only: no function imports this.
  */
+
+/** A payment as Mercado Pago's GET /v1/payments/{id} returns it (the fields the service reads, and any others). */
+export interface MercadoPagoPayment {
+  id: number;
+  status: string;
+  status_detail?: string;
+  transaction_amount: number;
+  currency_id: string;
+  date_approved: string | null;
+  date_created?: string;
+  external_reference: string | null;
+  live_mode?: boolean;
+  [field: string]: unknown;
+}
+
+/** `data` of ePayco's GET /validation/v1/reference/{ref_payco}: numbers where ePayco answers numbers. */
+export interface EpaycoTransaction {
+  x_cust_id_cliente: number;
+  x_ref_payco: number | string;
+  x_transaction_id: string;
+  x_id_invoice: string;
+  x_id_factura?: string;
+  x_amount: number;
+  x_currency_code: string;
+  x_cod_transaction_state: number;
+  x_cod_response?: number;
+  x_transaction_date: string;
+  x_test_request?: string;
+  [field: string]: unknown;
+}
 
 export interface WompiTransaction {
   id: string;
@@ -25,7 +57,7 @@ export interface WompiTransaction {
 export interface ProviderApis {
   url: string;
   /** The settings that point the providers here. */
-  env: { WOMPI_API_URL: string };
+  env: { WOMPI_API_URL: string; MERCADOPAGO_API_URL: string; EPAYCO_API_URL: string };
   wompi: {
     /** Adds or replaces a transaction (as Wompi's GET /v1/transactions/{id} would return it). */
     put(transaction: WompiTransaction): void;
@@ -34,13 +66,26 @@ export interface ProviderApis {
     /** Paths asked, in order. */
     requests: string[];
   };
+  mercadopago: FakeApi<MercadoPagoPayment>;
+  epayco: FakeApi<EpaycoTransaction>;
   close(): Promise<void>;
+}
+
+/** One provider's fake: what it knows, injected failures, and what it was asked. */
+export interface FakeApi<T> {
+  put(record: T): void;
+  fail(status: number | 'hang', count?: number): void;
+  requests: string[];
 }
 
 export interface ProviderApisOptions {
   /** Bearer key Wompi's fake requires (WOMPI_PRIVATE_KEY); undefined accepts any or none. */
   wompiPrivateKey?: string;
   wompiTransactions?: Iterable<WompiTransaction>;
+  /** Bearer token Mercado Pago's fake requires (MERCADOPAGO_ACCESS_TOKEN); undefined accepts any. */
+  mercadopagoAccessToken?: string;
+  mercadopagoPayments?: Iterable<MercadoPagoPayment>;
+  epaycoTransactions?: Iterable<EpaycoTransaction>;
 }
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'events');
@@ -63,6 +108,58 @@ export async function sampleWompiTransactions(): Promise<WompiTransaction[]> {
     if (!known || known.status === 'PENDING') transactions.set(tx.id, tx);
   }
   return [...transactions.values()];
+}
+
+/** The payments Mercado Pago's API knows for the samples in events/mercadopago/ (its notifications carry only ids). */
+export async function sampleMercadoPagoPayments(): Promise<MercadoPagoPayment[]> {
+  const file = join(SAMPLES, 'mercadopago', 'api', 'payments.json');
+  return JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as MercadoPagoPayment[];
+}
+
+/** What ePayco's API knows of the transactions its samples (form fields as JSON) confirm. */
+export async function sampleEpaycoTransactions(): Promise<EpaycoTransaction[]> {
+  const dir = join(SAMPLES, 'epayco');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const known = new Map<string, EpaycoTransaction>();
+  for (const file of files.filter((name) => name.endsWith('.json')).sort()) {
+    const fields = JSON.parse(await readFile(join(dir, file), 'utf8')) as Record<string, string>;
+    if (!fields.x_ref_payco) continue;
+    const state = Number(fields.x_cod_transaction_state);
+    const previous = known.get(fields.x_ref_payco);
+    // A reference seen pending and then accepted: the API answers with its final state.
+    if (previous && previous.x_cod_transaction_state === 1) continue;
+    known.set(fields.x_ref_payco, {
+      ...fields,
+      x_cust_id_cliente: Number(fields.x_cust_id_cliente ?? 0),
+      x_ref_payco: Number.isNaN(Number(fields.x_ref_payco)) ? fields.x_ref_payco : Number(fields.x_ref_payco),
+      x_transaction_id: fields.x_transaction_id ?? '',
+      x_id_invoice: fields.x_id_invoice ?? '',
+      x_id_factura: fields.x_id_invoice ?? '',
+      x_amount: Number(fields.x_amount),
+      x_currency_code: fields.x_currency_code ?? 'COP',
+      x_cod_transaction_state: state,
+      x_cod_response: state,
+      x_transaction_date: fields.x_transaction_date ?? '',
+    });
+  }
+  return [...known.values()];
+}
+
+/** A fake's store and its injected failures. */
+function fakeApi<T>(key: (record: T) => string, initial: Iterable<T> = []) {
+  const records = new Map<string, T>();
+  for (const record of initial) records.set(key(record), record);
+  const failures: (number | 'hang')[] = [];
+  const api: FakeApi<T> & { records: Map<string, T>; failure(): number | 'hang' | undefined } = {
+    records,
+    requests: [],
+    put: (record) => void records.set(key(record), record),
+    fail: (status, count = 1) => {
+      for (let i = 0; i < count; i++) failures.push(status);
+    },
+    failure: () => failures.shift(),
+  };
+  return api;
 }
 
 export async function startProviderApis(options: ProviderApisOptions = {}): Promise<ProviderApis> {
@@ -96,16 +193,74 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
     return reply(res, 200, { data: tx, meta: {} });
   }
 
+  const mercadopagoApi = fakeApi((p: MercadoPagoPayment) => String(p.id), options.mercadopagoPayments);
+  const epaycoApi = fakeApi((t: EpaycoTransaction) => String(t.x_ref_payco), options.epaycoTransactions);
+
+  /** GET /v1/payments/{id} with `Authorization: Bearer <access token>`, as Mercado Pago's API. */
+  function mercadopago(req: IncomingMessage, res: ServerResponse, path: string) {
+    mercadopagoApi.requests.push(path);
+    const failure = mercadopagoApi.failure();
+    if (failure === 'hang') return;
+    if (failure !== undefined) return reply(res, failure, { message: 'injected', status: failure });
+    const match = /^\/v1\/payments\/([^/]+)$/.exec(path);
+    if (req.method !== 'GET' || !match?.[1]) return reply(res, 404, { message: 'not found', status: 404 });
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (
+      token === undefined ||
+      (options.mercadopagoAccessToken !== undefined && token !== options.mercadopagoAccessToken)
+    ) {
+      return reply(res, 401, { message: 'invalid access token', error: 'unauthorized', status: 401 });
+    }
+    const payment = mercadopagoApi.records.get(decodeURIComponent(match[1]));
+    if (!payment) return reply(res, 404, { message: 'Payment not found', error: 'not_found', status: 404 });
+    return reply(res, 200, payment);
+  }
+
+  /** GET /validation/v1/reference/{ref_payco}, no credentials, as ePayco's validation endpoint. */
+  function epayco(req: IncomingMessage, res: ServerResponse, path: string) {
+    epaycoApi.requests.push(path);
+    const failure = epaycoApi.failure();
+    if (failure === 'hang') return;
+    if (failure !== undefined) return reply(res, failure, { success: false, text_response: 'injected' });
+    const match = /^\/validation\/v1\/reference\/([^/]+)$/.exec(path);
+    if (req.method !== 'GET' || !match?.[1]) return reply(res, 404, { success: false });
+    const transaction = epaycoApi.records.get(decodeURIComponent(match[1]));
+    // ePayco's answer for an unknown reference is undocumented; the legacy endpoint's shape.
+    if (!transaction) {
+      return reply(res, 200, {
+        success: false,
+        title_response: 'Error',
+        text_response: 'Transacción no existe',
+        data: [],
+      });
+    }
+    return reply(res, 200, {
+      success: true,
+      title_response: 'Correcto',
+      text_response: 'Transacción consultada existosamente',
+      last_action: 'Consultar Transaccion',
+      data: transaction,
+    });
+  }
+
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (path.startsWith('/wompi/')) return wompi(req, res, path.slice('/wompi'.length));
+    if (path.startsWith('/mercadopago/')) return mercadopago(req, res, path.slice('/mercadopago'.length));
+    if (path.startsWith('/epayco/')) return epayco(req, res, path.slice('/epayco'.length));
     reply(res, 404, { error: 'no such fake provider API' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    env: { WOMPI_API_URL: `${url}/wompi` },
+    env: {
+      WOMPI_API_URL: `${url}/wompi`,
+      MERCADOPAGO_API_URL: `${url}/mercadopago`,
+      EPAYCO_API_URL: `${url}/epayco`,
+    },
+    mercadopago: mercadopagoApi,
+    epayco: epaycoApi,
     wompi: {
       put: (tx) => void wompiTransactions.set(tx.id, tx),
       fail: (status, count = 1) => {

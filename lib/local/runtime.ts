@@ -7,7 +7,13 @@ import { createEnvStore } from '#lib/secrets/index.ts';
 import type { CallRecord } from '#lib/wolkvox/client.ts';
 import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
 import { localAttachmentDispatcher } from './attachments.ts';
-import { type ProviderApis, sampleWompiTransactions, startProviderApis } from './provider-apis.ts';
+import {
+  type ProviderApis,
+  sampleEpaycoTransactions,
+  sampleMercadoPagoPayments,
+  sampleWompiTransactions,
+  startProviderApis,
+} from './provider-apis.ts';
 import { LOCAL_OPERATION, LOCAL_SETTINGS, localEnvironment } from './defaults.ts';
 
 export type Ingress = (
@@ -19,8 +25,8 @@ export interface LocalRuntime {
   handlers: { paymentReceived: Ingress; ticketResolved: Ingress };
   /** The in-process sandbox, unless WOLKVOX_SERVER pointed elsewhere. */
   sandbox: Sandbox | undefined;
-  /** Loopback fakes of the providers' APIs (Wompi's transactions), unless WOMPI_API_URL is set. */
-  providerApis: ProviderApis | undefined;
+  /** Loopback fakes of the providers' APIs, for each provider whose API URL is not set. */
+  providerApis: ProviderApis;
   wolkvoxServer: string;
   parked(): readonly ParkedEvent[];
   /** wolkvox calls made since the last call of this function. */
@@ -51,16 +57,19 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     ? undefined
     : await startSandbox({ operation: LOCAL_OPERATION, tokens: [env.WOLKVOX_TOKEN ?? ''] });
   const wolkvoxServer = external ?? sandbox?.url ?? '';
-  // A developer with a real Wompi sandbox account sets WOMPI_API_URL (and WOMPI_PRIVATE_KEY).
-  const providerApis = env.WOMPI_API_URL
-    ? undefined
-    : await startProviderApis({
-        wompiPrivateKey: env.WOMPI_PRIVATE_KEY,
-        wompiTransactions: await sampleWompiTransactions(),
-      });
+  // The fakes know the samples' payments. A developer with a real sandbox account of a provider sets
+  // its API URL (and keys): that one is left alone.
+  const providerApis = await startProviderApis({
+    wompiPrivateKey: env.WOMPI_PRIVATE_KEY,
+    wompiTransactions: await sampleWompiTransactions(),
+    mercadopagoAccessToken: env.MERCADOPAGO_ACCESS_TOKEN,
+    mercadopagoPayments: await sampleMercadoPagoPayments(),
+    epaycoTransactions: await sampleEpaycoTransactions(),
+  });
+  const fakes = Object.fromEntries(Object.entries(providerApis.env).filter(([name]) => !env[name]));
   const config = loadConfig({
     ...env,
-    ...providerApis?.env,
+    ...fakes,
     WOLKVOX_SERVER: wolkvoxServer,
     WOLKVOX_OPERATION: external ? env.WOLKVOX_OPERATION : LOCAL_OPERATION,
     DISPATCH: 'direct',

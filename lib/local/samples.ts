@@ -41,5 +41,5 @@ export async function signedSample(
   const provider = providerOf(file);
   const body = await readFile(file, 'utf8');
   const signed = signSample(provider, body, await localEnvironment(), now, family);
-  return apiGatewayEvent({ family: signed.family, provider, body: signed.body, headers: signed.headers });
+  return apiGatewayEvent({ provider, ...signed });
 }

@@ -30,6 +30,8 @@ export interface ApiGatewayEventOptions {
   provider: string;
   body: string;
   headers: Readonly<Record<string, string>>;
+  /** The URL's query parameters (Mercado Pago signs `data.id` from there). */
+  query?: Readonly<Record<string, string>>;
   /** Deliver the body base64-encoded, as HTTP APIs do for form bodies or a missing content type. */
   base64?: boolean;
   now?: Date;
@@ -80,8 +82,11 @@ export function apiGatewayEvent(options: ApiGatewayEventOptions): APIGatewayProx
     version: '2.0',
     routeKey,
     rawPath,
-    rawQueryString: '',
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
     headers,
+    ...(options.query && Object.keys(options.query).length > 0
+      ? { queryStringParameters: { ...options.query } }
+      : {}),
     requestContext: {
       accountId: '123456789012',
       apiId: API_ID,

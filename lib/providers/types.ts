@@ -110,6 +110,8 @@ export interface SignedRequest {
   body: string;
   /** Lower-case header names, as an HTTP API (payload v2) hands them to the Lambda. */
   headers: Record<string, string>;
+  /** Query parameters of the URL it is sent to, where the provider signs them (Mercado Pago's `data.id`). */
+  query?: Record<string, string>;
 }
 
 /** Where a helpdesk's attachments may come from, and with which credentials (lib/attachments). */

@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
-import { type ProviderApis, sampleWompiTransactions, startProviderApis } from '#lib/local/provider-apis.ts';
+import {
+  type ProviderApis,
+  sampleEpaycoTransactions,
+  sampleMercadoPagoPayments,
+  sampleWompiTransactions,
+  startProviderApis,
+} from '#lib/local/provider-apis.ts';
 import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
 import { createEnvStore } from '#lib/secrets/index.ts';
 import { type FakeSqs, startFakeSqs } from './fake-sqs.ts';
@@ -43,5 +49,8 @@ export async function startLocalProviderApis(): Promise<ProviderApis> {
   return startProviderApis({
     wompiPrivateKey: LOCAL_SECRETS.WOMPI_PRIVATE_KEY,
     wompiTransactions: await sampleWompiTransactions(),
+    mercadopagoAccessToken: (LOCAL_SECRETS as Readonly<Record<string, string>>).MERCADOPAGO_ACCESS_TOKEN,
+    mercadopagoPayments: await sampleMercadoPagoPayments(),
+    epaycoTransactions: await sampleEpaycoTransactions(),
   });
 }
