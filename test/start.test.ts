@@ -47,7 +47,13 @@ async function post(path: string, body: string, headers: Record<string, string>,
 
 async function signed(provider: string, file: string, at = base) {
   const result = signSample(provider as 'stripe', await readFile(file, 'utf8'), LOCAL_SECRETS);
-  return post(`/webhooks/${result.family}/${provider}`, result.body, result.headers, at);
+  const query = new URLSearchParams(result.query ?? {}).toString();
+  return post(
+    `/webhooks/${result.family}/${provider}${query ? `?${query}` : ''}`,
+    result.body,
+    result.headers,
+    at,
+  );
 }
 
 describe('npm start', () => {
@@ -102,6 +108,13 @@ describe('npm start', () => {
       body: { status: 'applied', overpaidBy: '50000' },
     });
   });
+
+  it.each([['mercadopago', 'events/mercadopago/payment.updated.approved.json']])(
+    'applies a signed %s payment, confirmed with the local fake of its API',
+    async (provider, file) => {
+      expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
+    },
+  );
 
   it('answers 413 to a body declared over 256 KiB at once, without reading the rest (200 MiB announced)', async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {

@@ -9,7 +9,8 @@ export interface CatalogEntry {
   file: string;
   family: Family;
   provider: string;
-  expect: 'applied' | 'ignored' | 'parked';
+  /** `skipped`: the same payment seen again (a duplicate notification), acknowledged and not applied twice. */
+  expect: 'applied' | 'ignored' | 'parked' | 'skipped';
   /** Payments name an obligation; tickets a case. */
   target?: { wolkvoxId: string; obligation: string } | { caseId: string };
   amount?: string;

@@ -49,7 +49,7 @@ export async function startLocalProviderApis(): Promise<ProviderApis> {
   return startProviderApis({
     wompiPrivateKey: LOCAL_SECRETS.WOMPI_PRIVATE_KEY,
     wompiTransactions: await sampleWompiTransactions(),
-    mercadopagoAccessToken: (LOCAL_SECRETS as Readonly<Record<string, string>>).MERCADOPAGO_ACCESS_TOKEN,
+    mercadopagoAccessToken: LOCAL_SECRETS.MERCADOPAGO_ACCESS_TOKEN,
     mercadopagoPayments: await sampleMercadoPagoPayments(),
     epaycoTransactions: await sampleEpaycoTransactions(),
   });
