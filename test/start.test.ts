@@ -109,12 +109,12 @@ describe('npm start', () => {
     });
   });
 
-  it.each([['mercadopago', 'events/mercadopago/payment.updated.approved.json']])(
-    'applies a signed %s payment, confirmed with the local fake of its API',
-    async (provider, file) => {
-      expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
-    },
-  );
+  it.each([
+    ['mercadopago', 'events/mercadopago/payment.updated.approved.json'],
+    ['standard', 'events/standard/payment.received.json'],
+  ])('applies a signed %s payment, confirmed with the local fake of its API', async (provider, file) => {
+    expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
+  });
 
   it('answers 413 to a body declared over 256 KiB at once, without reading the rest (200 MiB announced)', async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
