@@ -544,16 +544,19 @@ const ANSWERED = 'answered 2xx';
 const acceptedFrom = (answer: APIGatewayProxyStructuredResultV2) =>
   (answer.statusCode ?? 500) < 300 ? ANSWERED : `${answer.statusCode}: ${String(answer.body)}`;
 
+/** Four seeds on the memory ledger, one on DynamoDB (dynalite): the deployed code path. */
+const SEEDS = [
+  [1, 'memory'],
+  [2, 'memory'],
+  [3, 'memory'],
+  [4, 'memory'],
+  [5, 'dynamodb'],
+] as const;
+
 describe('delivery guarantees under injected faults', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it.each([
-    [1, 'memory'],
-    [2, 'memory'],
-    [3, 'memory'],
-    [4, 'memory'],
-    [5, 'dynamodb'],
-  ] as const)(
+  it.each(SEEDS)(
     'seed %i (%s ledger): every event applied exactly once, newest state wins, nothing lost',
     async (seed, ledgerKind) => {
       const before = await initialState();
@@ -612,13 +615,7 @@ describe('a 48-hour wolkvox outage, a token rotation and a 6-hour quota exhausti
   const OUTAGE = Date.parse('2026-11-27T23:00:00Z');
   const BACK = OUTAGE + 48 * HOUR;
 
-  it.each([
-    [1, 'memory'],
-    [2, 'memory'],
-    [3, 'memory'],
-    [4, 'memory'],
-    [5, 'dynamodb'],
-  ] as const)(
+  it.each(SEEDS)(
     'seed %i (%s ledger): nothing lost, doubled, parked or dead-lettered; receives stay few',
     async (seed, ledgerKind) => {
       const before = await initialState();

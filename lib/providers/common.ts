@@ -5,6 +5,11 @@ import type { PaymentReceived } from '#lib/events.ts';
 import { excerpt, quoted } from '#lib/excerpt.ts';
 import { describeIssues, MalformedError, SignatureError } from '#lib/http/errors.ts';
 
+/** A JSON object (not null, not an array): for signers that check a sample's shape before touching it. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Timing-safe equality of two strings, after the length check timingSafeEqual needs (by bytes). */
 export function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');

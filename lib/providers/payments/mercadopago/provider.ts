@@ -5,7 +5,7 @@ import type { PaymentReceived } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import { getJson, ProviderApiError } from '../../api.ts';
-import { firstSecret, obligationTarget, parseJson, secretList, unixSeconds } from '../../common.ts';
+import { firstSecret, isObject, obligationTarget, parseJson, secretList, unixSeconds } from '../../common.ts';
 import { anySignatureMatches, checkSignedTime, hmac } from '../../schemes/hmac.ts';
 import type {
   Decision,
@@ -218,10 +218,6 @@ function create(settings: MercadoPagoSettings & { operation: string }): PaymentP
     }
     return result.data;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const mercadopago: ProviderCode<PaymentReceived, MercadoPagoSettings> = {

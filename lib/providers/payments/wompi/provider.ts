@@ -7,6 +7,7 @@ import { SignatureError } from '#lib/http/errors.ts';
 import { getJson, ProviderApiError } from '../../api.ts';
 import {
   firstSecret,
+  isObject,
   obligationTarget,
   parseJson,
   parseWith,
@@ -272,10 +273,6 @@ function create(settings: WompiSettings & { operation: string }): PaymentProvide
       paidAt: known.finalized_at ?? known.created_at ?? new Date(signedAt * 1000).toISOString(),
     };
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const wompi: ProviderCode<PaymentReceived, WompiSettings> = {
