@@ -312,7 +312,7 @@ function sampleFiles(dirs: readonly string[] = [...PAYMENT_SLUGS, ...TICKET_SLUG
   );
 }
 
-/** What a sample names, read the way the brief defines it (metadata for Stripe, reference for Wompi). */
+/** What a sample names, read the way the brief defines it (metadata for Stripe, reference for Wompi and Bold). */
 function named(entry: CatalogEntry) {
   const body = JSON.parse(read(entry.file)) as Record<string, unknown>;
   if (entry.provider === 'stripe') {
@@ -324,6 +324,16 @@ function named(entry: CatalogEntry) {
         ? { wolkvoxId: metadata.wolkvox_id, obligation: metadata.wolkvox_obligation }
         : undefined;
     return { target, minor, currency: String(object.currency).toUpperCase() };
+  }
+  if (entry.provider === 'bold') {
+    // data.metadata.reference names it; data.amount.total is whole pesos (COP when no currency).
+    const data = body.data as {
+      metadata?: { reference?: string };
+      amount: { total: number; currency?: string };
+    };
+    const [wolkvoxId, obligation] = String(data.metadata?.reference).split(':');
+    const target = obligation === undefined ? undefined : { wolkvoxId, obligation };
+    return { target, minor: data.amount.total * 100, currency: data.amount.currency ?? 'COP' };
   }
   const tx = (body.data as { transaction?: Record<string, unknown> }).transaction;
   if (!tx) return { target: undefined, minor: undefined, currency: undefined };
@@ -385,8 +395,12 @@ describe('events/catalog.json', () => {
     expect(compare.filter((s) => s === 0)).toHaveLength(1);
     expect(compare.filter((s) => s < 0)).toHaveLength(1);
     expect(compare.filter((s) => s > 0).length).toBeGreaterThanOrEqual(1);
-    // Distinct obligations, so each effect shows on its own.
-    expect(new Set(applied.map((e) => JSON.stringify(e.target))).size).toBe(applied.length);
+    // Distinct obligations within each provider's samples, so each effect shows on its own (the
+    // seed has fewer obligations than the providers have applied samples).
+    for (const provider of new Set(applied.map((e) => e.provider))) {
+      const own = applied.filter((e) => e.provider === provider);
+      expect(new Set(own.map((e) => JSON.stringify(e.target))).size, provider).toBe(own.length);
+    }
   });
 
   it('has stored Wompi checksums made with the local secret', () => {
