@@ -58,6 +58,11 @@ describe('loadConfig', () => {
             apiUrl: 'https://production.wompi.co',
             maxAgeSeconds: 172_800,
           },
+          payu: {
+            merchantId: undefined,
+            referencePattern: /^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$/,
+            algorithm: 'md5',
+          },
         },
         tickets: {
           zendesk: { toleranceSeconds: 300, subdomain: undefined },
@@ -241,7 +246,7 @@ describe('loadConfig', () => {
     ]);
     expect(problemsOf({ ...minimal, PROVIDERS: 'stripe,strype' })).toEqual([
       expect.stringMatching(
-        /^PROVIDERS\.1: is not a provider \(known: stripe, wompi, zendesk, freshdesk, jira\)/,
+        /^PROVIDERS\.1: is not a provider \(known: stripe, wompi, payu, zendesk, freshdesk, jira\)/,
       ),
     ]);
   });

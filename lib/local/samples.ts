@@ -9,7 +9,8 @@ export interface CatalogEntry {
   file: string;
   family: Family;
   provider: string;
-  expect: 'applied' | 'ignored' | 'parked';
+  /** skipped: a payment applied by an earlier sample, delivered again (the ledger applies it once). */
+  expect: 'applied' | 'skipped' | 'ignored' | 'parked';
   /** Payments name an obligation; tickets a case. */
   target?: { wolkvoxId: string; obligation: string } | { caseId: string };
   amount?: string;
