@@ -113,7 +113,8 @@ describe('npm start', () => {
     ['mercadopago', 'events/mercadopago/payment.updated.approved.json'],
     ['standard', 'events/standard/payment.received.json'],
     ['bold', 'events/bold/SALE_APPROVED.json'],
-  ])('applies a signed %s payment, confirmed with the local fake of its API', async (provider, file) => {
+    ['payu', 'events/payu/confirmation.approved.json'],
+  ])('applies a signed, approved %s sample end to end', async (provider, file) => {
     expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
   });
 

@@ -32,6 +32,8 @@ export interface ProviderContract<E> {
    * An API credential (Mercado Pago's access token) is required but signs nothing.
    */
   signingSecrets?: readonly string[];
+  /** Body fields that carry the signature itself (Wompi: `signature`; PayU: `sign`); default `signature`. */
+  signatureFields?: readonly string[];
 }
 
 export type Outcome<E> = { rejected: 401 | 400 } | Decision<E>;
@@ -176,6 +178,20 @@ export function tamperings(
 
 const isForm = (request: RawRequest) =>
   (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+
+/** A request's body as JSON: a form body (PayU, ePayco) as an object of its fields. */
+function bodyOf(request: RawRequest): Json {
+  const text = request.body.toString('utf8');
+  return isForm(request) ? Object.fromEntries(new URLSearchParams(text)) : (JSON.parse(text) as Json);
+}
+
+/** `request` with `body` in place of its own, in the same encoding (form or JSON). */
+function withBody(request: RawRequest, body: Json): RawRequest {
+  const text = isForm(request)
+    ? new URLSearchParams(body as Record<string, string>).toString()
+    : JSON.stringify(body);
+  return { ...request, body: Buffer.from(text) };
+}
 
 /**
  * What a tampered request may lead to: a refusal, nothing (ignored), or exactly what the genuine
@@ -322,7 +338,7 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
         const request = contract.sign(body, LOCAL_SECRETS, now);
         const genuine = await outcome(source, request, context());
         const parsed = JSON.parse(body) as Json;
-        const signedBody = JSON.parse(request.body.toString('utf8')) as Json;
+        const signedBody = bodyOf(request);
         for (const field of trust.signed) {
           if (field.startsWith('header:')) {
             const name = field.slice('header:'.length);
@@ -338,7 +354,7 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
           const original = valueAt(signedBody, path);
           if (original === undefined || (original !== null && typeof original === 'object')) continue;
           for (const value of replacements(original, path, [])) {
-            const changed = { ...request, body: Buffer.from(JSON.stringify(setAt(signedBody, path, value))) };
+            const changed = withBody(request, setAt(signedBody, path, value));
             expect(await outcome(source, changed, context()), `${entry.file}: ${field}`).toEqual({
               rejected: 401,
             });
@@ -349,7 +365,7 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
           const original = valueAt(parsed, path);
           if (original === undefined || (original !== null && typeof original === 'object')) continue;
           for (const value of replacements(original, path, [])) {
-            const changed = { ...request, body: Buffer.from(JSON.stringify(setAt(signedBody, path, value))) };
+            const changed = withBody(request, setAt(signedBody, path, value));
             expect(await outcome(source, changed, context()), `${entry.file}: ${field}`).toEqual(genuine);
           }
         }
@@ -364,10 +380,11 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
           ...request,
           headers: { 'content-type': request.headers['content-type'] ?? 'application/json' },
         };
-        // Wompi carries its checksum in the body: drop the signature object instead.
-        const parsed = JSON.parse(request.body.toString('utf8')) as Record<string, Json>;
-        const { signature: _signature, ...unsigned } = parsed;
-        const stripped = { ...bare, body: Buffer.from(JSON.stringify(unsigned)) };
+        // Wompi and PayU carry their signature in the body: drop it there too.
+        const dropped = new Set(contract.signatureFields ?? ['signature']);
+        const parsed = bodyOf(request) as Record<string, Json>;
+        const unsigned = Object.fromEntries(Object.entries(parsed).filter(([key]) => !dropped.has(key)));
+        const stripped = withBody(bare, unsigned);
         expect(await outcome(source, stripped, context()), entry.file).toEqual({ rejected: 401 });
       }
     });
