@@ -58,6 +58,10 @@ describe('loadConfig', () => {
             apiUrl: 'https://production.wompi.co',
             maxAgeSeconds: 172_800,
           },
+          epayco: {
+            referencePattern: /^(?<wolkvox_id>[^:]+):(?<obligation>[^:]+)(?::.*)?$/,
+            apiUrl: 'https://secure.epayco.co',
+          },
         },
         tickets: {
           zendesk: { toleranceSeconds: 300, subdomain: undefined },
@@ -241,7 +245,7 @@ describe('loadConfig', () => {
     ]);
     expect(problemsOf({ ...minimal, PROVIDERS: 'stripe,strype' })).toEqual([
       expect.stringMatching(
-        /^PROVIDERS\.1: is not a provider \(known: stripe, wompi, zendesk, freshdesk, jira\)/,
+        /^PROVIDERS\.1: is not a provider \(known: stripe, wompi, epayco, zendesk, freshdesk, jira\)/,
       ),
     ]);
   });

@@ -1,3 +1,4 @@
+import epayco from './payments/epayco/settings.ts';
 import stripe from './payments/stripe/settings.ts';
 import wompi from './payments/wompi/settings.ts';
 import freshdesk from './tickets/freshdesk/settings.ts';
@@ -11,7 +12,7 @@ import type { Family } from './types.ts';
  * README's tables are derived from this list; each entry is the provider's settings.ts, which
  * loads its code on the first request for it. To add a provider, see the README ("Add a provider").
  */
-export const REGISTRY = [stripe, wompi, zendesk, freshdesk, jira] as const;
+export const REGISTRY = [stripe, wompi, epayco, zendesk, freshdesk, jira] as const;
 
 export type RegistryEntry = (typeof REGISTRY)[number];
 

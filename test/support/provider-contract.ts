@@ -173,6 +173,26 @@ const isForm = (request: RawRequest) =>
   (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 
 /**
+ * A signed request's body as a value to change, and the way back to bytes: JSON as it is, a form
+ * body (PayU, ePayco) as a flat object of its fields.
+ */
+function editable(request: RawRequest): { value: Json; encode: (value: Json) => Buffer; form: boolean } {
+  const text = request.body.toString('utf8');
+  if (isForm(request)) {
+    return {
+      value: Object.fromEntries(new URLSearchParams(text)),
+      encode: (value) => Buffer.from(new URLSearchParams(value as Record<string, string>).toString()),
+      form: true,
+    };
+  }
+  return {
+    value: JSON.parse(text) as Json,
+    encode: (value) => Buffer.from(JSON.stringify(value)),
+    form: false,
+  };
+}
+
+/**
  * What a tampered request may lead to: a refusal, nothing (ignored), or exactly what the genuine
  * request leads to. Anything else means a value the service acts on was taken from the tampered
  * field.
@@ -313,7 +333,7 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
         const request = contract.sign(body, LOCAL_SECRETS, now);
         const genuine = await outcome(source, request, context());
         const parsed = JSON.parse(body) as Json;
-        const signedBody = JSON.parse(request.body.toString('utf8')) as Json;
+        const { value: signedBody, encode } = editable(request);
         for (const field of trust.signed) {
           if (field.startsWith('header:')) {
             const name = field.slice('header:'.length);
@@ -329,7 +349,7 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
           const original = valueAt(signedBody, path);
           if (original === undefined || (original !== null && typeof original === 'object')) continue;
           for (const value of replacements(original, path, [])) {
-            const changed = { ...request, body: Buffer.from(JSON.stringify(setAt(signedBody, path, value))) };
+            const changed = { ...request, body: encode(setAt(signedBody, path, value)) };
             expect(await outcome(source, changed, context()), `${entry.file}: ${field}`).toEqual({
               rejected: 401,
             });
@@ -340,7 +360,7 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
           const original = valueAt(parsed, path);
           if (original === undefined || (original !== null && typeof original === 'object')) continue;
           for (const value of replacements(original, path, [])) {
-            const changed = { ...request, body: Buffer.from(JSON.stringify(setAt(signedBody, path, value))) };
+            const changed = { ...request, body: encode(setAt(signedBody, path, value)) };
             expect(await outcome(source, changed, context()), `${entry.file}: ${field}`).toEqual(genuine);
           }
         }
@@ -355,10 +375,15 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
           ...request,
           headers: { 'content-type': request.headers['content-type'] ?? 'application/json' },
         };
-        // Wompi carries its checksum in the body: drop the signature object instead.
-        const parsed = JSON.parse(request.body.toString('utf8')) as Record<string, Json>;
-        const { signature: _signature, ...unsigned } = parsed;
-        const stripped = { ...bare, body: Buffer.from(JSON.stringify(unsigned)) };
+        // Wompi carries its checksum in the body: drop the signature object instead; PayU and ePayco
+        // a form field (`sign`, `x_signature`): drop it.
+        const { value, encode, form } = editable(request);
+        const unsigned = Object.fromEntries(
+          Object.entries(value as Record<string, Json>).filter(
+            ([name]) => name !== 'signature' && !(form && name.toLowerCase().includes('sign')),
+          ),
+        );
+        const stripped = { ...bare, body: encode(unsigned) };
         expect(await outcome(source, stripped, context()), entry.file).toEqual({ rejected: 401 });
       }
     });
