@@ -114,6 +114,7 @@ describe('npm start', () => {
     ['standard', 'events/standard/payment.received.json'],
     ['bold', 'events/bold/SALE_APPROVED.json'],
     ['payu', 'events/payu/confirmation.approved.json'],
+    ['epayco', 'events/epayco/confirmation.accepted.json'],
   ])('applies a signed, approved %s sample end to end', async (provider, file) => {
     expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
   });

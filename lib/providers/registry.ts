@@ -1,4 +1,5 @@
 import bold from './payments/bold/settings.ts';
+import epayco from './payments/epayco/settings.ts';
 import mercadopago from './payments/mercadopago/settings.ts';
 import payu from './payments/payu/settings.ts';
 import standard from './payments/standard/settings.ts';
@@ -15,7 +16,18 @@ import type { Family } from './types.ts';
  * README's tables are derived from this list; each entry is the provider's settings.ts, which
  * loads its code on the first request for it. To add a provider, see the README ("Add a provider").
  */
-export const REGISTRY = [stripe, wompi, mercadopago, payu, bold, standard, zendesk, freshdesk, jira] as const;
+export const REGISTRY = [
+  stripe,
+  wompi,
+  mercadopago,
+  payu,
+  epayco,
+  bold,
+  standard,
+  zendesk,
+  freshdesk,
+  jira,
+] as const;
 
 export type RegistryEntry = (typeof REGISTRY)[number];
 
