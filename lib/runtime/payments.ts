@@ -10,7 +10,11 @@ export function paymentReceivedHandler(runtime: IngressRuntime) {
   return ingressHandler<PaymentReceived>({
     ...runtime,
     providers: providerLoader('payments', config, runtime.logger),
-    translate: (event) => paymentCommand(event, config.obligations),
+    translate: (event) =>
+      paymentCommand(event, config.obligations, {
+        now: runtime.now(),
+        retentionMs: config.queue.ledgerRetentionMs,
+      }),
     describe: (event) => ({
       eventId: event.eventId,
       summary: {
