@@ -2,6 +2,7 @@
 // sandbox. Prints event → answer → wolkvox change, the records before and after, and exits
 // non-zero on anything unexpected (the expectations live in events/catalog.json).
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { OUTCOME_HEADER } from '../lib/http/ingress.ts';
 import { localContext, startLocal } from '../lib/local/runtime.ts';
 import { localProvider } from '../lib/local/providers.ts';
 import { type CatalogEntry, readCatalog, signedSample } from '../lib/local/samples.ts';
@@ -70,7 +71,7 @@ try {
       await signedSample(entry.file, new Date(), entry.family),
       localContext(entry.family),
     );
-    const body = JSON.parse(answer.body ?? '{}') as { status?: string; reason?: string; overpaidBy?: string };
+    const body = outcomeOf(answer) as { status?: string; reason?: string; overpaidBy?: string };
     const outcome: Outcome = {
       entry,
       name: entry.file.replace(/^events\//, ''),
@@ -224,4 +225,10 @@ function printTable(header: string[], body: string[][]): void {
   console.log(line(header));
   console.log(widths.map((w) => '─'.repeat(w)).join('  '));
   for (const row of body) console.log(line(row));
+}
+
+/** Our JSON answer: the body, or, for a provider that wants a fixed body (Adyen), its header. */
+function outcomeOf(answer: { body?: string; headers?: Record<string, unknown> }): unknown {
+  const header = answer.headers?.[OUTCOME_HEADER];
+  return JSON.parse(typeof header === 'string' ? header : (answer.body ?? '{}'));
 }

@@ -377,3 +377,61 @@ describe("the Lambda entry point's runtime (createIngressRuntime: no worker side
     expect(harness.sandbox.requests()).toEqual([]);
   });
 });
+
+describe('paymentReceived: a batch (Adyen sends several notifications in one request)', () => {
+  const item = (pspReference: string, overrides: Record<string, unknown> = {}) => ({
+    NotificationRequestItem: {
+      additionalData: {},
+      amount: { currency: 'COP', value: 5_000_000 },
+      eventCode: 'AUTHORISATION',
+      merchantAccountCode: 'AcmeCobranzasCOP',
+      merchantReference: `${SEED_RECORD_IDS.carlosRamirez}:${SEED_OBLIGATION_IDS.carlosLibreInversion}`,
+      pspReference,
+      success: 'true',
+      ...overrides,
+    },
+  });
+  const batch = (...items: unknown[]) => {
+    const request = signSample(
+      'adyen',
+      JSON.stringify({ live: 'false', notificationItems: items }),
+      LOCAL_SECRETS,
+    );
+    return apiGatewayEvent({
+      family: 'payments',
+      provider: 'adyen',
+      body: request.body,
+      headers: request.headers,
+    });
+  };
+
+  it('takes each item in on its own and answers [accepted], the outcome in a header', async () => {
+    const rt = runtime();
+    const event = batch(
+      item('PSP-A'),
+      item('PSP-B', { eventCode: 'REFUND' }),
+      item('PSP-C', { merchantReference: 'x' }),
+    );
+    const answer = await paymentReceivedHandler(rt)(event, localContext('paymentReceived'));
+    expect([answer.statusCode, answer.body]).toEqual([200, '[accepted]']);
+    expect(JSON.parse(String(answer.headers?.['x-webhook-outcome']))).toMatchObject({
+      status: 'accepted',
+      items: [{ status: 'applied', identity: 'adyen:PSP-A' }, { status: 'ignored' }, { status: 'parked' }],
+    });
+    expect(carlos()?.total_balance).toBe('1200000');
+    expect((rt.dispatch as DirectDispatch).parked()).toHaveLength(1);
+  });
+
+  it('refuses the whole request when one item does not verify: nothing is applied', async () => {
+    const event = batch(item('PSP-D'), item('PSP-E'));
+    const body = JSON.parse(event.body ?? '{}') as {
+      notificationItems: { NotificationRequestItem: { amount: { value: number } } }[];
+    };
+    const second = body.notificationItems[1];
+    if (second) second.NotificationRequestItem.amount.value = 99_900_000;
+    const { answer } = await invoke({ ...event, body: JSON.stringify(body) });
+    expect(answer.statusCode).toBe(401);
+    expect(carlos()?.total_balance).toBe('1250000');
+    expect(harness.sandbox.requests()).toEqual([]);
+  });
+});

@@ -58,6 +58,7 @@ describe('ticket samples in events/catalog.json', () => {
       sourceContext(LOCAL_SECRETS, NOW),
     );
     if ('rejected' in result) throw new Error(`${entry.file}: rejected ${result.rejected}`);
+    if (result.action === 'each') throw new Error(`${entry.file}: a batch`);
     return result;
   }
 

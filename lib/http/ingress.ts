@@ -5,6 +5,7 @@ import type { WolkvoxCommand } from '#lib/events.ts';
 import type { Logger } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
 import type { ProviderLoader } from '#lib/providers/loader.ts';
+import type { Decision } from '#lib/providers/types.ts';
 import { errorResponses, json, verifiedOf, verifyWebhook, type WebhookContext } from './middleware.ts';
 
 /** What a relevant event becomes: a command to apply, or why there is none (parked, or ignored). */
@@ -35,46 +36,75 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
     .use(errorResponses(deps.logger))
     .handler(async (_event, context, { signal }) => {
       const { provider: served, verified, providerContext } = verifiedOf<E>(context);
-      const answer = (status: number, body: Record<string, unknown>) =>
-        json(served.onlyStatus ?? status, body);
       const provider = served.slug;
-      const park = async (
+      const reading = await verified.read(providerContext);
+      if (reading.action !== 'each') {
+        const taken = await take(reading);
+        return answer(served, taken.status, taken.body);
+      }
+      // A batch: each item on its own, in order. One that cannot be taken in (a 503) fails the
+      // request, and the provider's retry brings the items already queued again: the ledger and the
+      // queue's deduplication take each in once.
+      const items: Record<string, unknown>[] = [];
+      for (const item of reading.items) items.push((await take(item)).body);
+      return answer(served, 200, { status: 'accepted', items });
+
+      /** One decision → what becomes of it, and the answer it gets alone. */
+      async function take(decision: Decision<E>): Promise<{ status: number; body: Record<string, unknown> }> {
+        if (decision.action === 'ignore') {
+          deps.logger.info('ignored', { provider, reason: decision.reason });
+          return { status: 200, body: { status: 'ignored', reason: decision.reason } };
+        }
+        if (decision.action === 'park') return park(decision.eventId, decision.reason, decision.summary);
+        const { eventId, summary } = deps.describe(decision.event);
+        const translation = deps.translate(decision.event);
+        if ('ignore' in translation) {
+          deps.logger.info('ignored', { provider, eventId, reason: translation.ignore });
+          return { status: 200, body: { status: 'ignored', reason: translation.ignore } };
+        }
+        if ('park' in translation) return park(eventId, translation.park, summary);
+        const { command } = translation;
+        const submitted = await deps.dispatch.submit(command, { provider, eventId }, signal);
+        // Direct mode applied it here: a payment over the balance is never silent.
+        const overpaid = submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
+        const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
+        deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
+        if (submitted.status === 'parked')
+          return { status: 202, body: { status: 'parked', reason: submitted.reason } };
+        if (submitted.status === 'skipped')
+          return { status: 200, body: { status: 'skipped', reason: submitted.reason } };
+        return { status: 200, body: { status: submitted.status, identity: command.identity, ...extra } };
+      }
+
+      async function park(
         eventId: string,
         reason: string,
         summary: Record<string, string | number | boolean | null>,
-      ) => {
-        await deps.dispatch.park({
-          provider,
-          eventId,
-          reason,
-          summary,
-          parkedAt: deps.now().toISOString(),
-        });
+      ): Promise<{ status: number; body: Record<string, unknown> }> {
+        await deps.dispatch.park({ provider, eventId, reason, summary, parkedAt: deps.now().toISOString() });
         deps.logger.warn('parked', { provider, eventId, reason });
-        return answer(202, { status: 'parked', reason });
-      };
-
-      const decision = await verified.read(providerContext);
-      if (decision.action === 'ignore') {
-        deps.logger.info('ignored', { provider, reason: decision.reason });
-        return answer(200, { status: 'ignored', reason: decision.reason });
+        return { status: 202, body: { status: 'parked', reason } };
       }
-      if (decision.action === 'park') return park(decision.eventId, decision.reason, decision.summary);
-      const { eventId, summary } = deps.describe(decision.event);
-      const translation = deps.translate(decision.event);
-      if ('ignore' in translation) {
-        deps.logger.info('ignored', { provider, eventId, reason: translation.ignore });
-        return answer(200, { status: 'ignored', reason: translation.ignore });
-      }
-      if ('park' in translation) return park(eventId, translation.park, summary);
-      const { command } = translation;
-      const submitted = await deps.dispatch.submit(command, { provider, eventId }, signal);
-      // Direct mode applied it here: a payment over the balance is never silent.
-      const overpaid = submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
-      const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
-      deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
-      if (submitted.status === 'parked') return answer(202, { status: 'parked', reason: submitted.reason });
-      if (submitted.status === 'skipped') return answer(200, { status: 'skipped', reason: submitted.reason });
-      return answer(200, { status: submitted.status, identity: command.identity, ...extra });
     });
 }
+
+/**
+ * The answer, under the provider's rules: the one status it counts as delivered (Wompi: 200), and
+ * the exact body it expects (Adyen: `[accepted]`) — then our JSON goes in a header, for logs and tools.
+ */
+function answer(
+  served: { onlyStatus?: number; acceptedBody?: string },
+  status: number,
+  body: Record<string, unknown>,
+): APIGatewayProxyStructuredResultV2 {
+  const answered = json(served.onlyStatus ?? status, body);
+  if (served.acceptedBody === undefined) return answered;
+  return {
+    statusCode: answered.statusCode,
+    headers: { 'content-type': 'text/plain', [OUTCOME_HEADER]: String(answered.body) },
+    body: served.acceptedBody,
+  };
+}
+
+/** Where our JSON answer goes when a provider expects a fixed body. */
+export const OUTCOME_HEADER = 'x-webhook-outcome';

@@ -33,7 +33,11 @@ export function createProvider<E>(
   operation: string,
 ): Provider<E> {
   const provider = code.create({ ...(settings as object), operation });
-  return code.onlyStatus === undefined ? provider : { ...provider, onlyStatus: code.onlyStatus };
+  return {
+    ...provider,
+    ...(code.onlyStatus === undefined ? {} : { onlyStatus: code.onlyStatus }),
+    ...(code.acceptedBody === undefined ? {} : { acceptedBody: code.acceptedBody }),
+  };
 }
 
 /** Which of `entries` are served, and which of those lack a required key (only when listed). */

@@ -1,3 +1,4 @@
+import adyen from './payments/adyen/settings.ts';
 import bold from './payments/bold/settings.ts';
 import epayco from './payments/epayco/settings.ts';
 import mercadopago from './payments/mercadopago/settings.ts';
@@ -23,6 +24,7 @@ export const REGISTRY = [
   payu,
   epayco,
   bold,
+  adyen,
   standard,
   zendesk,
   freshdesk,

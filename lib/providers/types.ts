@@ -43,6 +43,12 @@ export type Decision<E> =
     }
   | { action: 'accept'; event: E };
 
+/**
+ * What reading a request gives: one decision, or one per item of a batch (Adyen may send several
+ * notifications in one request), each taken in on its own.
+ */
+export type Reading<E> = Decision<E> | { action: 'each'; items: readonly Decision<E>[] };
+
 export interface ProviderContext {
   secrets: Secrets;
   now: () => Date;
@@ -84,7 +90,7 @@ export interface Trust {
 /** A request whose authenticity was checked, ready to be read. */
 export interface Verified<E> {
   /** Parses and decides; may confirm values with the provider's API. Throws MalformedError (400). */
-  read(context: ProviderContext): Promise<Decision<E>>;
+  read(context: ProviderContext): Promise<Reading<E>>;
 }
 
 /** A provider configured for this deployment: what ingress calls. */
@@ -93,6 +99,8 @@ export interface Provider<E> {
   slug: string;
   /** The one status every 2xx answer takes, when the provider accepts only one (its code's rule). */
   onlyStatus?: number;
+  /** The exact text every 2xx answer carries, when the provider expects one (Adyen: `[accepted]`). */
+  acceptedBody?: string;
   trust: Trust;
   /**
    * Throws SignatureError when the request is not authentic (missing, wrong or stale). Runs before
@@ -127,6 +135,8 @@ export interface ProviderCode<E, S> {
   create(settings: S & { operation: string }): Provider<E>;
   /** An answer rule: the one HTTP status every 2xx answer must be (Wompi retries anything but 200). */
   onlyStatus?: number;
+  /** The exact body of every 2xx answer, when the provider expects one (Adyen: `[accepted]`). */
+  acceptedBody?: string;
   /** Signs a body at `now` with `secrets` (the first of a comma-separated list), as the provider does. */
   sign(body: string, secrets: Readonly<Record<string, string>>, now: Date): SignedRequest;
   /** What the provider's requests look like on the wire, for local tools' API Gateway events. */

@@ -15,7 +15,7 @@ import { readCatalog } from '#lib/local/samples.ts';
 import { signSample } from '#lib/local/sign.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
 import { findProvider } from '#lib/providers/registry.ts';
-import type { Decision, Family, RawRequest, Provider, ProviderContext } from '#lib/providers/types.ts';
+import type { Family, RawRequest, Provider, ProviderContext, Reading } from '#lib/providers/types.ts';
 import { readFile } from 'node:fs/promises';
 
 export interface ProviderContract<E> {
@@ -32,11 +32,15 @@ export interface ProviderContract<E> {
    * An API credential (Mercado Pago's access token) is required but signs nothing.
    */
   signingSecrets?: readonly string[];
-  /** Body fields that carry the signature itself (Wompi: `signature`; PayU: `sign`); default `signature`. */
+  /**
+   * Body fields that carry the signature itself, as dotted paths (`*` for every item): Wompi
+   * `signature`, PayU `sign`, Adyen `notificationItems.*.NotificationRequestItem.additionalData.hmacSignature`;
+   * default `signature`.
+   */
   signatureFields?: readonly string[];
 }
 
-export type Outcome<E> = { rejected: 401 | 400 } | Decision<E>;
+export type Outcome<E> = { rejected: 401 | 400 } | Reading<E>;
 
 export function sourceContext(secrets: Readonly<Record<string, string>>, now: Date): ProviderContext {
   return {
@@ -183,6 +187,19 @@ const isForm = (request: RawRequest) =>
 function bodyOf(request: RawRequest): Json {
   const text = request.body.toString('utf8');
   return isForm(request) ? Object.fromEntries(new URLSearchParams(text)) : (JSON.parse(text) as Json);
+}
+
+/** `value` without the field at `path` (`*` matches every element or key: Adyen's items). */
+function without(value: Json, path: string[]): Json {
+  const [head, ...rest] = path;
+  if (head === undefined || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return head === '*' ? value.map((item) => without(item, rest)) : value;
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([key, child]): [string, Json][] => {
+      if (head !== '*' && key !== head) return [[key, child]];
+      return rest.length === 0 ? [] : [[key, without(child, rest)]];
+    }),
+  );
 }
 
 /** `request` with `body` in place of its own, in the same encoding (form or JSON). */
@@ -380,10 +397,10 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
           ...request,
           headers: { 'content-type': request.headers['content-type'] ?? 'application/json' },
         };
-        // Wompi and PayU carry their signature in the body: drop it there too.
-        const dropped = new Set(contract.signatureFields ?? ['signature']);
-        const parsed = bodyOf(request) as Record<string, Json>;
-        const unsigned = Object.fromEntries(Object.entries(parsed).filter(([key]) => !dropped.has(key)));
+        // Wompi, PayU, ePayco and Adyen carry their signature in the body: drop it there too.
+        let unsigned = bodyOf(request);
+        for (const field of contract.signatureFields ?? ['signature'])
+          unsigned = without(unsigned, field.split('.'));
         const stripped = withBody(bare, unsigned);
         expect(await outcome(source, stripped, context()), entry.file).toEqual({ rejected: 401 });
       }

@@ -16,7 +16,9 @@ export async function readRequest<E>(
   raw: RawRequest,
   at: ProviderContext,
 ): Promise<Decision<E>> {
-  return (await source.verify(raw, at)).read(at);
+  const reading = await (await source.verify(raw, at)).read(at);
+  if (reading.action === 'each') throw new Error('expected one decision, got a batch');
+  return reading;
 }
 
 export function accepted(decision: Decision<TicketResolved>): TicketResolved {
