@@ -371,6 +371,7 @@ describe('bold: the samples', () => {
       'ignored',
       'ignored',
       'parked',
+      'skipped',
     ]);
     for (const entry of entries) {
       const signed = signSample('bold', await readFile(entry.file, 'utf8'), LOCAL_SECRETS, NOW);
@@ -387,6 +388,8 @@ describe('bold: the samples', () => {
         continue;
       }
       expect(event.target, entry.file).toEqual({ operation: LOCAL_OPERATION, ...entry.target });
+      // A redelivery (skipped by the ledger) reads as the payment it repeats.
+      if (entry.expect === 'skipped') continue;
       expect(formatMajor(event.payment.amount), entry.file).toBe(entry.amount);
       expect(event.payment.amount.currency, entry.file).toBe('COP');
     }
