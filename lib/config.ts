@@ -67,7 +67,7 @@ const base = {
    * How long the ledger remembers an applied event: longer than SQS keeps a message (14 days) and
    * than every provider's replay window, so a replayed event is always recognised.
    */
-  LEDGER_RETENTION_DAYS: integer(35, 15, 365),
+  LEDGER_RETENTION_DAYS: integer(400, 15, 3650),
   WOLKVOX_TIMEZONE: preprocess(
     blankIsUnset,
     z._default(

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
         url: undefined,
         parkedUrl: undefined,
         ledgerTable: undefined,
-        ledgerRetentionMs: 35 * 86_400_000,
+        ledgerRetentionMs: 400 * 86_400_000,
       },
       obligations: {
         timeZone: 'America/Bogota',

@@ -196,16 +196,6 @@ describe('paymentCommand', () => {
     });
   });
 
-  it('parks a payment older than the ledger remembers (a day early): a replay then could count it twice', () => {
-    const paidAt = Date.parse(event().payment.paidAt);
-    const retentionMs = 35 * 86_400_000;
-    const at = (days: number) => ({ now: new Date(paidAt + days * 86_400_000), retentionMs });
-    expect(paymentCommand(event(), rules, at(33.9))).toHaveProperty('command');
-    expect(paymentCommand(event(), rules, at(34.1))).toEqual({
-      park: 'paid 34 days ago, past what the ledger remembers (LEDGER_RETENTION_DAYS): check it was not applied before, then redrive',
-    });
-  });
-
   it('parks a payment in another currency instead of converting it', () => {
     const usd = event({
       payment: { ...event().payment, amount: { minor: 100, currency: 'USD', exponent: 2 } },

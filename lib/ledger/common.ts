@@ -2,8 +2,13 @@ import type { LedgerEntry, Settlement } from './types.ts';
 
 export const APPLIED: Settlement = { outcome: 'applied' };
 
-/** How long applied events and records are remembered: well past SQS' 14-day maximum retention and providers' retry windows. */
-export const DEFAULT_RETENTION_MS = 35 * 24 * 60 * 60 * 1000;
+/**
+ * How long applied events and records are remembered: far past SQS' 14-day retention and every
+ * provider's retries — and past any replay that matters, since PayU, ePayco and Adyen sign no time:
+ * what stops a captured confirmation from counting twice is the ledger remembering its identity.
+ * A year and a month of one small item per payment costs cents.
+ */
+export const DEFAULT_RETENTION_MS = 400 * 24 * 60 * 60 * 1000;
 
 /**
  * The entry's event time as `new Date(t).toISOString()`: UTC with milliseconds, so the record's

@@ -10,11 +10,7 @@ export function paymentReceivedHandler(runtime: IngressRuntime) {
   return ingressHandler<PaymentReceived>({
     ...runtime,
     providers: providerLoader('payments', config, runtime.logger),
-    translate: (event) =>
-      paymentCommand(event, config.obligations, {
-        now: runtime.now(),
-        retentionMs: config.queue.ledgerRetentionMs,
-      }),
+    translate: (event) => paymentCommand(event, config.obligations),
     describe: (event) => ({
       eventId: event.eventId,
       summary: {

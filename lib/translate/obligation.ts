@@ -20,32 +20,11 @@ export interface ObligationRules {
 
 export type PaymentTranslation = { command: ApplyPaymentCommand } | { park: string } | { ignore: string };
 
-/** What the ledger remembers: a payment older than this may have been applied and forgotten. */
-export interface LedgerMemory {
-  now: Date;
-  retentionMs: number;
-}
-
-const DAY_MS = 86_400_000;
-
 /** A payment event → the command for the worker, or why it cannot be applied (parked) or changes nothing. */
-export function paymentCommand(
-  event: PaymentReceived,
-  rules: ObligationRules,
-  ledger?: LedgerMemory,
-): PaymentTranslation {
+export function paymentCommand(event: PaymentReceived, rules: ObligationRules): PaymentTranslation {
   // A 100% coupon or a zero-amount check pays nothing: last_pay must not become 0 today.
   if (event.payment.amount.minor === 0) return { ignore: 'a payment of zero changes no balance' };
   if (!event.target) return { park: event.targetProblem ?? 'no wolkvox obligation named' };
-  // The ledger forgets applied payments after LEDGER_RETENTION_DAYS: a confirmation of a provider
-  // that signs no time (ePayco, PayU), replayed once a payment is that old, would count it again.
-  // Such a payment is parked — a day early, so a late redelivery is never on the edge.
-  const age = ledger ? ledger.now.getTime() - Date.parse(event.payment.paidAt) : 0;
-  if (ledger && age > ledger.retentionMs - DAY_MS) {
-    return {
-      park: `paid ${Math.floor(age / DAY_MS)} days ago, past what the ledger remembers (LEDGER_RETENTION_DAYS): check it was not applied before, then redrive`,
-    };
-  }
   const { currency } = event.payment.amount;
   if (currency !== rules.currency) {
     return { park: `payment currency ${currency} does not match the obligations' ${rules.currency}` };
