@@ -113,6 +113,7 @@ describe('npm start', () => {
     ['mercadopago', 'events/mercadopago/payment.updated.approved.json'],
     ['standard', 'events/standard/payment.received.json'],
     ['bold', 'events/bold/SALE_APPROVED.json'],
+    ['paypal', 'events/paypal/PAYMENT.CAPTURE.COMPLETED.json'],
   ])('applies a signed %s payment, confirmed with the local fake of its API', async (provider, file) => {
     expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
   });

@@ -1,5 +1,6 @@
 import bold from './payments/bold/settings.ts';
 import mercadopago from './payments/mercadopago/settings.ts';
+import paypal from './payments/paypal/settings.ts';
 import standard from './payments/standard/settings.ts';
 import stripe from './payments/stripe/settings.ts';
 import wompi from './payments/wompi/settings.ts';
@@ -14,7 +15,17 @@ import type { Family } from './types.ts';
  * README's tables are derived from this list; each entry is the provider's settings.ts, which
  * loads its code on the first request for it. To add a provider, see the README ("Add a provider").
  */
-export const REGISTRY = [stripe, wompi, mercadopago, bold, standard, zendesk, freshdesk, jira] as const;
+export const REGISTRY = [
+  stripe,
+  wompi,
+  mercadopago,
+  bold,
+  paypal,
+  standard,
+  zendesk,
+  freshdesk,
+  jira,
+] as const;
 
 export type RegistryEntry = (typeof REGISTRY)[number];
 
