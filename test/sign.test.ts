@@ -492,7 +492,7 @@ describe('node scripts/sign.ts', () => {
 
   it.each([
     [[]],
-    [['paypal', STRIPE_SAMPLE]],
+    [['no-such-provider', STRIPE_SAMPLE]],
     [['stripe']],
     [['stripe', 'events/nope.json']],
     [['stripe', STRIPE_SAMPLE, '--bogus']],

@@ -121,6 +121,7 @@ describe('npm start', () => {
     ['standard', 'events/standard/payment.received.json'],
     ['bold', 'events/bold/SALE_APPROVED.json'],
     ['adyen', 'events/adyen/AUTHORISATION.json'],
+    ['paypal', 'events/paypal/PAYMENT.CAPTURE.COMPLETED.json'],
     ['payu', 'events/payu/confirmation.approved.json'],
     ['epayco', 'events/epayco/confirmation.accepted.json'],
   ])('applies a signed, approved %s sample end to end', async (provider, file) => {

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { PAYPAL_CERT_PATH, PAYPAL_LOCAL_CERT_ID } from '#lib/providers/payments/paypal/provider.ts';
 
 /**
  * Loopback fakes of the providers' own APIs, for local runs and tests: what a provider confirms
@@ -10,6 +11,9 @@ import { join } from 'node:path';
  *   WOMPI_API_URL       = http://127.0.0.1:PORT/wompi        → GET /wompi/v1/transactions/{id}
  *   MERCADOPAGO_API_URL = http://127.0.0.1:PORT/mercadopago  → GET /mercadopago/v1/payments/{id}
  *   EPAYCO_API_URL      = http://127.0.0.1:PORT/epayco       → GET /epayco/validation/v1/reference/{ref_payco}
+ *   PAYPAL_CERT_FETCH_URL = http://127.0.0.1:PORT/paypal     → GET /paypal/v1/notifications/certs/{id}
+ *     (PayPal's certificate host: serves events/paypal/local-cert/cert.pem, a local test
+ *     certificate, not PayPal's, and whatever certificates a test puts)
  * Local and test use only: no function imports this.
  */
 
@@ -54,10 +58,21 @@ export interface WompiTransaction {
   [field: string]: unknown;
 }
 
+/** A certificate as PayPal's certificate host serves it: GET /v1/notifications/certs/{id} → the PEM. */
+export interface PayPalCertificateFile {
+  id: string;
+  pem: string;
+}
+
 export interface ProviderApis {
   url: string;
   /** The settings that point the providers here. */
-  env: { WOMPI_API_URL: string; MERCADOPAGO_API_URL: string; EPAYCO_API_URL: string };
+  env: {
+    WOMPI_API_URL: string;
+    MERCADOPAGO_API_URL: string;
+    EPAYCO_API_URL: string;
+    PAYPAL_CERT_FETCH_URL: string;
+  };
   wompi: {
     /** Adds or replaces a transaction (as Wompi's GET /v1/transactions/{id} would return it). */
     put(transaction: WompiTransaction): void;
@@ -68,6 +83,7 @@ export interface ProviderApis {
   };
   mercadopago: FakeApi<MercadoPagoPayment>;
   epayco: FakeApi<EpaycoTransaction>;
+  paypal: FakeApi<PayPalCertificateFile>;
   close(): Promise<void>;
 }
 
@@ -86,6 +102,8 @@ export interface ProviderApisOptions {
   mercadopagoAccessToken?: string;
   mercadopagoPayments?: Iterable<MercadoPagoPayment>;
   epaycoTransactions?: Iterable<EpaycoTransaction>;
+  /** Certificates PayPal's host serves; default: the local test certificate (events/paypal/local-cert/). */
+  paypalCertificates?: Iterable<PayPalCertificateFile>;
 }
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'events');
@@ -145,6 +163,14 @@ export async function sampleEpaycoTransactions(): Promise<EpaycoTransaction[]> {
   return [...known.values()];
 }
 
+/** The local test certificate the PayPal signer's key belongs to (not PayPal's: see its README). */
+export async function localPayPalCertificates(): Promise<PayPalCertificateFile[]> {
+  const pem = await readFile(join(SAMPLES, 'paypal', 'local-cert', 'cert.pem'), 'utf8').catch(
+    () => undefined,
+  );
+  return pem === undefined ? [] : [{ id: PAYPAL_LOCAL_CERT_ID, pem }];
+}
+
 /** A fake's store and its injected failures. */
 function fakeApi<T>(key: (record: T) => string, initial: Iterable<T> = []) {
   const records = new Map<string, T>();
@@ -195,6 +221,10 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
 
   const mercadopagoApi = fakeApi((p: MercadoPagoPayment) => String(p.id), options.mercadopagoPayments);
   const epaycoApi = fakeApi((t: EpaycoTransaction) => String(t.x_ref_payco), options.epaycoTransactions);
+  const paypalApi = fakeApi(
+    (c: PayPalCertificateFile) => c.id,
+    options.paypalCertificates ?? (await localPayPalCertificates()),
+  );
 
   /** GET /v1/payments/{id} with `Authorization: Bearer <access token>`, as Mercado Pago's API. */
   function mercadopago(req: IncomingMessage, res: ServerResponse, path: string) {
@@ -243,11 +273,25 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
     });
   }
 
+  /** GET /v1/notifications/certs/{id}, no credentials, a PEM as PayPal's certificate host answers. */
+  function paypal(req: IncomingMessage, res: ServerResponse, path: string) {
+    paypalApi.requests.push(path);
+    const failure = paypalApi.failure();
+    if (failure === 'hang') return;
+    if (failure !== undefined) return reply(res, failure, { name: 'INJECTED' });
+    const id = path.startsWith(PAYPAL_CERT_PATH) ? path.slice(PAYPAL_CERT_PATH.length) : '';
+    const certificate =
+      req.method === 'GET' && id ? paypalApi.records.get(decodeURIComponent(id)) : undefined;
+    if (!certificate) return reply(res, 404, { name: 'RESOURCE_NOT_FOUND' });
+    res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(certificate.pem);
+  }
+
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (path.startsWith('/wompi/')) return wompi(req, res, path.slice('/wompi'.length));
     if (path.startsWith('/mercadopago/')) return mercadopago(req, res, path.slice('/mercadopago'.length));
     if (path.startsWith('/epayco/')) return epayco(req, res, path.slice('/epayco'.length));
+    if (path.startsWith('/paypal/')) return paypal(req, res, path.slice('/paypal'.length));
     reply(res, 404, { error: 'no such fake provider API' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -258,9 +302,11 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
       WOMPI_API_URL: `${url}/wompi`,
       MERCADOPAGO_API_URL: `${url}/mercadopago`,
       EPAYCO_API_URL: `${url}/epayco`,
+      PAYPAL_CERT_FETCH_URL: `${url}/paypal`,
     },
     mercadopago: mercadopagoApi,
     epayco: epaycoApi,
+    paypal: paypalApi,
     wompi: {
       put: (tx) => void wompiTransactions.set(tx.id, tx),
       fail: (status, count = 1) => {

@@ -2,6 +2,7 @@ import adyen from './payments/adyen/settings.ts';
 import bold from './payments/bold/settings.ts';
 import epayco from './payments/epayco/settings.ts';
 import mercadopago from './payments/mercadopago/settings.ts';
+import paypal from './payments/paypal/settings.ts';
 import payu from './payments/payu/settings.ts';
 import standard from './payments/standard/settings.ts';
 import stripe from './payments/stripe/settings.ts';
@@ -25,6 +26,7 @@ export const REGISTRY = [
   epayco,
   bold,
   adyen,
+  paypal,
   standard,
   zendesk,
   freshdesk,
