@@ -71,6 +71,7 @@ export interface ProviderApis {
     WOMPI_API_URL: string;
     MERCADOPAGO_API_URL: string;
     EPAYCO_API_URL: string;
+    PAYPAL_API_URL: string;
     PAYPAL_CERT_FETCH_URL: string;
   };
   wompi: {
@@ -84,6 +85,8 @@ export interface ProviderApis {
   mercadopago: FakeApi<MercadoPagoPayment>;
   epayco: FakeApi<EpaycoTransaction>;
   paypal: FakeApi<PayPalCertificateFile>;
+  /** PayPal's captures (GET /v2/payments/captures/{id}, after an OAuth token). */
+  paypalCaptures: FakeApi<PayPalCapture>;
   close(): Promise<void>;
 }
 
@@ -104,6 +107,10 @@ export interface ProviderApisOptions {
   epaycoTransactions?: Iterable<EpaycoTransaction>;
   /** Certificates PayPal's host serves; default: the local test certificate (events/paypal/local-cert/). */
   paypalCertificates?: Iterable<PayPalCertificateFile>;
+  /** The app's client id and secret PayPal's fake OAuth requires; undefined accepts any. */
+  paypalClient?: { id: string; secret: string };
+  /** Captures PayPal's API knows; default: those of the samples in events/paypal/. */
+  paypalCaptures?: Iterable<PayPalCapture>;
 }
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'events');
@@ -171,6 +178,33 @@ export async function localPayPalCertificates(): Promise<PayPalCertificateFile[]
   return pem === undefined ? [] : [{ id: PAYPAL_LOCAL_CERT_ID, pem }];
 }
 
+/** A capture as PayPal's GET /v2/payments/captures/{id} returns it (the fields read, and any others). */
+export interface PayPalCapture {
+  id: string;
+  status: string;
+  amount: { currency_code: string; value: string };
+  custom_id?: string | null;
+  invoice_id?: string | null;
+  create_time?: string;
+  update_time?: string;
+  [field: string]: unknown;
+}
+
+/** The captures the PayPal samples carry: what PayPal's API would know of them. */
+export async function samplePayPalCaptures(): Promise<PayPalCapture[]> {
+  const dir = join(SAMPLES, 'paypal');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const captures: PayPalCapture[] = [];
+  for (const file of files.filter((name) => name.endsWith('.json')).sort()) {
+    const event = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+      event_type?: string;
+      resource?: PayPalCapture;
+    };
+    if (event.event_type?.startsWith('PAYMENT.CAPTURE.') && event.resource) captures.push(event.resource);
+  }
+  return captures;
+}
+
 /** A fake's store and its injected failures. */
 function fakeApi<T>(key: (record: T) => string, initial: Iterable<T> = []) {
   const records = new Map<string, T>();
@@ -225,6 +259,46 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
     (c: PayPalCertificateFile) => c.id,
     options.paypalCertificates ?? (await localPayPalCertificates()),
   );
+  const paypalCaptures = fakeApi(
+    (c: PayPalCapture) => c.id,
+    options.paypalCaptures ?? (await samplePayPalCaptures()),
+  );
+  const paypalToken = `A21AA-local-${Math.random().toString(36).slice(2)}`;
+
+  /**
+   * PayPal's REST API: POST /v1/oauth2/token (Basic client id and secret, grant_type=client_credentials)
+   * and GET /v2/payments/captures/{id} with that bearer token.
+   */
+  function paypalRest(req: IncomingMessage, res: ServerResponse, path: string) {
+    paypalCaptures.requests.push(path);
+    const failure = paypalCaptures.failure();
+    if (failure === 'hang') return;
+    if (failure !== undefined) return reply(res, failure, { name: 'INJECTED' });
+    if (req.method === 'POST' && path === '/v1/oauth2/token') {
+      const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      const [id, secret] = Buffer.from(basic, 'base64').toString('utf8').split(':');
+      const client = options.paypalClient;
+      if (!id || !secret || (client && (id !== client.id || secret !== client.secret))) {
+        return reply(res, 401, {
+          error: 'invalid_client',
+          error_description: 'Client Authentication failed',
+        });
+      }
+      return reply(res, 200, { access_token: paypalToken, token_type: 'Bearer', expires_in: 32_400 });
+    }
+    const match = /^\/v2\/payments\/captures\/([^/]+)$/.exec(path);
+    if (req.method !== 'GET' || !match?.[1]) return reply(res, 404, { name: 'RESOURCE_NOT_FOUND' });
+    if (req.headers.authorization !== `Bearer ${paypalToken}`) {
+      return reply(res, 401, { error: 'invalid_token' });
+    }
+    const found = paypalCaptures.records.get(decodeURIComponent(match[1]));
+    if (!found)
+      return reply(res, 404, {
+        name: 'RESOURCE_NOT_FOUND',
+        message: 'The specified resource does not exist.',
+      });
+    return reply(res, 200, found);
+  }
 
   /** GET /v1/payments/{id} with `Authorization: Bearer <access token>`, as Mercado Pago's API. */
   function mercadopago(req: IncomingMessage, res: ServerResponse, path: string) {
@@ -291,6 +365,9 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
     if (path.startsWith('/wompi/')) return wompi(req, res, path.slice('/wompi'.length));
     if (path.startsWith('/mercadopago/')) return mercadopago(req, res, path.slice('/mercadopago'.length));
     if (path.startsWith('/epayco/')) return epayco(req, res, path.slice('/epayco'.length));
+    if (path.startsWith('/paypal/v1/oauth2/') || path.startsWith('/paypal/v2/')) {
+      return paypalRest(req, res, path.slice('/paypal'.length));
+    }
     if (path.startsWith('/paypal/')) return paypal(req, res, path.slice('/paypal'.length));
     reply(res, 404, { error: 'no such fake provider API' });
   });
@@ -302,11 +379,13 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
       WOMPI_API_URL: `${url}/wompi`,
       MERCADOPAGO_API_URL: `${url}/mercadopago`,
       EPAYCO_API_URL: `${url}/epayco`,
+      PAYPAL_API_URL: `${url}/paypal`,
       PAYPAL_CERT_FETCH_URL: `${url}/paypal`,
     },
     mercadopago: mercadopagoApi,
     epayco: epaycoApi,
     paypal: paypalApi,
+    paypalCaptures,
     wompi: {
       put: (tx) => void wompiTransactions.set(tx.id, tx),
       fail: (status, count = 1) => {

@@ -65,6 +65,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     mercadopagoAccessToken: env.MERCADOPAGO_ACCESS_TOKEN,
     mercadopagoPayments: await sampleMercadoPagoPayments(),
     epaycoTransactions: await sampleEpaycoTransactions(),
+    paypalClient:
+      env.PAYPAL_CLIENT_ID && env.PAYPAL_CLIENT_SECRET
+        ? { id: env.PAYPAL_CLIENT_ID, secret: env.PAYPAL_CLIENT_SECRET }
+        : undefined,
   });
   const fakes = Object.fromEntries(Object.entries(providerApis.env).filter(([name]) => !env[name]));
   const config = loadConfig({

@@ -54,13 +54,18 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 let agent: Agent | undefined;
 
 /**
- * GET `url` for JSON. 2xx → its body; 404 → `{ status: 404 }` (the caller decides what an unknown
+ * GET `url` for JSON (or POST `form`, x-www-form-urlencoded: an OAuth token). 2xx → its body; 404 → `{ status: 404 }` (the caller decides what an unknown
  * id means); 401/403 → ProviderApiError('auth'); timeouts, network errors, 429, 5xx, other 4xx
  * and unparseable answers → ProviderApiError('transient').
  */
 export async function getJson(
   url: string,
-  options: { provider: string; headers?: Record<string, string>; signal: AbortSignal },
+  options: {
+    provider: string;
+    headers?: Record<string, string>;
+    signal: AbortSignal;
+    form?: Record<string, string>;
+  },
 ): Promise<ApiAnswer> {
   const where = `${options.provider} API ${new URL(url).pathname.split('/').slice(0, 3).join('/')}`;
   // Loaded on the first confirmation: providers that never call their API pay nothing at cold start.
@@ -70,9 +75,15 @@ export async function getJson(
   let status: number;
   let text: string;
   try {
+    const form = options.form && new URLSearchParams(options.form).toString();
     const response = await request(url, {
-      method: 'GET',
-      headers: { accept: 'application/json', ...options.headers },
+      method: form === undefined ? 'GET' : 'POST',
+      headers: {
+        accept: 'application/json',
+        ...(form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+        ...options.headers,
+      },
+      body: form,
       signal,
       dispatcher: agent,
     });

@@ -52,5 +52,6 @@ export async function startLocalProviderApis(): Promise<ProviderApis> {
     mercadopagoAccessToken: LOCAL_SECRETS.MERCADOPAGO_ACCESS_TOKEN,
     mercadopagoPayments: await sampleMercadoPagoPayments(),
     epaycoTransactions: await sampleEpaycoTransactions(),
+    paypalClient: { id: LOCAL_SECRETS.PAYPAL_CLIENT_ID, secret: LOCAL_SECRETS.PAYPAL_CLIENT_SECRET },
   });
 }

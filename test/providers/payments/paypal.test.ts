@@ -8,6 +8,7 @@ import { LOCAL_OPERATION, LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { ProviderApiError } from '#lib/providers/api.ts';
+import type { PayPalCapture } from '#lib/local/provider-apis.ts';
 import paypalCode, {
   PAYPAL_LOCAL_CERT_URL,
   paypalSignedString,
@@ -35,6 +36,8 @@ const settings = (overrides: Partial<PayPalSettings> = {}): PayPalSettings & { o
   certHosts: DEFAULT_CERT_HOSTS,
   certFetchUrl: apis().env.PAYPAL_CERT_FETCH_URL,
   maxAgeSeconds: 3 * 86_400,
+  confirm: true,
+  apiUrl: apis().env.PAYPAL_API_URL,
   ...overrides,
 });
 const source = (overrides: Partial<PayPalSettings> = {}) => paypalCode.create(settings(overrides));
@@ -45,9 +48,19 @@ runProviderContract('paypal', { source: () => source(), now: NOW });
 
 const sample = (name: string) => readFile(`events/paypal/${name}`, 'utf8');
 
-/** A body signed with the local test certificate (the local signer). */
+/**
+ * A body signed with the local test certificate (the local signer); its capture, if it carries one,
+ * is what PayPal's API (the fake) knows: PayPal signs what it has.
+ */
 function signed(body: string, now = NOW, webhookId = WEBHOOK_ID): RawRequest {
+  known(body);
   return { body: Buffer.from(body), headers: signPayPal(body, webhookId, now), query: {} };
+}
+
+function known(body: string) {
+  const event = JSON.parse(body) as { event_type?: string; resource?: PayPalCapture };
+  if (event.event_type?.startsWith('PAYMENT.CAPTURE.') && event.resource)
+    apis().paypalCaptures.put(event.resource);
 }
 
 let certificates = 0;
@@ -60,6 +73,7 @@ function served(certificate: TestCertificate | string, host = 'api.paypal.com'):
 
 /** A body signed with `privateKey`, naming `certUrl` as its certificate. */
 function signedWith(body: string, privateKey: KeyObject, certUrl: string, now = NOW): RawRequest {
+  known(body);
   return {
     body: Buffer.from(body),
     headers: signPayPal(body, WEBHOOK_ID, now, { privateKey, certUrl }),
@@ -96,6 +110,8 @@ describe('paypal: settings', () => {
       certHosts: ['api.paypal.com', 'api-m.paypal.com', 'api.sandbox.paypal.com', 'api-m.sandbox.paypal.com'],
       certFetchUrl: undefined,
       maxAgeSeconds: 259_200,
+      confirm: true,
+      apiUrl: 'https://api-m.paypal.com',
     });
   });
 
@@ -134,6 +150,7 @@ describe('paypal: what is signed', () => {
   it('verifies a genuine PayPal delivery (a simulator event, webhook id WEBHOOK_ID) with PayPal’s own certificate', async () => {
     const [, id = ''] = /certs\/(.+)$/.exec(simulator.headers['paypal-cert-url']) ?? [];
     apis().paypal.put({ id, pem: simulator.certificate });
+    known(simulator.body);
     const request: RawRequest = { body: Buffer.from(simulator.body), headers: simulator.headers, query: {} };
     const at = new Date('2024-08-02T19:33:36Z');
     const secrets = { ...LOCAL_SECRETS, PAYPAL_WEBHOOK_ID: `${WEBHOOK_ID},${simulator.webhookId}` };
@@ -171,7 +188,7 @@ describe('paypal: what is signed', () => {
     expect(roots.some((subject) => subject.includes('CN=DigiCert High Assurance EV Root CA'))).toBe(false);
   });
 
-  it('binds the body by CRC-32, not a hash: a body forged to keep the checksum passes (the limit the guide states)', async () => {
+  it('binds the body only by a CRC-32, which a forger can match: so the capture is read from PayPal’s API, whose values win', async () => {
     const genuine = await sample('PAYMENT.CAPTURE.COMPLETED.json');
     const request = signed(genuine);
     const forged = forgeSameCrc32(genuine, (patch) =>
@@ -180,14 +197,38 @@ describe('paypal: what is signed', () => {
         .replace('65a1f0c2e4b0a1d2c3e4f502:VEH-2023-77', `65a1f0c2e4b0a1d2c3e4f501:PAG-2024-00123:${patch}`),
     );
     expect(crc32(forged)).toBe(crc32(genuine));
-    const result = await outcome(source(), { ...request, body: Buffer.from(forged) }, context());
-    expect(result).toMatchObject({
+    const tampered = { ...request, body: Buffer.from(forged) };
+    // The signature still verifies (the limit of PayPal's scheme)…
+    expect(await outcome(source({ confirm: false }), tampered, context())).toMatchObject({
       action: 'accept',
       event: {
         payment: { amount: { minor: 999_999_900 } },
-        target: { wolkvoxId: SEED_RECORD_IDS.carlosRamirez, obligation: SEED_OBLIGATION_IDS.carlosPagare },
+        target: { obligation: SEED_OBLIGATION_IDS.carlosPagare },
       },
     });
+    // …so with PAYPAL_CONFIRM (the default) the forged amount and obligation are never used.
+    expect(await outcome(source(), tampered, context())).toEqual(await outcome(source(), request, context()));
+  });
+
+  it('confirms each capture with PayPal’s API: unknown → parked, API or credentials failing → 503', async () => {
+    // Signed, but of a capture PayPal's API has never seen.
+    const text = capture({ id: '0UNKNOWN0CAPTURE0' });
+    const unknown = { body: Buffer.from(text), headers: signPayPal(text, WEBHOOK_ID, NOW), query: {} };
+    expect(await outcome(source(), unknown, context())).toMatchObject({
+      action: 'park',
+      reason: expect.stringContaining('does not know capture "0UNKNOWN0CAPTURE0"'),
+    });
+    const request = signed(capture());
+    apis().paypalCaptures.fail(500);
+    await expect(outcome(source(), request, context())).rejects.toMatchObject({ kind: 'transient' });
+    const noClient = { ...LOCAL_SECRETS, PAYPAL_CLIENT_ID: '', PAYPAL_CLIENT_SECRET: '' };
+    await expect(outcome(source(), request, context(NOW, noClient))).rejects.toMatchObject({ kind: 'auth' });
+    // The capture's status now, not the delivery's: refunded since → not counted.
+    apis().paypalCaptures.put({
+      ...(JSON.parse(capture()) as { resource: PayPalCapture }).resource,
+      status: 'REFUNDED',
+    });
+    expect(await outcome(source(), request, context())).toMatchObject({ action: 'ignore' });
   });
 });
 

@@ -13,7 +13,7 @@ import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
-import { ProviderApiError } from '../../api.ts';
+import { getJson, ProviderApiError } from '../../api.ts';
 import { firstSecret, isObject, obligationTarget, parseJson, parseWith, secretList } from '../../common.ts';
 import { checkSignedTime } from '../../schemes/hmac.ts';
 import type {
@@ -142,7 +142,17 @@ const NOT_PAID: Readonly<Record<string, string>> = {
     'a Payments v1 sale: only Orders v2 captures (PAYMENT.CAPTURE.COMPLETED) name an obligation here',
 };
 
-export function paypalTrust(settings: Pick<PayPalSettings, 'maxAgeSeconds'>): Trust {
+/** What a capture says that moves money or names the obligation: from PayPal's API when PAYPAL_CONFIRM is on. */
+const CAPTURE_FIELDS = [
+  'resource.status',
+  'resource.amount.value',
+  'resource.amount.currency_code',
+  'resource.custom_id',
+  'resource.invoice_id',
+  'resource.update_time',
+];
+
+export function paypalTrust(settings: Pick<PayPalSettings, 'maxAgeSeconds' | 'confirm'>): Trust {
   return {
     covers: 'bytes',
     scheme:
@@ -153,15 +163,10 @@ export function paypalTrust(settings: Pick<PayPalSettings, 'maxAgeSeconds'>): Tr
       'id',
       'event_type',
       'resource.id',
-      'resource.status',
-      'resource.amount.value',
-      'resource.amount.currency_code',
-      'resource.custom_id',
-      'resource.invoice_id',
-      'resource.update_time',
     ],
-    confirmed: [],
-    unverified: [],
+    // The CRC-32 that binds the rest can be matched by anyone holding one delivery: believed from the API.
+    confirmed: settings.confirm ? CAPTURE_FIELDS : [],
+    unverified: settings.confirm ? [] : CAPTURE_FIELDS,
     replayWindowSeconds: settings.maxAgeSeconds,
     replayWindow: `paypal-transmission-time at most PAYPAL_MAX_AGE_SECONDS (${settings.maxAgeSeconds} s) old, ${PAYPAL_FUTURE_SECONDS} s ahead`,
   };
@@ -363,11 +368,16 @@ function create(settings: PayPalSettings & { operation: string }): PaymentProvid
       if (!matches.includes(true)) throw new SignatureError('paypal-transmission-sig does not match');
       // The certificate that verified says which PayPal signed: its sandbox hosts, or live.
       const livemode = !certUrl.hostname.includes('.sandbox.');
-      return { read: async () => read(request, transmissionTime, livemode) };
+      return { read: async (context: ProviderContext) => read(request, transmissionTime, livemode, context) };
     },
   };
 
-  function read(request: RawRequest, transmissionTime: string, livemode: boolean): Decision<PaymentReceived> {
+  async function read(
+    request: RawRequest,
+    transmissionTime: string,
+    livemode: boolean,
+    context: ProviderContext,
+  ): Promise<Decision<PaymentReceived>> {
     const event = parseWith(envelope, parseJson(request.body));
     if (event.event_type !== 'PAYMENT.CAPTURE.COMPLETED') {
       const why = Object.hasOwn(NOT_PAID, event.event_type) ? NOT_PAID[event.event_type] : undefined;
@@ -376,7 +386,15 @@ function create(settings: PayPalSettings & { operation: string }): PaymentProvid
         reason: `event ${quoted(event.event_type, 40)}: ${why ?? 'not a completed capture'}`,
       };
     }
-    const paid = parseWith(capture, event.resource, 'resource');
+    const sent = parseWith(capture, event.resource, 'resource');
+    let paid = sent;
+    if (settings.confirm) {
+      const known = await confirmCapture(sent.id, context);
+      if ('park' in known) {
+        return { action: 'park', reason: known.park, eventId: event.id, summary: { paymentId: sent.id } };
+      }
+      paid = known;
+    }
     if (paid.status !== 'COMPLETED') {
       return { action: 'ignore', reason: `capture status is ${quoted(paid.status, 20)}, not COMPLETED` };
     }
@@ -409,6 +427,34 @@ function create(settings: PayPalSettings & { operation: string }): PaymentProvid
         ...obligationTarget(named.groups, settings.operation, named.problem),
       },
     };
+  }
+
+  /**
+   * The capture as PayPal's API knows it (GET /v2/payments/captures/{id}, an OAuth token from the
+   * app's client id and secret), on the host PAYPAL_API_URL names: its values win over the body's.
+   * A capture PayPal does not know is parked; an API that does not answer is a 503.
+   */
+  async function confirmCapture(
+    id: string,
+    { secrets, signal }: ProviderContext,
+  ): Promise<z.infer<typeof capture> | { park: string }> {
+    const token = await accessToken(settings.apiUrl, secrets, signal);
+    const answer = await getJson(`${settings.apiUrl}/v2/payments/captures/${encodeURIComponent(id)}`, {
+      provider: 'paypal',
+      headers: { authorization: `Bearer ${token}` },
+      signal,
+    });
+    if (answer.status === 404) {
+      return {
+        park: `PayPal's API does not know capture ${quoted(id, 40)}: a delivery of another app or environment?`,
+      };
+    }
+    const known = capture.safeParse(answer.body);
+    if (!known.success)
+      throw new ProviderApiError('transient', 'paypal API: a capture of an unexpected shape');
+    if (known.data.id !== id)
+      return { park: `PayPal's API answered for another capture than ${quoted(id, 40)}` };
+    return known.data;
   }
 
   /** custom_id names the obligation, else invoice_id; the first that matches the pattern wins. */
@@ -484,6 +530,41 @@ export function signPayPal(
     'paypal-transmission-sig': rsaSign('sha256', signed, signer.privateKey).toString('base64'),
     'paypal-transmission-time': transmissionTime,
   };
+}
+
+/** OAuth tokens by API and client id, reused until a minute before they expire (PayPal: ~9 h). */
+const tokens = new Map<string, { token: string; until: number }>();
+
+const tokenAnswer = z.lazy(() =>
+  z.object({ access_token: z.string().check(z.minLength(1)), expires_in: z.number().check(z.positive()) }),
+);
+
+async function accessToken(apiUrl: string, secrets: Readonly<Record<string, string>>, signal: AbortSignal) {
+  const clientId = secrets.PAYPAL_CLIENT_ID?.trim();
+  const clientSecret = secrets.PAYPAL_CLIENT_SECRET?.trim();
+  if (!clientId || !clientSecret) {
+    throw new ProviderApiError(
+      'auth',
+      'paypal API: PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET are not set (PAYPAL_CONFIRM)',
+    );
+  }
+  const key = `${apiUrl} ${clientId}`;
+  const cached = tokens.get(key);
+  if (cached && cached.until > Date.now()) return cached.token;
+  const answer = await getJson(`${apiUrl}/v1/oauth2/token`, {
+    provider: 'paypal',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+    form: { grant_type: 'client_credentials' },
+    signal,
+  });
+  const parsed = tokenAnswer.safeParse(answer.body);
+  if (!parsed.success)
+    throw new ProviderApiError('auth', 'paypal API: no access token (are the client id and secret right?)');
+  tokens.set(key, {
+    token: parsed.data.access_token,
+    until: Date.now() + (parsed.data.expires_in - 60) * 1000,
+  });
+  return parsed.data.access_token;
 }
 
 const paypal: ProviderCode<PaymentReceived, PayPalSettings> = {

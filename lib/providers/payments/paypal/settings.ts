@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
-import { blankIsUnset, DAY_SECONDS, integer, preprocess } from '#lib/settings.ts';
+import { blankIsUnset, DAY_SECONDS, flag, integer, preprocess } from '#lib/settings.ts';
 import { apiBaseUrl } from '../../api.ts';
 import { defineProvider } from '../../define.ts';
-import { referencePattern } from '../reference.ts';
+import { apiUrl, referencePattern } from '../reference.ts';
 
 export interface PayPalSettings {
   /** PAYPAL_REFERENCE_PATTERN: reads the obligation from the capture's `custom_id`, else `invoice_id`. */
@@ -17,6 +17,13 @@ export interface PayPalSettings {
   certFetchUrl: string | undefined;
   /** PAYPAL_MAX_AGE_SECONDS: how old a delivery's `paypal-transmission-time` may be. */
   maxAgeSeconds: number;
+  /**
+   * PAYPAL_CONFIRM: read each capture from PayPal's API (default on). The signature binds the body
+   * only through a CRC-32, which anyone can match: the API's values are what the service believes.
+   */
+  confirm: boolean;
+  /** PAYPAL_API_URL: https://api-m.paypal.com, or https://api-m.sandbox.paypal.com. */
+  apiUrl: string;
 }
 
 /**
@@ -94,7 +101,7 @@ export default defineProvider({
   slug: 'paypal',
   name: 'PayPal',
   // The webhook's id, from the app's webhook settings: it is in every signed string.
-  secrets: { required: ['PAYPAL_WEBHOOK_ID'] },
+  secrets: { required: ['PAYPAL_WEBHOOK_ID'], optional: ['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET'] },
   env: {
     /** Reads the target from the capture's custom_id, else invoice_id: named groups wolkvox_id, obligation, optional operation. */
     PAYPAL_REFERENCE_PATTERN: referencePattern(),
@@ -104,17 +111,28 @@ export default defineProvider({
     PAYPAL_CERT_FETCH_URL: certFetchUrl(),
     /** PayPal retries a delivery up to 25 times over 3 days: three days covers them. */
     PAYPAL_MAX_AGE_SECONDS: integer(3 * DAY_SECONDS, 60, 30 * DAY_SECONDS),
+    /** Read each capture from PayPal's API (PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET). */
+    PAYPAL_CONFIRM: flag(true),
+    /** PayPal's REST API; never taken from a delivery. */
+    PAYPAL_API_URL: apiUrl('https://api-m.paypal.com'),
   },
   read: (env): PayPalSettings => ({
     referencePattern: env.PAYPAL_REFERENCE_PATTERN,
     certHosts: env.PAYPAL_CERT_HOSTS,
     certFetchUrl: env.PAYPAL_CERT_FETCH_URL,
     maxAgeSeconds: env.PAYPAL_MAX_AGE_SECONDS,
+    confirm: env.PAYPAL_CONFIRM,
+    apiUrl: env.PAYPAL_API_URL,
   }),
   replayWindow: (s) => ({ setting: 'PAYPAL_MAX_AGE_SECONDS', seconds: s.maxAgeSeconds }),
   local: {
     // Letters and digits, as PayPal's webhook ids (^[a-zA-Z0-9]+$ in verify-webhook-signature); local only.
-    secrets: { PAYPAL_WEBHOOK_ID: '0LOCAL1DEMO2PAYPAL3WEBHOOK' },
+    secrets: {
+      PAYPAL_WEBHOOK_ID: '0LOCAL1DEMO2PAYPAL3WEBHOOK',
+      // The local fake of PayPal's API (lib/local/provider-apis.ts) requires them, as PayPal does.
+      PAYPAL_CLIENT_ID: 'AaLocalDemoPayPalClientId0123456789',
+      PAYPAL_CLIENT_SECRET: 'ElocalDemoPayPalClientSecret9876543210',
+    },
   },
   load: async () => (await import('./provider.ts')).default,
 });
