@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { localEnvironment } from '../lib/local/defaults.ts';
 import { LOCAL_PROVIDERS } from '../lib/local/providers.ts';
+import { catalogFamily } from '../lib/local/samples.ts';
 import { apiGatewayEvent, signSample } from '../lib/local/sign.ts';
 
 const SLUGS: string[] = [...new Set(LOCAL_PROVIDERS.map(({ entry }) => entry.slug))];
@@ -64,7 +65,8 @@ try {
 
 try {
   const secrets = await localEnvironment();
-  const signed = signSample(provider, body, secrets);
+  // A slug both families serve (standard) is told apart by the catalog's entry for the file.
+  const signed = signSample(provider, body, secrets, new Date(), await catalogFamily(file));
   const event = apiGatewayEvent({
     family: signed.family,
     provider,

@@ -61,11 +61,11 @@ describe('loadConfig', () => {
             maxAgeSeconds: 172_800,
           },
         }),
-        tickets: {
+        tickets: expect.objectContaining({
           zendesk: { toleranceSeconds: 300, subdomain: undefined },
           freshdesk: {},
           jira: { site: undefined, caseIdField: undefined, solutionField: undefined, maxAgeSeconds: 172_800 },
-        },
+        }),
       },
       enabledProviders: undefined,
       attachments: { maxFileBytes: 10 * 1024 * 1024, maxCaseBytes: 20 * 1024 * 1024, timeoutMs: 15_000 },
@@ -242,7 +242,7 @@ describe('loadConfig', () => {
       'tickets/jira',
     ]);
     expect(problemsOf({ ...minimal, PROVIDERS: 'stripe,strype' })).toEqual([
-      `PROVIDERS.1: is not a provider (known: ${REGISTRY.map((entry) => entry.slug).join(', ')})`,
+      `PROVIDERS.1: is not a provider (known: ${[...new Set(REGISTRY.map((entry) => entry.slug))].join(', ')})`,
     ]);
   });
 

@@ -53,7 +53,8 @@ async function post(path: string, body: string, headers: Record<string, string>,
 }
 
 async function signed(provider: string, file: string, at = base) {
-  const result = signSample(provider as 'stripe', await readFile(file, 'utf8'), LOCAL_SECRETS);
+  // Payment samples (a slug may serve both families: standard).
+  const result = signSample(provider, await readFile(file, 'utf8'), LOCAL_SECRETS, new Date(), 'payments');
   const query = new URLSearchParams(result.query ?? {}).toString();
   return post(
     `/webhooks/${result.family}/${provider}${query ? `?${query}` : ''}`,
@@ -126,6 +127,20 @@ describe('npm start', () => {
     ['epayco', 'events/epayco/confirmation.accepted.json'],
   ])('applies a signed, approved %s sample end to end', async (provider, file) => {
     expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
+  });
+
+  it('closes a case from a signed Standard Webhooks resolution, end to end', async () => {
+    const result = signSample(
+      'standard',
+      await readFile('events/standard/ticket.resolved.json', 'utf8'),
+      LOCAL_SECRETS,
+      new Date(),
+      'tickets',
+    );
+    expect(await post('/webhooks/tickets/standard', result.body, result.headers)).toMatchObject({
+      status: 200,
+      body: { status: 'applied' },
+    });
   });
 
   it('answers 413 to a body declared over 256 KiB at once, without reading the rest (200 MiB announced)', async () => {

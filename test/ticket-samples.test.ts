@@ -34,8 +34,8 @@ const sources: Record<string, TicketProvider> = Object.fromEntries(
 );
 
 describe('the helpdesks of the registry', () => {
-  it('are zendesk, freshdesk and jira, each created with its configured settings', async () => {
-    expect(Object.keys(sources).sort()).toEqual(['freshdesk', 'jira', 'zendesk']);
+  it('are zendesk, freshdesk, jira and standard, each created with its configured settings', async () => {
+    expect(Object.keys(sources).sort()).toEqual(['freshdesk', 'jira', 'standard', 'zendesk']);
     for (const [slug, source] of Object.entries(sources)) expect(source.slug).toBe(slug);
     // 121 s old: inside the default 300 s, outside the configured 120 s.
     const signed = signSample('zendesk', '{}', LOCAL_SECRETS, new Date(NOW.getTime() - 121_000));
@@ -115,7 +115,7 @@ describe('ticket samples in events/catalog.json', () => {
         count++;
       }
     }
-    expect(count).toBe(3);
+    expect(count).toBe(4);
     expect(read('events/attachments/paz-y-salvo.pdf').subarray(0, 8).toString()).toBe('%PDF-1.4');
     expect(read('events/attachments/soporte-pago.png').subarray(1, 4).toString()).toBe('PNG');
   });

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { localEnvironment } from './defaults.ts';
 import type { Family } from '#lib/providers/types.ts';
@@ -31,6 +31,15 @@ export function providerOf(file: string): string {
 }
 
 /**
+ * The family a sample belongs to, as the catalog lists it: needed for a slug both families serve
+ * (standard). Undefined for a file the catalog does not list.
+ */
+export async function catalogFamily(file: string): Promise<Family | undefined> {
+  const relativePath = relative(ROOT, resolve(file)).split(sep).join('/');
+  return (await readCatalog()).find((entry) => entry.file === relativePath)?.family;
+}
+
+/**
  * A sample file → an API Gateway v2 event carrying a fresh, valid signature for the local secrets.
  * The provider is the sample's folder; `family` when a slug is served by both (the catalog says).
  */
@@ -41,6 +50,12 @@ export async function signedSample(
 ): Promise<APIGatewayProxyEventV2> {
   const provider = providerOf(file);
   const body = await readFile(file, 'utf8');
-  const signed = signSample(provider, body, await localEnvironment(), now, family);
+  const signed = signSample(
+    provider,
+    body,
+    await localEnvironment(),
+    now,
+    family ?? (await catalogFamily(file)),
+  );
   return apiGatewayEvent({ provider, ...signed });
 }

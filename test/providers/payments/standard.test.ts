@@ -25,7 +25,7 @@ const payment = {
   obligation: 'PAG-2024-00123',
 };
 function signed(text: string): RawRequest {
-  const request = signSample('standard', text, LOCAL_SECRETS, NOW);
+  const request = signSample('standard', text, LOCAL_SECRETS, NOW, 'payments');
   return { body: Buffer.from(request.body), headers: request.headers, query: {} };
 }
 
