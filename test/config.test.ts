@@ -64,6 +64,7 @@ describe('loadConfig', () => {
         tickets: expect.objectContaining({
           zendesk: { toleranceSeconds: 300, subdomain: undefined },
           freshdesk: {},
+          helpscout: { caseIdField: 'wolkvox_id' },
           jira: { site: undefined, caseIdField: undefined, solutionField: undefined, maxAgeSeconds: 172_800 },
         }),
       },

@@ -129,15 +129,12 @@ describe('npm start', () => {
     expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
   });
 
-  it('closes a case from a signed Standard Webhooks resolution, end to end', async () => {
-    const result = signSample(
-      'standard',
-      await readFile('events/standard/ticket.resolved.json', 'utf8'),
-      LOCAL_SECRETS,
-      new Date(),
-      'tickets',
-    );
-    expect(await post('/webhooks/tickets/standard', result.body, result.headers)).toMatchObject({
+  it.each([
+    ['standard', 'events/standard/ticket.resolved.json'],
+    ['helpscout', 'events/helpscout/convo.status.closed.json'],
+  ])('closes the wolkvox case of a signed %s resolution end to end', async (provider, file) => {
+    const result = signSample(provider, await readFile(file, 'utf8'), LOCAL_SECRETS, new Date(), 'tickets');
+    expect(await post(`/webhooks/tickets/${provider}`, result.body, result.headers)).toMatchObject({
       status: 200,
       body: { status: 'applied' },
     });

@@ -8,6 +8,7 @@ import standard from './payments/standard/settings.ts';
 import stripe from './payments/stripe/settings.ts';
 import wompi from './payments/wompi/settings.ts';
 import freshdesk from './tickets/freshdesk/settings.ts';
+import helpscout from './tickets/helpscout/settings.ts';
 import standardTickets from './tickets/standard/settings.ts';
 import jira from './tickets/jira/settings.ts';
 import zendesk from './tickets/zendesk/settings.ts';
@@ -32,6 +33,7 @@ export const REGISTRY = [
   zendesk,
   freshdesk,
   jira,
+  helpscout,
   standardTickets,
 ] as const;
 
