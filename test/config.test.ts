@@ -61,11 +61,12 @@ describe('loadConfig', () => {
             maxAgeSeconds: 172_800,
           },
         }),
-        tickets: {
+        tickets: expect.objectContaining({
           zendesk: { toleranceSeconds: 300, subdomain: undefined },
           freshdesk: {},
           jira: { site: undefined, caseIdField: undefined, solutionField: undefined, maxAgeSeconds: 172_800 },
-        },
+          intercom: { caseIdAttribute: 'wolkvox_id' },
+        }),
       },
       enabledProviders: undefined,
       attachments: { maxFileBytes: 10 * 1024 * 1024, maxCaseBytes: 20 * 1024 * 1024, timeoutMs: 15_000 },

@@ -128,6 +128,13 @@ describe('npm start', () => {
     expect(await signed(provider, file)).toMatchObject({ status: 200, body: { status: 'applied' } });
   });
 
+  it('closes a case from a signed Intercom conversation.admin.closed end to end (POST /webhooks/tickets/intercom)', async () => {
+    expect(await signed('intercom', 'events/intercom/conversation.admin.closed.json')).toMatchObject({
+      status: 200,
+      body: { status: 'applied' },
+    });
+  });
+
   it('answers 413 to a body declared over 256 KiB at once, without reading the rest (200 MiB announced)', async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const upload = request(`${base}/webhooks/payments/stripe`, {

@@ -8,6 +8,7 @@ import standard from './payments/standard/settings.ts';
 import stripe from './payments/stripe/settings.ts';
 import wompi from './payments/wompi/settings.ts';
 import freshdesk from './tickets/freshdesk/settings.ts';
+import intercom from './tickets/intercom/settings.ts';
 import jira from './tickets/jira/settings.ts';
 import zendesk from './tickets/zendesk/settings.ts';
 import type { Family } from './types.ts';
@@ -31,6 +32,7 @@ export const REGISTRY = [
   zendesk,
   freshdesk,
   jira,
+  intercom,
 ] as const;
 
 export type RegistryEntry = (typeof REGISTRY)[number];
