@@ -65,6 +65,7 @@ describe('loadConfig', () => {
           zendesk: { toleranceSeconds: 300, subdomain: undefined },
           freshdesk: {},
           helpscout: { caseIdField: 'wolkvox_id' },
+          intercom: { caseIdAttribute: 'wolkvox_id' },
           jira: { site: undefined, caseIdField: undefined, solutionField: undefined, maxAgeSeconds: 172_800 },
         }),
       },

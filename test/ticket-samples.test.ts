@@ -35,7 +35,14 @@ const sources: Record<string, TicketProvider> = Object.fromEntries(
 
 describe('the helpdesks of the registry', () => {
   it('are every helpdesk of the registry, each created with its configured settings', async () => {
-    expect(Object.keys(sources).sort()).toEqual(['freshdesk', 'helpscout', 'jira', 'standard', 'zendesk']);
+    expect(Object.keys(sources).sort()).toEqual([
+      'freshdesk',
+      'helpscout',
+      'intercom',
+      'jira',
+      'standard',
+      'zendesk',
+    ]);
     for (const [slug, source] of Object.entries(sources)) expect(source.slug).toBe(slug);
     // 121 s old: inside the default 300 s, outside the configured 120 s.
     const signed = signSample('zendesk', '{}', LOCAL_SECRETS, new Date(NOW.getTime() - 121_000));

@@ -9,6 +9,7 @@ import stripe from './payments/stripe/settings.ts';
 import wompi from './payments/wompi/settings.ts';
 import freshdesk from './tickets/freshdesk/settings.ts';
 import helpscout from './tickets/helpscout/settings.ts';
+import intercom from './tickets/intercom/settings.ts';
 import standardTickets from './tickets/standard/settings.ts';
 import jira from './tickets/jira/settings.ts';
 import zendesk from './tickets/zendesk/settings.ts';
@@ -34,6 +35,7 @@ export const REGISTRY = [
   freshdesk,
   jira,
   helpscout,
+  intercom,
   standardTickets,
 ] as const;
 
