@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { SignatureError } from '#lib/http/errors.ts';
-import { safeEqual, unixSeconds } from '../common.ts';
-import type { RawRequest } from '../types.ts';
+import { safeEqual, secretList, unixSeconds } from '../common.ts';
+import type { ProviderContext, RawRequest, Trust } from '../types.ts';
 import { checkSignedTime } from './hmac.ts';
 
 /**
@@ -68,6 +68,28 @@ export function verifyStandardWebhook(
     setting: 'the 5-minute tolerance',
   });
   return { id, timestamp: Number(timestamp) };
+}
+
+/** What a Standard Webhooks door believes: every byte, signed with the secret `secretName` names. */
+export function standardTrust(secretName: string): Trust {
+  return {
+    covers: 'bytes',
+    scheme: `Standard Webhooks v1: HMAC-SHA256 of <webhook-id>.<webhook-timestamp>.<body>, keyed by ${secretName} (whsec_, base64)`,
+    signed: ['body', 'header webhook-id', 'header webhook-timestamp'],
+    confirmed: [],
+    unverified: [],
+    replayWindowSeconds: STANDARD_TOLERANCE_SECONDS,
+    replayWindow: `webhook-timestamp within ${STANDARD_TOLERANCE_SECONDS} s either way (the attempt's time)`,
+  };
+}
+
+/** Verifies `request` with the secrets under `secretName` (several during a rotation): the message id. */
+export function verifyWithSecret(
+  request: RawRequest,
+  secretName: string,
+  { secrets, now }: ProviderContext,
+): string {
+  return verifyStandardWebhook(request, secretList(secrets[secretName], secretName), now().getTime()).id;
 }
 
 /** The headers a Standard Webhooks sender adds to `body` at `now` (a new message id unless given). */

@@ -2,13 +2,9 @@ import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
-import { firstSecret, obligationTarget, parseJson, parseWith, secretList } from '../../common.ts';
-import {
-  STANDARD_TOLERANCE_SECONDS,
-  standardWebhookHeaders,
-  verifyStandardWebhook,
-} from '../../schemes/standard-webhooks.ts';
-import type { PaymentProvider, ProviderCode, ProviderContext, RawRequest, Trust } from '../../types.ts';
+import { firstSecret, obligationTarget, parseJson, parseWith } from '../../common.ts';
+import { standardTrust, standardWebhookHeaders, verifyWithSecret } from '../../schemes/standard-webhooks.ts';
+import type { PaymentProvider, ProviderCode, ProviderContext, RawRequest } from '../../types.ts';
 import { minorUnits } from '../money.ts';
 import type { StandardSettings } from './settings.ts';
 
@@ -39,28 +35,13 @@ const payment = z.lazy(() =>
   }),
 );
 
-export const standardTrust: Trust = {
-  covers: 'bytes',
-  scheme:
-    'Standard Webhooks v1: HMAC-SHA256 of <webhook-id>.<webhook-timestamp>.<body>, keyed by STANDARD_PAYMENTS_SECRET (whsec_, base64)',
-  signed: ['body', 'header webhook-id', 'header webhook-timestamp'],
-  confirmed: [],
-  unverified: [],
-  replayWindowSeconds: STANDARD_TOLERANCE_SECONDS,
-  replayWindow: `webhook-timestamp within ${STANDARD_TOLERANCE_SECONDS} s either way (the attempt's time)`,
-};
-
 function create(settings: StandardSettings & { operation: string }): PaymentProvider {
   return {
     family: 'payments',
     slug: 'standard',
-    trust: standardTrust,
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
-      const { id } = verifyStandardWebhook(
-        request,
-        secretList(secrets.STANDARD_PAYMENTS_SECRET, 'STANDARD_PAYMENTS_SECRET'),
-        now().getTime(),
-      );
+    trust: standardTrust('STANDARD_PAYMENTS_SECRET'),
+    async verify(request: RawRequest, context: ProviderContext) {
+      const id = verifyWithSecret(request, 'STANDARD_PAYMENTS_SECRET', context);
       return { read: async () => read(request, id) };
     },
   };

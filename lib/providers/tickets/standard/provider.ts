@@ -2,13 +2,9 @@ import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
-import { firstSecret, parseJson, parseWith, secretList } from '../../common.ts';
-import {
-  STANDARD_TOLERANCE_SECONDS,
-  standardWebhookHeaders,
-  verifyStandardWebhook,
-} from '../../schemes/standard-webhooks.ts';
-import type { ProviderCode, ProviderContext, RawRequest, TicketProvider, Trust } from '../../types.ts';
+import { firstSecret, parseJson, parseWith } from '../../common.ts';
+import { standardTrust, standardWebhookHeaders, verifyWithSecret } from '../../schemes/standard-webhooks.ts';
+import type { ProviderCode, ProviderContext, RawRequest, TicketProvider } from '../../types.ts';
 import { caseTarget, filenameFromUrl, nonBlank } from '../common.ts';
 import type { StandardTicketsSettings } from './settings.ts';
 
@@ -53,28 +49,13 @@ const ticket = z.lazy(() =>
   }),
 );
 
-export const standardTicketsTrust: Trust = {
-  covers: 'bytes',
-  scheme:
-    'Standard Webhooks v1: HMAC-SHA256 of <webhook-id>.<webhook-timestamp>.<body>, keyed by STANDARD_TICKETS_SECRET (whsec_, base64)',
-  signed: ['body', 'header webhook-id', 'header webhook-timestamp'],
-  confirmed: [],
-  unverified: [],
-  replayWindowSeconds: STANDARD_TOLERANCE_SECONDS,
-  replayWindow: `webhook-timestamp within ${STANDARD_TOLERANCE_SECONDS} s either way (the attempt's time)`,
-};
-
 function create(settings: StandardTicketsSettings & { operation: string }): TicketProvider {
   return {
     family: 'tickets',
     slug: 'standard',
-    trust: standardTicketsTrust,
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
-      const { id } = verifyStandardWebhook(
-        request,
-        secretList(secrets.STANDARD_TICKETS_SECRET, 'STANDARD_TICKETS_SECRET'),
-        now().getTime(),
-      );
+    trust: standardTrust('STANDARD_TICKETS_SECRET'),
+    async verify(request: RawRequest, context: ProviderContext) {
+      const id = verifyWithSecret(request, 'STANDARD_TICKETS_SECRET', context);
       return { read: async () => read(request, id) };
     },
   };
