@@ -1,6 +1,5 @@
 import type { Config } from '#lib/config.ts';
 import { sqsOnDemand } from '#lib/dispatch/queue.ts';
-import { MAX_VISIBILITY_SECONDS } from '#lib/worker/retry.ts';
 import type { OutageBreaker } from '#lib/worker/breaker.ts';
 import { awsIntake } from '#lib/worker/intake.ts';
 import { intakeProbe } from '#lib/worker/probe.ts';
@@ -48,7 +47,8 @@ export function wolkvoxSyncHandler(runtime: Runtime, options: { breaker?: Outage
           Entries: messages.map((m) => ({
             Id: m.messageId,
             ReceiptHandle: m.receiptHandle,
-            VisibilityTimeout: Math.min(MAX_VISIBILITY_SECONDS, seconds),
+            // Capped at SQS's 12 hours by the sync handler.
+            VisibilityTimeout: seconds,
           })),
         }),
       );

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { SignatureError } from '#lib/http/errors.ts';
 import { safeEqual } from '../common.ts';
 
@@ -9,6 +9,22 @@ import { safeEqual } from '../common.ts';
  */
 export type HmacAlgorithm = 'sha256' | 'sha1';
 export type HmacEncoding = 'hex' | 'base64';
+
+const STRICT: Record<'hex' | 'base64', RegExp> = {
+  hex: /^(?:[0-9a-f]{2})+$/i,
+  base64: /^(?:[A-Z0-9+/]{4})*(?:[A-Z0-9+/]{2}==|[A-Z0-9+/]{3}=)?$/i,
+};
+
+/**
+ * A key given as hex (Adyen) or base64 (Standard Webhooks), decoded strictly. A key that is not
+ * strictly that gives bytes nothing signs with, so its requests are refused (401), never crashed
+ * on — and it is never read leniently: Node's decoders stop at the first bad character or at `=`,
+ * so `…00x` or `…=x` would decode to the same bytes as the real key.
+ */
+export function decodedKey(key: string, encoding: 'hex' | 'base64'): Buffer {
+  if (key !== '' && STRICT[encoding].test(key)) return Buffer.from(key, encoding);
+  return createHash('sha256').update(`not ${encoding}: ${key}`).digest();
+}
 
 /** HMAC of `parts`, concatenated as bytes, keyed by `secret` as given (never decoded). */
 export function hmac(

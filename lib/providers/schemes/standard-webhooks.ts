@@ -1,8 +1,8 @@
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { SignatureError } from '#lib/http/errors.ts';
 import { safeEqual, secretList, unixSeconds } from '../common.ts';
 import type { ProviderContext, RawRequest, Trust } from '../types.ts';
-import { checkSignedTime } from './hmac.ts';
+import { checkSignedTime, decodedKey } from './hmac.ts';
 
 /**
  * Standard Webhooks v1 (standardwebhooks.com; payment-gateways.md §9), symmetric flavour:
@@ -16,17 +16,9 @@ import { checkSignedTime } from './hmac.ts';
 
 export const STANDARD_TOLERANCE_SECONDS = 300;
 
-/**
- * The HMAC key of a `whsec_…` secret (the prefix is optional, as in the reference library). A secret
- * that is not strict base64 is refused by every request (401), never crashed on — and never read
- * leniently: Node's decoder stops at `=`, so `…=x` would decode to the same key as `…=`.
- */
+/** The HMAC key of a `whsec_…` secret (the prefix is optional, as in the reference library). */
 export function standardKey(secret: string): Buffer {
-  const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-  if (/^(?:[A-Z0-9+/]{4})*(?:[A-Z0-9+/]{2}==|[A-Z0-9+/]{3}=)?$/i.test(encoded) && encoded) {
-    return Buffer.from(encoded, 'base64');
-  }
-  return createHash('sha256').update(`not base64: ${secret}`).digest();
+  return decodedKey(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
 }
 
 /** `v1,<base64>` for one message. */

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
@@ -21,6 +21,7 @@ import type {
   RawRequest,
   Trust,
 } from '../../types.ts';
+import { decodedKey } from '../../schemes/hmac.ts';
 import type { AdyenSettings } from './settings.ts';
 
 /**
@@ -119,18 +120,9 @@ export function adyenSigningString(i: Item): string {
   return SIGNED_FIELDS.map((name) => fields[name]).join(':');
 }
 
-const HEX_KEY = /^(?:[0-9a-f]{2})+$/i;
-
-/**
- * base64 HMAC-SHA256 with the hex-decoded key. A key that is not hex never verifies — and is never
- * read leniently: Node's hex decoder stops at the first bad character, so `…00x` would decode to
- * the same bytes as `…00`.
- */
+/** base64 HMAC-SHA256 with the hex-decoded key (strictly: a key that is not hex never verifies). */
 export function adyenHmac(signingString: string, hexKey: string): string {
-  const key = HEX_KEY.test(hexKey)
-    ? Buffer.from(hexKey, 'hex')
-    : createHash('sha256').update(`not hex: ${hexKey}`).digest();
-  return createHmac('sha256', key).update(signingString, 'utf8').digest('base64');
+  return createHmac('sha256', decodedKey(hexKey, 'hex')).update(signingString, 'utf8').digest('base64');
 }
 
 export const adyenTrust: Trust = {
