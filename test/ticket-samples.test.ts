@@ -40,6 +40,7 @@ describe('the helpdesks of the registry', () => {
       'helpscout',
       'intercom',
       'jira',
+      'servicenow',
       'standard',
       'zendesk',
     ]);

@@ -10,6 +10,7 @@ import wompi from './payments/wompi/settings.ts';
 import freshdesk from './tickets/freshdesk/settings.ts';
 import helpscout from './tickets/helpscout/settings.ts';
 import intercom from './tickets/intercom/settings.ts';
+import servicenow from './tickets/servicenow/settings.ts';
 import standardTickets from './tickets/standard/settings.ts';
 import jira from './tickets/jira/settings.ts';
 import zendesk from './tickets/zendesk/settings.ts';
@@ -36,6 +37,7 @@ export const REGISTRY = [
   jira,
   helpscout,
   intercom,
+  servicenow,
   standardTickets,
 ] as const;
 
