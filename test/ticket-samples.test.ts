@@ -42,6 +42,7 @@ describe('the helpdesks of the registry', () => {
       'jira',
       'standard',
       'zendesk',
+      'zohodesk',
     ]);
     for (const [slug, source] of Object.entries(sources)) expect(source.slug).toBe(slug);
     // 121 s old: inside the default 300 s, outside the configured 120 s.

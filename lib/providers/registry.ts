@@ -13,6 +13,7 @@ import intercom from './tickets/intercom/settings.ts';
 import standardTickets from './tickets/standard/settings.ts';
 import jira from './tickets/jira/settings.ts';
 import zendesk from './tickets/zendesk/settings.ts';
+import zohodesk from './tickets/zohodesk/settings.ts';
 import type { Family } from './types.ts';
 
 /**
@@ -36,6 +37,7 @@ export const REGISTRY = [
   jira,
   helpscout,
   intercom,
+  zohodesk,
   standardTickets,
 ] as const;
 
