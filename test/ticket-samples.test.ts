@@ -43,6 +43,7 @@ describe('the helpdesks of the registry', () => {
       'servicenow',
       'standard',
       'zendesk',
+      'zohodesk',
     ]);
     for (const [slug, source] of Object.entries(sources)) expect(source.slug).toBe(slug);
     // 121 s old: inside the default 300 s, outside the configured 120 s.

@@ -14,6 +14,7 @@ import servicenow from './tickets/servicenow/settings.ts';
 import standardTickets from './tickets/standard/settings.ts';
 import jira from './tickets/jira/settings.ts';
 import zendesk from './tickets/zendesk/settings.ts';
+import zohodesk from './tickets/zohodesk/settings.ts';
 import type { Family } from './types.ts';
 
 /**
@@ -38,6 +39,7 @@ export const REGISTRY = [
   helpscout,
   intercom,
   servicenow,
+  zohodesk,
   standardTickets,
 ] as const;
 
