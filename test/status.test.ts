@@ -4,8 +4,12 @@
 // redrive policy, so what is read is what a deployment holds. Log lines are Powertools-shaped JSON.
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deduplicationId, messageGroupId } from '#lib/dispatch/message.ts';
 import { queueDispatch, sqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { ApplyPaymentCommand, UpdateCaseCommand } from '#lib/events.ts';
 import { createDynamoLedger, type LedgerEntry } from '#lib/ledger/index.ts';
@@ -16,6 +20,8 @@ import { type Dynalite, startDynalite } from './support/dynalite.ts';
 import { type FakeCloudWatchLogs, startFakeCloudWatchLogs } from './support/fake-cloudwatch-logs.ts';
 import { type FakeSqs, startFakeSqs } from './support/fake-sqs.ts';
 
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..');
 const STAGE = 'test';
 const NAMES = stageResources(STAGE);
 const T0 = Date.parse('2026-03-01T15:00:00.000Z');
@@ -248,12 +254,25 @@ describe('npm run status', () => {
     const claim = await ledger().claim(entry, 60_000);
     if (claim.status !== 'claimed') throw new Error('not claimed');
     await ledger().endLease(entry, claim.token, clock);
-    await dispatch().submit(caseUpdate, { provider: 'zendesk', eventId: 'zd-delivery-1' });
+    // As the ingress queues it, with its request's correlation id (lib/dispatch/message.ts).
+    await sqs.client.send(
+      new SendMessageCommand({
+        QueueUrl: urls.work,
+        MessageBody: JSON.stringify({
+          command: caseUpdate,
+          meta: { provider: 'zendesk', eventId: 'zd-delivery-1', receivedAt: new Date(T0).toISOString() },
+          correlationId: 'api-5',
+        }),
+        MessageGroupId: messageGroupId(caseUpdate),
+        MessageDeduplicationId: deduplicationId(caseUpdate.identity),
+      }),
+    );
     for (let attempt = 0; attempt <= MAX_RECEIVE_COUNT; attempt += 1) {
       await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: urls.work, VisibilityTimeout: 30 }));
       sqs.advance(31_000);
     }
     expect(sqs.messages(urls.dlq)).toHaveLength(1);
+    line('ticketResolved', T0 - 50, 'api-5', 'request received', { provider: 'zendesk' });
     line('ticketResolved', T0, 'api-5', 'accepted', {
       provider: 'zendesk',
       eventId: 'zd-delivery-1',
@@ -275,6 +294,8 @@ describe('npm run status', () => {
     expect(text).toMatch(
       /Dead-letter queue \(.*-dlq\.fifo, 1 message\(s\) looked at\):\n {2}\S+ {2}dead-lettered {2}event zd-delivery-1 {2}zendesk:4321:2026-03-01T14:00:00Z\n {4}reason: exhausted retries \(receive count \d+\)/,
     );
+    expect(text).toContain('    correlation id api-5');
+    expect(text).toContain('ticketResolved   INFO   request received  provider=zendesk');
     expect(text).toContain(
       'wolkvoxSync      WARN   retrying  provider=zendesk eventId=zd-delivery-1 identity=zendesk:4321:2026-03-01T14:00:00Z failure=unreachable',
     );
@@ -311,6 +332,55 @@ describe('npm run status', () => {
       '2 items read, stopped at 2 (raise --scan-limit, or give <ticket id>:<resolved at>)',
     );
   });
+
+  it(
+    "runs as a script, pointed at the fakes by the SDK's endpoint variables",
+    { timeout: 30_000 },
+    async () => {
+      const entry = entryOf(payment('pi_1'));
+      const claim = await ledger().claim(entry, 60_000);
+      if (claim.status !== 'claimed') throw new Error('not claimed');
+      await ledger().settle(entry, claim.token);
+      line('paymentReceived', Date.now() - 60_000, 'api-1', 'accepted', {
+        provider: 'stripe',
+        eventId: 'evt_1',
+        identity: 'stripe:pi_1',
+      });
+      const env = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.endpoint,
+        // Any other service would go here, a closed port: never AWS.
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: '/nonexistent',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      };
+      const { stdout } = await run(
+        process.execPath,
+        ['scripts/status.ts', '--stage', STAGE, 'stripe', 'pi_1'],
+        {
+          cwd: ROOT,
+          env,
+        },
+      );
+      expect(stdout).toContain('  stripe:pi_1: applied at 2026-03-01T15:00:00.000Z, after 1 attempt(s)');
+      expect(stdout).toMatch(
+        /paymentReceived {2}INFO {3}accepted {2}provider=stripe eventId=evt_1 identity=stripe:pi_1/,
+      );
+
+      const usage = await run(process.execPath, ['scripts/status.ts', 'stripe', 'pi_1'], {
+        cwd: ROOT,
+        env,
+      }).catch((error: unknown) => error as { code: number; stderr: string });
+      expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('--stage is required') });
+    },
+  );
 
   it('reports a stage that is not deployed as a configuration error (exit 2)', async () => {
     expect(

@@ -103,8 +103,8 @@ export interface LogLine {
 export interface StatusReport {
   found: boolean;
   ledger: LedgerView[];
-  parked: ListedMessage[];
-  deadLettered: ListedMessage[];
+  parked: PeekedMessage[];
+  deadLettered: PeekedMessage[];
   correlationIds: string[];
   logLines: LogLine[];
 }
@@ -248,12 +248,15 @@ function concerns(message: ListedMessage, body: unknown, options: StatusOptions)
   return typeof summary === 'object' && summary !== null && Object.values(summary).includes(options.id);
 }
 
+/** A listed message and, when the ingress put it in (lib/dispatch/message.ts), its request's correlation id. */
+export type PeekedMessage = ListedMessage & { correlationId?: string };
+
 /** The event's messages in a queue, peeked: received briefly, then given back, never deleted. */
 export async function peekQueue(
   client: SQSClient,
   queueUrl: string,
   options: StatusOptions,
-): Promise<{ matches: ListedMessage[]; looked: number; hidden: number }> {
+): Promise<{ matches: PeekedMessage[]; looked: number; hidden: number }> {
   const held = new Map<string, string>();
   try {
     const received = await receiveAll(client, queueUrl, { visibilityTimeout: 30 });
@@ -262,7 +265,10 @@ export async function peekQueue(
     const matches = received
       .map((message, i) => ({ listed: describeMessage(message, i + 1), body: parseJson(message.Body) }))
       .filter(({ listed, body }) => concerns(listed, body, options))
-      .map(({ listed }) => listed)
+      .map(({ listed, body }): PeekedMessage => {
+        const correlationId = (body as { correlationId?: unknown } | undefined)?.correlationId;
+        return typeof correlationId === 'string' ? { ...listed, correlationId } : listed;
+      })
       .sort((a, b) => (a.sentAt?.getTime() ?? 0) - (b.sentAt?.getTime() ?? 0));
     return { matches, looked: received.length, hidden };
   } finally {
@@ -355,6 +361,8 @@ export async function readLogs(
   stage: string,
   options: StatusOptions,
   eventIds: string[],
+  /** Requests already known to be about the event (from its queued message). */
+  knownCorrelationIds: string[] = [],
 ): Promise<{ groups: string[]; correlationIds: string[]; lines: LogLine[] }> {
   const resources = stageResources(stage);
   // A function never invoked has no log group yet, and one missing group fails the whole query.
@@ -368,7 +376,9 @@ export async function readLogs(
   const wanted = identityOf(options.family, options.provider, options.id);
   const ids = [...new Set([options.id, ...eventIds])];
   const requests = await runQuery(client, groups, correlationQuery(wanted, options.provider, ids), options);
-  const correlationIds = requests.map((row) => row.correlation_id ?? '').filter(Boolean);
+  const correlationIds = [
+    ...new Set([...knownCorrelationIds, ...requests.map((row) => row.correlation_id ?? '')]),
+  ].filter(Boolean);
   if (correlationIds.length === 0) return { groups, correlationIds, lines: [] };
 
   const rows = await runQuery(client, groups, linesQuery(correlationIds), options);
@@ -440,11 +450,12 @@ function formatLedger(entry: LedgerView): string[] {
   return lines;
 }
 
-function formatMessage(message: ListedMessage): string[] {
+function formatMessage(message: PeekedMessage): string[] {
   return [
     `  ${message.sentAt?.toISOString() ?? '?'}  ${message.disposition}  event ${message.eventId}  ${message.summary}`,
     `    reason: ${message.reason}`,
     `    received ${message.receiveCount} time(s); ${message.redrive ? 'can be redriven' : (message.unredrivable ?? '')}`,
+    ...(message.correlationId ? [`    correlation id ${message.correlationId}`] : []),
   ];
 }
 
@@ -470,7 +481,7 @@ export async function runStatus(
     { title: 'Parked queue', url: urls.parked },
     { title: 'Dead-letter queue', url: urls.dlq },
   ];
-  const found: ListedMessage[][] = [];
+  const found: PeekedMessage[][] = [];
   for (const queue of queues) {
     const peeked = await peekQueue(clients.sqs, queue.url, options);
     found.push(peeked.matches);
@@ -483,7 +494,8 @@ export async function runStatus(
   const [parked = [], deadLettered = []] = found;
 
   const eventIds = [...parked, ...deadLettered].map((message) => message.eventId);
-  const logs = await readLogs(clients.logs, options.stage, options, eventIds);
+  const known = [...parked, ...deadLettered].flatMap((message) => message.correlationId ?? []);
+  const logs = await readLogs(clients.logs, options.stage, options, eventIds, known);
   const days = Math.round((options.sinceMs / 86_400_000) * 10) / 10;
   const searched =
     logs.groups.length > 0
