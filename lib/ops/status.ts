@@ -91,7 +91,6 @@ export interface LedgerView {
   outcomeAt?: string;
   reason?: string;
   leaseUntil?: string;
-  correlationId?: string;
 }
 
 export interface LogLine {
@@ -144,7 +143,6 @@ function ledgerView(item: Record<string, AttributeValue>): LedgerView {
     outcomeAt: str(item, 'outcomeAt'),
     reason: str(item, 'reason'),
     leaseUntil: status === 'pending' && leaseUntil > 0 ? new Date(leaseUntil).toISOString() : undefined,
-    correlationId: str(item, 'correlationId'),
   };
   return {
     identity: (str(item, 'pk') ?? '').replace(/^EVENT#/, ''),
@@ -446,7 +444,6 @@ function formatLedger(entry: LedgerView): string[] {
   lines.push(
     `    wolkvox record ${entry.record ?? '?'} (${entry.kind ?? '?'}), event time ${entry.eventTime ?? '?'}`,
   );
-  if (entry.correlationId) lines.push(`    correlation id ${entry.correlationId}`);
   return lines;
 }
 
