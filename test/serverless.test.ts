@@ -593,6 +593,8 @@ describe('a hardened template (issue 17)', () => {
       WOLKVOX_CURRENCY: 'USD',
       JIRA_CASE_ID_FIELD: 'customfield_10050',
       CASE_TYPE_MAP: '{"billing":"Facturación"}',
+      // The contract's metrics namespace, the one the alarms and the dashboard read.
+      POWERTOOLS_METRICS_NAMESPACE: `wolkvox-webhooks/${STAGE}`,
     });
     // Blank params are left out: PROVIDERS unset means "by secret keys", not an empty list.
     expect(variables).not.toHaveProperty('PROVIDERS');
