@@ -102,7 +102,82 @@ const base = {
 };
 
 /** The service's variables and every provider's, in one object: one parse, every problem listed. */
-const schema = z.object(Object.assign({}, base, ...REGISTRY.map((p) => p.env)) as typeof base);
+const shape = Object.assign({}, base, ...REGISTRY.map((p) => p.env)) as typeof base;
+const schema = z.object(shape);
+
+/** Every variable this file reads: what serverless.yml turns into per-stage params (scripts/osls-settings.cjs). */
+export const SETTING_NAMES: readonly string[] = Object.keys(shape);
+
+/**
+ * Variables the deployment itself sets, never an operator: Lambda's own, the stack's resources, and
+ * the worker's share of wolkvox's per-token limit (serverless.yml, wolkvoxSync).
+ */
+export const SET_BY_DEPLOYMENT: ReadonlySet<string> = new Set([
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'QUEUE_URL',
+  'PARKED_QUEUE_URL',
+  'LEDGER_TABLE',
+  'WOLKVOX_MAX_IN_FLIGHT',
+]);
+
+/** Secret keys, which local runs read from the environment: known names, not typos. */
+const SECRET_NAMES = [
+  'WOLKVOX_TOKEN',
+  ...REGISTRY.flatMap((p) => [...p.secrets.required, ...(p.secrets.optional ?? [])]),
+];
+const KNOWN_NAMES: readonly string[] = [...new Set([...SETTING_NAMES, ...SECRET_NAMES])];
+
+/**
+ * The project's prefixes (WOLKVOX_, CASE_, JIRA_, …): a variable starting with one that is no known
+ * name is a typo whose setting silently keeps its default. Lambda's and the runtime's own (AWS_,
+ * POWERTOOLS_, NODE_) are not ours.
+ */
+const PREFIXES = new Set(
+  KNOWN_NAMES.filter((name) => name.includes('_') && !name.startsWith('AWS_')).map(
+    (name) => `${name.slice(0, name.indexOf('_'))}_`,
+  ),
+);
+
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment): a typo is usually one
+ * dropped, doubled or swapped letter. Hand-written: 15 lines do not justify a runtime dependency.
+ */
+export function editDistance(a: string, b: string): number {
+  const width = b.length + 1;
+  const d = new Array<number>((a.length + 1) * width).fill(0);
+  const at = (i: number, j: number) => d[i * width + j] ?? 0;
+  for (let i = 0; i <= a.length; i += 1) d[i * width] = i;
+  for (let j = 0; j <= b.length; j += 1) d[j] = j;
+  for (let i = 1; i <= a.length; i += 1) {
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      const swapped = i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1];
+      if (swapped) best = Math.min(best, at(i - 2, j - 2) + 1);
+      d[i * width + j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** The known name closest to `name` (case-insensitive), for a "did you mean" hint. */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  let closest: string | undefined;
+  let distance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < distance) [closest, distance] = [candidate, d];
+  }
+  return closest;
+}
+
+/** Variables with one of the project's prefixes that nothing reads, each with the closest known name. */
+function unknownVariables(env: Record<string, string | undefined>): string[] {
+  const known = new Set(KNOWN_NAMES);
+  return Object.keys(env)
+    .filter((key) => !known.has(key) && [...PREFIXES].some((prefix) => key.startsWith(prefix)))
+    .map((key) => `${key}: is not a setting (did you mean ${closestName(key, KNOWN_NAMES)}?)`);
+}
 
 const lowerKeys = (map: ReadonlyMap<string, string>): ReadonlyMap<string, string> =>
   new Map([...map].map(([key, value]) => [key.toLowerCase(), value]));
@@ -191,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   const value = parsed.success ? parsed.data : undefined;
+  problems.push(...unknownVariables(env));
 
   const serverValue = blankIsUnset(env.WOLKVOX_SERVER);
   const server = typeof serverValue === 'string' ? resolveWolkvoxServer(serverValue) : undefined;

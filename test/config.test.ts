@@ -248,6 +248,31 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("names an unknown variable with one of the project's prefixes with the closest known name", () => {
+    expect(
+      problemsOf({
+        ...minimal,
+        WOLKVOX_CURENCY: 'USD',
+        JIRA_CASE_ID_FEILD: 'customfield_1',
+        CASE_TYPE_MAPS: '{}',
+      }),
+    ).toEqual([
+      'WOLKVOX_CURENCY: is not a setting (did you mean WOLKVOX_CURRENCY?)',
+      'JIRA_CASE_ID_FEILD: is not a setting (did you mean JIRA_CASE_ID_FIELD?)',
+      'CASE_TYPE_MAPS: is not a setting (did you mean CASE_TYPE_MAP?)',
+    ]);
+    // Secret keys (read from the environment in local runs) and others' variables are not typos.
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        WOLKVOX_TOKEN: 't',
+        STRIPE_WEBHOOK_SECRET: 's',
+        AWS_REGION: 'us-east-1',
+        HOME: '/',
+      }),
+    ).not.toThrow();
+  });
+
   it('the error message lists the problems', () => {
     expect(() => loadConfig({})).toThrow(/Invalid configuration \(2 problems\):\n {2}- WOLKVOX_SERVER/);
   });

@@ -8,6 +8,7 @@ import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
+import { REGISTRY } from '#lib/providers/registry.ts';
 import { queueNames } from '#lib/ops/redrive.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { startSandbox } from '#lib/sandbox/index.ts';
@@ -17,6 +18,14 @@ const ROOT = join(import.meta.dirname, '..');
 const OSLS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 const STAGE = 'ci';
 const PREFIX = `wolkvox-webhooks-${STAGE}`;
+/** A deployable stage has no default CRM host or operation (scripts/osls-settings.cjs). */
+const REQUIRED_PARAMS = ['--param=wolkvoxServer=crm0002.wolkvox.com', '--param=wolkvoxOperation=acme'];
+/** Settings given per stage as params named in camelCase, one of them a map. */
+const SETTING_PARAMS = [
+  '--param=wolkvoxCurrency=USD',
+  '--param=jiraCaseIdField=customfield_10050',
+  '--param=caseTypeMap={"billing":"Facturación"}',
+];
 
 /** osls function name → bundle (functions/<bundle>.ts). Function names are a contract. */
 const FUNCTIONS = {
@@ -47,6 +56,12 @@ interface Template {
 let dir: string;
 let template: Template;
 let resources: Record<string, Resource>;
+/** What osls resolved (serverless-state.json): provider settings that are not in the template. */
+let provider: {
+  stackTags: Record<string, string>;
+  tags: Record<string, string>;
+  deletionProtection: unknown;
+};
 
 /** No AWS credentials, profile or metadata endpoint, no telemetry: osls must not need any. */
 function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -111,9 +126,19 @@ function statements(name: FunctionName): Statement[] {
   const role = lambda(name).props.Role as { 'Fn::GetAtt': [string, string] };
   const { Properties } = resource(role['Fn::GetAtt'][0]);
   expect(Properties.ManagedPolicyArns).toBeUndefined();
-  return (Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
-    (policy) => policy.PolicyDocument.Statement,
-  );
+  return (Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[])
+    .flatMap((policy) => policy.PolicyDocument.Statement)
+    .flatMap((statement) => conditional(statement));
+}
+
+/** A statement under Fn::If, as CloudFormation resolves it for this stage (its params blank). */
+function conditional(statement: Statement | { 'Fn::If': [string, Statement, unknown] }): Statement[] {
+  if (!('Fn::If' in statement)) return [statement];
+  const [condition, then] = statement['Fn::If'];
+  // Every condition here is "param is not blank", compiled as Not(Equals(param, '')).
+  const test = template.Conditions?.[condition] as { 'Fn::Not': [{ 'Fn::Equals': [unknown, unknown] }] };
+  const [value, blank] = test['Fn::Not'][0]['Fn::Equals'];
+  return value === blank ? [] : [then];
 }
 
 function permissions(name: FunctionName): Record<string, unknown[]> {
@@ -146,11 +171,19 @@ const SECRET_ARN = {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wolkvox-osls-'));
-  await osls(['package', '--stage', STAGE, '--package', join(dir, 'package')], offlineEnv());
+  await osls(
+    ['package', '--stage', STAGE, '--package', join(dir, 'package'), ...REQUIRED_PARAMS, ...SETTING_PARAMS],
+    offlineEnv(),
+  );
   template = JSON.parse(
     await readFile(join(dir, 'package', 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template;
   resources = template.Resources;
+  ({
+    service: { provider },
+  } = JSON.parse(await readFile(join(dir, 'package', 'serverless-state.json'), 'utf8')) as {
+    service: { provider: typeof provider };
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -418,7 +451,8 @@ describe('osls package (offline, no AWS credentials)', () => {
       Threshold: 1,
     });
     expect(alarms.WorkerErrorLogsAlarm).toMatchObject({ MetricName: 'WorkerErrorLogs', Threshold: 1 });
-    expect(Object.keys(alarms)).toHaveLength(9);
+    // 9 above, plus the generated ones: a 401 alarm per provider and the worker metrics' three.
+    expect(Object.keys(alarms)).toHaveLength(9 + REGISTRY.length + 3);
 
     // The metrics come from log lines: `parked` in every function's group, the worker's ERRORs, its pauses.
     const logGroup = (name: FunctionName) =>
@@ -523,7 +557,7 @@ describe('osls print', () => {
     JSON.parse((await osls(['print', '--format', 'json', ...args], offlineEnv())).stdout) as Printed;
 
   it('subscribes the alarmEmail param to the alarm topic', { timeout: 60_000 }, async () => {
-    const printed = await print(['--stage', STAGE, '--param=alarmEmail=ops@example.com']);
+    const printed = await print(['--stage', STAGE, ...REQUIRED_PARAMS, '--param=alarmEmail=ops@example.com']);
     expect(printed.resources.Conditions.HasAlarmEmail).toEqual({
       'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }],
     });
@@ -541,6 +575,265 @@ describe('osls print', () => {
         DISPATCH: 'direct',
         LEDGER_TABLE: '',
         QUEUE_URL: '',
+      });
+    },
+  );
+});
+
+describe('a hardened template (issue 17)', () => {
+  const alarm = (id: string) => resource(id).Properties;
+  const namespace = `wolkvox-webhooks/${STAGE}`;
+
+  it('gives every setting of lib/config.ts its camelCase param, leaving unset ones to the defaults', () => {
+    const variables = (lambda('ticketResolved').props.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(variables).toMatchObject({
+      WOLKVOX_SERVER: 'crm0002.wolkvox.com',
+      WOLKVOX_OPERATION: 'acme',
+      WOLKVOX_CURRENCY: 'USD',
+      JIRA_CASE_ID_FIELD: 'customfield_10050',
+      CASE_TYPE_MAP: '{"billing":"Facturación"}',
+      // The contract's metrics namespace, the one the alarms and the dashboard read.
+      POWERTOOLS_METRICS_NAMESPACE: `wolkvox-webhooks/${STAGE}`,
+    });
+    // Blank params are left out: PROVIDERS unset means "by secret keys", not an empty list.
+    expect(variables).not.toHaveProperty('PROVIDERS');
+    expect(variables).not.toHaveProperty('WOLKVOX_TIMEZONE');
+  });
+
+  it('alarms on 401s per provider, from the registry, above the threshold param in 5 minutes', () => {
+    for (const entry of REGISTRY) {
+      const dimensions = [
+        { Name: 'service', Value: 'wolkvox-webhooks' },
+        { Name: 'family', Value: entry.family },
+        { Name: 'provider', Value: entry.slug },
+      ];
+      const found = ofType('AWS::CloudWatch::Alarm')
+        .map(([, a]) => a.Properties)
+        .filter(
+          (p) =>
+            p.MetricName === 'Unauthorized' && JSON.stringify(p.Dimensions) === JSON.stringify(dimensions),
+        );
+      expect(found).toEqual([
+        expect.objectContaining({
+          Namespace: namespace,
+          Dimensions: dimensions,
+          Statistic: 'Sum',
+          Period: 300,
+          Threshold: 10,
+          ComparisonOperator: 'GreaterThanThreshold',
+          AlarmActions: [{ Ref: 'AlarmTopic' }],
+        }),
+      ]);
+    }
+  });
+
+  it.each(['QuotaHolds', 'WolkvoxAuthFailures', 'SecretKeyMissing'])('alarms on any %s', (metric) => {
+    expect(alarm(`${metric}Alarm`)).toMatchObject({
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: [{ Name: 'service', Value: 'wolkvox-webhooks' }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+  });
+
+  it('has a dashboard of deliveries, applied per hour, wolkvox latency and errors, the queues and quota holds', () => {
+    const { DashboardBody, DashboardName } = resource('Dashboard').Properties as {
+      DashboardBody: { 'Fn::Sub': string };
+      DashboardName: string;
+    };
+    expect(DashboardName).toBe(PREFIX);
+    const body = JSON.parse(DashboardBody['Fn::Sub']) as {
+      widgets: { properties: { title: string; region: string } }[];
+    };
+    const text = DashboardBody['Fn::Sub'];
+    expect(text).toContain(
+      `SEARCH('{\\"${namespace}\\",service,family,provider,outcome} MetricName=\\"Deliveries\\"'`,
+    );
+    for (const metric of ['Applied', 'WolkvoxLatency', 'WolkvoxCalls', 'QuotaHolds'])
+      expect(text).toContain(metric);
+    expect(text).toContain("'p99'");
+    for (const queue of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']) {
+      expect(text).toContain(queue);
+    }
+    expect(body.widgets.every((w) => w.properties.region === '${AWS::Region}')).toBe(true);
+  });
+
+  it('saves Logs Insights queries across the three log groups', () => {
+    const queries = ofType('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties);
+    expect(queries.length).toBeGreaterThanOrEqual(5);
+    for (const query of queries) {
+      expect(query.LogGroupNames).toEqual(FUNCTION_NAMES.map((name) => `/aws/lambda/${PREFIX}-${name}`));
+    }
+    const strings = queries.map((q) => q.QueryString as string).join('\n');
+    for (const needle of ['correlation_id', 'eventId', 'Unauthorized', 'reason', 'WolkvoxLatency']) {
+      expect(strings).toContain(needle);
+    }
+  });
+
+  it('throttles the HTTP API stage and logs access without paths or query strings', () => {
+    const stage = resource('HttpApiStage').Properties as {
+      DefaultRouteSettings: Record<string, unknown>;
+      AccessLogSettings: { Format: string };
+    };
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    const format = JSON.parse(stage.AccessLogSettings.Format) as Record<string, string>;
+    expect(Object.values(format)).toEqual(
+      expect.arrayContaining([
+        '$context.requestId',
+        '$context.routeKey',
+        '$context.status',
+        '$context.responseLatency',
+      ]),
+    );
+    // Zoho sends its token in the query string.
+    expect(stage.AccessLogSettings.Format).not.toMatch(/\$context\.(?:path|querystring|identity)/i);
+  });
+
+  it('reserves the worker its slots and caps each ingress function', () => {
+    const worker = lambda('wolkvoxSync').props.ReservedConcurrentExecutions;
+    // The queue's 2 (maximumConcurrency) and the intake probe.
+    expect(worker).toBe(3);
+    expect(lambda('paymentReceived').props.ReservedConcurrentExecutions).toBe(50);
+    expect(lambda('ticketResolved').props.ReservedConcurrentExecutions).toBe(20);
+    expect(ofType('AWS::Lambda::Version')).toEqual([]);
+  });
+
+  it.each(['WorkQueue', 'DeadLetterQueue', 'ParkedQueue', 'LedgerTable'])(
+    '%s survives a stack deletion or replacement',
+    (id) => {
+      expect(resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    },
+  );
+
+  it('tags the stack and every function', () => {
+    const tags = { service: 'wolkvox-webhooks', stage: STAGE };
+    expect(provider.stackTags).toEqual(tags);
+    for (const name of FUNCTION_NAMES) {
+      expect(lambda(name).props.Tags).toEqual(
+        expect.arrayContaining(Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))),
+      );
+    }
+    // Termination protection is prod's (osls print below); this stage leaves it off.
+    expect(provider.deletionProtection).toBe(false);
+  });
+
+  it('has the custom domain and the KMS statement only when their params are set', () => {
+    expect(resources.CustomDomain).toMatchObject({ Condition: 'HasDomainName' });
+    expect(resources.CustomDomainMapping).toMatchObject({
+      Condition: 'HasDomainName',
+      Properties: { ApiId: { Ref: 'HttpApi' }, Stage: { Ref: 'HttpApiStage' } },
+    });
+    expect(template.Conditions?.HasDomainName).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(JSON.stringify(statements('wolkvoxSync'))).not.toContain('kms:');
+  });
+
+  it('outputs a ready IAM policy for the operator who runs redrive and status', () => {
+    expect(template.Outputs.OperatorPolicyArn).toMatchObject({ Value: { Ref: 'OperatorPolicy' } });
+    const { PolicyDocument } = resource('OperatorPolicy').Properties as {
+      PolicyDocument: { Statement: Statement[] };
+    };
+    const granted: Record<string, unknown[]> = {};
+    for (const statement of PolicyDocument.Statement) {
+      for (const action of [statement.Action].flat())
+        (granted[action] ??= []).push(...[statement.Resource].flat());
+    }
+    const queues = [getAtt('WorkQueue'), getAtt('ParkedQueue'), getAtt('DeadLetterQueue')];
+    expect(granted).toMatchObject({
+      'dynamodb:GetItem': [getAtt('LedgerTable')],
+      'dynamodb:Query': [getAtt('LedgerTable')],
+      'sqs:ReceiveMessage': queues,
+      'sqs:DeleteMessage': queues,
+      'sqs:SendMessage': queues,
+      'sqs:GetQueueAttributes': queues,
+      'logs:StartQuery': FUNCTION_NAMES.map(logGroupArn),
+      'logs:FilterLogEvents': FUNCTION_NAMES.map(logGroupArn),
+      'logs:GetQueryResults': ['*'],
+      'lambda:GetEventSourceMapping': [expect.anything()],
+      'lambda:UpdateEventSourceMapping': [expect.anything()],
+    });
+    expect(Object.keys(granted).filter((action) => action.includes('*'))).toEqual([]);
+  });
+});
+
+describe('per-stage configuration (osls, offline)', () => {
+  const fails = async (args: string[]) => {
+    const error = (await osls(args, offlineEnv()).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { stderr?: string; stdout?: string } | undefined;
+    expect(error).toBeDefined();
+    return `${error?.stdout ?? ''}${error?.stderr ?? ''}`;
+  };
+
+  it(
+    'refuses to package prod without its required params, listing all of them',
+    { timeout: 60_000 },
+    async () => {
+      const output = await fails(['package', '--stage', 'prod', '--package', join(dir, 'prod')]);
+      expect(output).toContain('Stage "prod" cannot be packaged (2 problems)');
+      expect(output).toContain('wolkvoxServer (WOLKVOX_SERVER): is required');
+      expect(output).toContain('wolkvoxOperation (WOLKVOX_OPERATION): is required');
+      // No silent demo defaults outside the local stage.
+      expect(output).not.toContain('Service packaged');
+    },
+  );
+
+  it(
+    'reports a typo in a param and an invalid setting with the closest known name',
+    { timeout: 60_000 },
+    async () => {
+      const output = await fails([
+        'print',
+        '--stage',
+        'prod',
+        ...REQUIRED_PARAMS,
+        '--param=wolkvoxCurency=USD',
+        '--param=wolkvoxTimezone=Mars/Olympus',
+        '--param=domainName=hooks.example.com',
+      ]);
+      expect(output).toContain('wolkvoxCurency: is not a param (did you mean wolkvoxCurrency?)');
+      expect(output).toContain('wolkvoxTimezone (WOLKVOX_TIMEZONE): must be an IANA time zone');
+      expect(output).toContain('certificateArn: is required with domainName');
+    },
+  );
+
+  it(
+    'turns on termination protection for prod and takes the custom domain and KMS key from params',
+    { timeout: 60_000 },
+    async () => {
+      const { stdout } = await osls(
+        [
+          'print',
+          '--format',
+          'json',
+          '--stage',
+          'prod',
+          ...REQUIRED_PARAMS,
+          '--param=domainName=hooks.example.com',
+          '--param=certificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc',
+          '--param=secretKmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/k1',
+        ],
+        offlineEnv(),
+      );
+      const printed = JSON.parse(stdout) as {
+        provider: { deletionProtection: unknown };
+        custom: { kmsStatement: { 'Fn::If': [string, { Action: string; Resource: string }] } };
+        resources: { Conditions: Record<string, unknown>; Resources: Record<string, Resource> };
+      };
+      expect(printed.provider.deletionProtection).toBe(true);
+      expect(printed.resources.Conditions.HasDomainName).toEqual({
+        'Fn::Not': [{ 'Fn::Equals': ['hooks.example.com', ''] }],
+      });
+      expect(printed.resources.Resources.CustomDomain?.Properties).toMatchObject({
+        DomainName: 'hooks.example.com',
+        DomainNameConfigurations: [{ CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' }],
+      });
+      expect(printed.custom.kmsStatement['Fn::If'][1]).toMatchObject({
+        Action: 'kms:Decrypt',
+        Resource: 'arn:aws:kms:us-east-1:123456789012:key/k1',
       });
     },
   );
