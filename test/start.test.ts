@@ -133,6 +133,7 @@ describe('npm start', () => {
     ['standard', 'events/standard/ticket.resolved.json'],
     ['helpscout', 'events/helpscout/convo.status.closed.json'],
     ['intercom', 'events/intercom/conversation.admin.closed.json'],
+    ['hubspot', 'events/hubspot/workflow.ticket.closed.json'],
   ])('closes the wolkvox case of a signed %s resolution end to end', async (provider, file) => {
     const result = signSample(provider, await readFile(file, 'utf8'), LOCAL_SECRETS, new Date(), 'tickets');
     expect(await post(`/webhooks/tickets/${provider}`, result.body, result.headers)).toMatchObject({

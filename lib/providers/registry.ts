@@ -9,6 +9,7 @@ import stripe from './payments/stripe/settings.ts';
 import wompi from './payments/wompi/settings.ts';
 import freshdesk from './tickets/freshdesk/settings.ts';
 import helpscout from './tickets/helpscout/settings.ts';
+import hubspot from './tickets/hubspot/settings.ts';
 import intercom from './tickets/intercom/settings.ts';
 import standardTickets from './tickets/standard/settings.ts';
 import jira from './tickets/jira/settings.ts';
@@ -36,6 +37,7 @@ export const REGISTRY = [
   jira,
   helpscout,
   intercom,
+  hubspot,
   standardTickets,
 ] as const;
 
