@@ -71,7 +71,10 @@ try {
       await signedSample(entry.file, new Date(), entry.family),
       localContext(entry.family),
     );
-    const body = outcomeOf(answer) as { status?: string; reason?: string; overpaidBy?: string };
+    type Answer = { status?: string; reason?: string; overpaidBy?: string };
+    const whole = outcomeOf(answer) as Answer & { items?: Answer[] };
+    // A batch (HubSpot's Webhooks API) is answered per item: the sample is about its item that is not ignored.
+    const body = whole.items?.find((item) => item.status !== 'ignored') ?? whole.items?.[0] ?? whole;
     const outcome: Outcome = {
       entry,
       name: entry.file.replace(/^events\//, ''),

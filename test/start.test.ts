@@ -135,6 +135,7 @@ describe('npm start', () => {
     ['intercom', 'events/intercom/conversation.admin.closed.json'],
     ['servicenow', 'events/servicenow/incident.resolved.json'],
     ['zohodesk', 'events/zohodesk/Ticket_Update.closed.json'],
+    ['hubspot', 'events/hubspot/workflow.ticket.closed.json'],
   ])('closes the wolkvox case of a signed %s resolution end to end', async (provider, file) => {
     const result = signSample(provider, await readFile(file, 'utf8'), LOCAL_SECRETS, new Date(), 'tickets');
     expect(await post(`/webhooks/tickets/${provider}`, result.body, result.headers)).toMatchObject({

@@ -50,7 +50,14 @@ export function rawRequest(event: unknown): RawRequest {
   }
   const body = Buffer.from(text, base64 ? 'base64' : 'utf8');
   if (body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  return { body, headers, query };
+  const http = isRecord(event.requestContext) ? event.requestContext.http : undefined;
+  const method = isRecord(http) && typeof http.method === 'string' ? http.method : undefined;
+  const { rawPath, rawQueryString } = event;
+  const line =
+    method !== undefined && typeof rawPath === 'string'
+      ? { method, path: rawPath, rawQuery: typeof rawQueryString === 'string' ? rawQueryString : '' }
+      : undefined;
+  return { body, headers, query, ...(line ? { line } : {}) };
 }
 
 /**

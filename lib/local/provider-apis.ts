@@ -14,6 +14,8 @@ import { PAYPAL_CERT_PATH, PAYPAL_LOCAL_CERT_ID } from '#lib/providers/payments/
  *   PAYPAL_CERT_FETCH_URL = http://127.0.0.1:PORT/paypal     → GET /paypal/v1/notifications/certs/{id}
  *     (PayPal's certificate host: serves events/paypal/local-cert/cert.pem, a local test
  *     certificate, not PayPal's, and whatever certificates a test puts)
+ *   HUBSPOT_API_URL     = http://127.0.0.1:PORT/hubspot      → GET /hubspot/crm/v3/objects/tickets/{id},
+ *     /crm/v3/objects/notes/{id}, /crm/v3/owners/{id} (bearer HUBSPOT_ACCESS_TOKEN)
  * Local and test use only: no function imports this.
  */
 
@@ -64,6 +66,34 @@ export interface PayPalCertificateFile {
   pem: string;
 }
 
+/** A ticket as HubSpot's GET /crm/v3/objects/tickets/{id} knows it, with its associated notes' ids. */
+export interface HubSpotTicket {
+  id: string;
+  properties: Record<string, string | null>;
+  notes: string[];
+}
+
+/** HubSpot's records the local fake serves: tickets, notes and owners. */
+export type HubSpotRecord =
+  | ({ kind: 'ticket' } & HubSpotTicket)
+  | { kind: 'note'; id: string; properties: Record<string, string | null> }
+  | { kind: 'owner'; id: string; email: string; firstName?: string; lastName?: string };
+
+/** The tickets, notes and owners of events/hubspot/api/tickets.json (the samples' tickets). */
+export async function sampleHubSpotRecords(): Promise<HubSpotRecord[]> {
+  const file = join(SAMPLES, 'hubspot', 'api', 'tickets.json');
+  const data = JSON.parse(await readFile(file, 'utf8')) as {
+    tickets: HubSpotTicket[];
+    notes: { id: string; properties: Record<string, string | null> }[];
+    owners: { id: string; email: string; firstName?: string; lastName?: string }[];
+  };
+  return [
+    ...data.tickets.map((t) => ({ kind: 'ticket' as const, ...t })),
+    ...data.notes.map((n) => ({ kind: 'note' as const, ...n })),
+    ...data.owners.map((o) => ({ kind: 'owner' as const, ...o })),
+  ];
+}
+
 export interface ProviderApis {
   url: string;
   /** The settings that point the providers here. */
@@ -73,6 +103,7 @@ export interface ProviderApis {
     EPAYCO_API_URL: string;
     PAYPAL_API_URL: string;
     PAYPAL_CERT_FETCH_URL: string;
+    HUBSPOT_API_URL: string;
   };
   wompi: {
     /** Adds or replaces a transaction (as Wompi's GET /v1/transactions/{id} would return it). */
@@ -87,6 +118,8 @@ export interface ProviderApis {
   paypal: FakeApi<PayPalCertificateFile>;
   /** PayPal's captures (GET /v2/payments/captures/{id}, after an OAuth token). */
   paypalCaptures: FakeApi<PayPalCapture>;
+  /** HubSpot's tickets, notes and owners (keyed `<kind>:<id>`). */
+  hubspot: FakeApi<HubSpotRecord>;
   close(): Promise<void>;
 }
 
@@ -111,6 +144,10 @@ export interface ProviderApisOptions {
   paypalClient?: { id: string; secret: string };
   /** Captures PayPal's API knows; default: those of the samples in events/paypal/. */
   paypalCaptures?: Iterable<PayPalCapture>;
+  /** Bearer token HubSpot's fake requires (HUBSPOT_ACCESS_TOKEN); undefined accepts any. */
+  hubspotAccessToken?: string;
+  /** Records HubSpot's API knows; default: those of events/hubspot/api/tickets.json. */
+  hubspotRecords?: Iterable<HubSpotRecord>;
 }
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'events');
@@ -360,6 +397,53 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
     res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(certificate.pem);
   }
 
+  const hubspotApi = fakeApi(
+    (r: HubSpotRecord) => `${r.kind}:${r.id}`,
+    options.hubspotRecords ?? (await sampleHubSpotRecords()),
+  );
+
+  /** HubSpot's CRM v3 answers for what the provider reads (helpdesks.md §4.1). */
+  function hubspot(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) {
+    hubspotApi.requests.push(path);
+    const failure = hubspotApi.failure();
+    if (failure === 'hang') return;
+    if (failure !== undefined) return reply(res, failure, { status: 'error', message: 'injected' });
+    const token = options.hubspotAccessToken;
+    if (
+      !req.headers.authorization?.startsWith('Bearer ') ||
+      (token && req.headers.authorization !== `Bearer ${token}`)
+    ) {
+      return reply(res, 401, { status: 'error', category: 'INVALID_AUTHENTICATION' });
+    }
+    const match = /^\/crm\/v3\/(objects\/tickets|objects\/notes|owners)\/(\d+)$/.exec(path);
+    const kind = { 'objects/tickets': 'ticket', 'objects/notes': 'note', owners: 'owner' }[match?.[1] ?? ''];
+    const record =
+      req.method === 'GET' && kind ? hubspotApi.records.get(`${kind}:${match?.[2] ?? ''}`) : undefined;
+    if (!record) return reply(res, 404, { status: 'error', category: 'OBJECT_NOT_FOUND' });
+    const at = '2025-11-28T12:00:00.000Z';
+    if (record.kind === 'owner') {
+      const { kind: _kind, ...owner } = record;
+      return reply(res, 200, { ...owner, userId: 1, createdAt: at, updatedAt: at, archived: false });
+    }
+    const asked = (query.get('properties') ?? '').split(',').filter(Boolean);
+    const properties = Object.fromEntries(
+      asked
+        .filter((name) => Object.hasOwn(record.properties, name))
+        .map((name) => [name, record.properties[name]]),
+    );
+    const body: Record<string, unknown> = {
+      id: record.id,
+      properties,
+      createdAt: at,
+      updatedAt: at,
+      archived: false,
+    };
+    if (record.kind === 'ticket' && query.get('associations') === 'notes' && record.notes.length > 0) {
+      body.associations = { notes: { results: record.notes.map((id) => ({ id, type: 'ticket_to_note' })) } };
+    }
+    return reply(res, 200, body);
+  }
+
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (path.startsWith('/wompi/')) return wompi(req, res, path.slice('/wompi'.length));
@@ -369,6 +453,10 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
       return paypalRest(req, res, path.slice('/paypal'.length));
     }
     if (path.startsWith('/paypal/')) return paypal(req, res, path.slice('/paypal'.length));
+    if (path.startsWith('/hubspot/')) {
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      return hubspot(req, res, path.slice('/hubspot'.length), query);
+    }
     reply(res, 404, { error: 'no such fake provider API' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -381,7 +469,9 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
       EPAYCO_API_URL: `${url}/epayco`,
       PAYPAL_API_URL: `${url}/paypal`,
       PAYPAL_CERT_FETCH_URL: `${url}/paypal`,
+      HUBSPOT_API_URL: `${url}/hubspot`,
     },
+    hubspot: hubspotApi,
     mercadopago: mercadopagoApi,
     epayco: epaycoApi,
     paypal: paypalApi,

@@ -69,6 +69,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
       env.PAYPAL_CLIENT_ID && env.PAYPAL_CLIENT_SECRET
         ? { id: env.PAYPAL_CLIENT_ID, secret: env.PAYPAL_CLIENT_SECRET }
         : undefined,
+    hubspotAccessToken: env.HUBSPOT_ACCESS_TOKEN,
   });
   const fakes = Object.fromEntries(Object.entries(providerApis.env).filter(([name]) => !env[name]));
   const config = loadConfig({

@@ -9,6 +9,7 @@ import stripe from './payments/stripe/settings.ts';
 import wompi from './payments/wompi/settings.ts';
 import freshdesk from './tickets/freshdesk/settings.ts';
 import helpscout from './tickets/helpscout/settings.ts';
+import hubspot from './tickets/hubspot/settings.ts';
 import intercom from './tickets/intercom/settings.ts';
 import servicenow from './tickets/servicenow/settings.ts';
 import standardTickets from './tickets/standard/settings.ts';
@@ -36,10 +37,11 @@ export const REGISTRY = [
   zendesk,
   freshdesk,
   jira,
-  helpscout,
+  hubspot,
   intercom,
-  servicenow,
+  helpscout,
   zohodesk,
+  servicenow,
   standardTickets,
 ] as const;
 

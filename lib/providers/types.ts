@@ -27,6 +27,11 @@ export interface RawRequest {
   body: Buffer;
   headers: Readonly<Record<string, string>>;
   query: Readonly<Record<string, string>>;
+  /**
+   * The request line as API Gateway saw it — method, raw path, raw query string — for providers
+   * that sign the URL they called (HubSpot). Absent in requests built by hand (tests, tools).
+   */
+  line?: { method: string; path: string; rawQuery: string };
 }
 
 /**

@@ -53,5 +53,6 @@ export async function startLocalProviderApis(): Promise<ProviderApis> {
     mercadopagoPayments: await sampleMercadoPagoPayments(),
     epaycoTransactions: await sampleEpaycoTransactions(),
     paypalClient: { id: LOCAL_SECRETS.PAYPAL_CLIENT_ID, secret: LOCAL_SECRETS.PAYPAL_CLIENT_SECRET },
+    hubspotAccessToken: LOCAL_SECRETS.HUBSPOT_ACCESS_TOKEN,
   });
 }
