@@ -44,7 +44,6 @@ async function queryBody(sandbox: Sandbox, token: string = TOKEN): Promise<[numb
 describe('simultaneous requests per token', () => {
   it('refuses the third concurrent request on one token at once, without taking a slot', async () => {
     const sandbox = await start({ latencyMs: 200 });
-    const started = performance.now();
     const answers = await Promise.all(
       [0, 1, 2].map(async () => [await queryBody(sandbox), performance.now()] as const),
     );
@@ -56,8 +55,11 @@ describe('simultaneous requests per token', () => {
       msg: MESSAGES.simultaneous,
       data: [],
     });
-    expect((refused[0]?.[1] ?? Infinity) - started).toBeLessThan(150);
-    expect(answers.filter(([[status]]) => status === 200)).toHaveLength(2);
+    // "At once": the refusal is answered before either accepted request's 200 ms of latency ends
+    // (an order, not a clock reading, so a busy machine cannot fail it).
+    const accepted = answers.filter(([[status]]) => status === 200);
+    expect(accepted).toHaveLength(2);
+    expect(refused[0]?.[1] ?? Infinity).toBeLessThan(Math.min(...accepted.map(([, at]) => at)));
 
     const label = sandbox.tokenLabel(TOKEN);
     expect(label).not.toContain(TOKEN);

@@ -144,7 +144,7 @@ describe('POST /webhooks/tickets/{provider}', () => {
 
   it('answers 404 to a helpdesk it does not serve', async () => {
     const event = await signed('zendesk', await sample('zendesk/ticket.solved.json'));
-    const { answer } = await invoke({ ...event, pathParameters: { provider: 'servicenow' } });
+    const { answer } = await invoke({ ...event, pathParameters: { provider: 'kayako' } });
     expect(answer.statusCode).toBe(404);
   });
 
