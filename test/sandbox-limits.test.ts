@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type Sandbox,
   type SandboxOptions,
@@ -175,11 +175,10 @@ describe('faults', () => {
     await expect(query(sandbox, TOKEN, AbortSignal.timeout(100))).rejects.toThrow();
     // A second held request still open when close() runs.
     const pending = query(sandbox).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(sandbox.requests().map((r) => r.fault)).toEqual(['timeout', 'timeout']);
-    const closing = performance.now();
+    await vi.waitFor(() => expect(sandbox.requests().map((r) => r.fault)).toEqual(['timeout', 'timeout']));
+    // A held socket would keep close() waiting forever: resolving at all (within the test's
+    // timeout) is the property, so no clock reading on a busy machine.
     await sandbox.close();
-    expect(performance.now() - closing).toBeLessThan(500);
     expect(await pending).toBeInstanceOf(Error);
   });
 
