@@ -13,7 +13,9 @@
  *
  * Queue mode reports its journey as `{ kind: 'queue', event, detail }` steps: `enqueued`,
  * `received` (receive count), `retry` (delay), `applied`, `skipped`, `parked` (reason), `dlq`,
- * `redriven` — free-form names the page lists in order.
+ * `redriven` — free-form names the page lists in order. The server records the sandbox's
+ * before → after around the request (`changes`); where the apply happens later, in the worker,
+ * record a `changes` step by identity around it too (`stateChanges` in changes.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
