@@ -117,6 +117,12 @@ describe('bundles', () => {
     expect(has(all, 'lib/attachments/fetch.ts')).toBe(true);
   });
 
+  it.each(NAMES)('%s carries no local tool: no console, local server or sample signer', (name) => {
+    const all = everything(name);
+    for (const absent of ['lib/local/', 'node_modules/puppeteer-core/'])
+      expect(has(all, absent), absent).toBe(false);
+  });
+
   it.each(NAMES)('%s reaches Node built-ins through require(), not their eager ESM facades', (name) => {
     // Only the banner's node:module import may stay an ESM import of a built-in.
     const esmBuiltins = Object.values(metafiles[name].outputs).flatMap((output) =>

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { loadConfig } from '#lib/config.ts';
 import type { DirectDispatch } from '#lib/dispatch/direct.ts';
-import type { ParkedEvent } from '#lib/dispatch/types.ts';
+import type { Dispatch, ParkedEvent } from '#lib/dispatch/types.ts';
+import type { WolkvoxCommand } from '#lib/events.ts';
 import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
 import { createEnvStore } from '#lib/secrets/index.ts';
 import type { CallRecord } from '#lib/wolkvox/client.ts';
@@ -40,6 +41,10 @@ export interface LocalOptions {
   freshSandbox?: boolean;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   onPark?: (event: ParkedEvent) => void;
+  /** Every wolkvox call, as it ends (the console records them against the delivery in flight). */
+  onCall?: (call: CallRecord) => void;
+  /** Every command ingress hands to dispatch: the verified event, normalized. */
+  onSubmit?: (command: WolkvoxCommand, meta: { provider: string; eventId: string }) => void;
 }
 
 /**
@@ -85,15 +90,29 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   const runtime = createRuntime(config, {
     secrets: createEnvStore({ env }),
     logLevel: options.logLevel ?? 'WARN',
-    onCall: (call) => calls.push(call),
+    onCall: (call) => {
+      calls.push(call);
+      options.onCall?.(call);
+    },
     onPark: options.onPark,
     // Sample tickets carry real-looking helpdesk URLs; serve their files from events/attachments/.
     attachmentDispatcher: external ? undefined : localAttachmentDispatcher(),
   });
+  const { onSubmit } = options;
+  const observed: Dispatch = onSubmit
+    ? {
+        ...runtime.dispatch,
+        submit: (command, meta, signal) => {
+          onSubmit(command, meta);
+          return runtime.dispatch.submit(command, meta, signal);
+        },
+      }
+    : runtime.dispatch;
+  const ingress = { ...runtime, dispatch: observed };
   return {
     handlers: {
-      paymentReceived: paymentReceivedHandler(runtime) as Ingress,
-      ticketResolved: ticketResolvedHandler(runtime) as Ingress,
+      paymentReceived: paymentReceivedHandler(ingress) as Ingress,
+      ticketResolved: ticketResolvedHandler(ingress) as Ingress,
     },
     sandbox,
     providerApis,
