@@ -95,7 +95,7 @@ export function operationsResources(options: OperationsOptions): Record<string, 
     ),
     alarm(
       'SecretKeyMissing',
-      'A listed provider or the worker lacks a required key in the stage secret (README, Deploy)',
+      'A listed provider or the worker lacks a required key in the stage secret (README, "Create the secret")',
       serviceMetric('SecretKeyMissing'),
     ),
   ];

@@ -1,20 +1,17 @@
-// Rewrites the README's generated tables (trust, providers) from the registry: run after adding or
-// changing a provider (`node scripts/readme-tables.ts`); test/readme.test.ts checks they are current.
+// Rewrites the generated tables (providers in README.md, trust in docs/trust.md) from the registry:
+// run after adding or changing a provider (`node scripts/readme-tables.ts`); test/readme.test.ts
+// checks they are current.
 import { readFile, writeFile } from 'node:fs/promises';
 import { format } from 'prettier';
-import { providerTable, trustTable } from '../lib/local/readme.ts';
+import { GENERATED_TABLES } from '../lib/local/readme.ts';
 
-const file = new URL('../README.md', import.meta.url);
-let text = await readFile(file, 'utf8');
-for (const [name, table] of [
-  ['trust-table', trustTable()],
-  ['provider-table', providerTable()],
-] as const) {
+for (const { file, name, render } of GENERATED_TABLES) {
+  const url = new URL(`../${file}`, import.meta.url);
+  const text = await readFile(url, 'utf8');
   const start = text.indexOf(`<!-- ${name} -->`);
   const end = text.indexOf(`<!-- /${name} -->`);
-  if (start === -1 || end === -1) throw new Error(`README.md has no <!-- ${name} --> block`);
-  const formatted = (await format(table, { parser: 'markdown', printWidth: 110 })).trim();
-  text = `${text.slice(0, start)}<!-- ${name} -->\n\n${formatted}\n\n${text.slice(end)}`;
+  if (start === -1 || end === -1) throw new Error(`${file} has no <!-- ${name} --> block`);
+  const formatted = (await format(render(), { parser: 'markdown', printWidth: 110 })).trim();
+  await writeFile(url, `${text.slice(0, start)}<!-- ${name} -->\n\n${formatted}\n\n${text.slice(end)}`);
+  console.log(`${file}: ${name} rewritten from the registry`);
 }
-await writeFile(file, text);
-console.log('README.md: trust and provider tables rewritten from the registry');

@@ -744,6 +744,7 @@ describe('a hardened template (issue 17)', () => {
     expect(granted).toMatchObject({
       'dynamodb:GetItem': [getAtt('LedgerTable')],
       'dynamodb:Query': [getAtt('LedgerTable')],
+      'dynamodb:Scan': [getAtt('LedgerTable')],
       'sqs:ReceiveMessage': queues,
       'sqs:DeleteMessage': queues,
       'sqs:SendMessage': queues,
@@ -751,6 +752,7 @@ describe('a hardened template (issue 17)', () => {
       'logs:StartQuery': FUNCTION_NAMES.map(logGroupArn),
       'logs:FilterLogEvents': FUNCTION_NAMES.map(logGroupArn),
       'logs:GetQueryResults': ['*'],
+      'logs:DescribeLogGroups': ['*'],
       'lambda:GetEventSourceMapping': [expect.anything()],
       'lambda:UpdateEventSourceMapping': [expect.anything()],
     });

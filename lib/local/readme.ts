@@ -1,6 +1,6 @@
 /**
- * README sections written from the code, so what the README promises is what the code declares
- * (test/readme.test.ts keeps them equal). Local and test use only.
+ * Documentation tables written from the code, so what the README and docs/ promise is what the code
+ * declares (test/readme.test.ts keeps them equal). Local and test use only.
  */
 import { loadConfig } from '#lib/config.ts';
 import { createProvider } from '#lib/providers/loader.ts';
@@ -70,3 +70,9 @@ export function providerTable(): string {
   ];
   return lines.join('\n');
 }
+
+/** Where each generated table lives: a file (from the repository root) and its `<!-- name -->` block. */
+export const GENERATED_TABLES = [
+  { file: 'README.md', name: 'provider-table', render: providerTable },
+  { file: 'docs/trust.md', name: 'trust-table', render: trustTable },
+] as const;

@@ -7,7 +7,7 @@ export const USAGE = `Usage: npm run redrive -- --stage <stage> [--region <regio
 
 Lists the events the functions parked in the stage's parked queue, with their reasons, and moves
 the chosen ones back to the work queue. (Dead letters have their own queue, …-dlq.fifo: redrive
-them with SQS's DLQ redrive; see the README, Operations.)
+them with SQS's DLQ redrive; see the README, "Parked and dead-lettered events".)
 
   --stage <stage>          the deployed stage (queues wolkvox-webhooks-<stage>.fifo and
                            wolkvox-webhooks-<stage>-parked.fifo, found with sqs:GetQueueUrl)

@@ -25,7 +25,7 @@ import { wolkvoxCommandSchema } from '#lib/events.ts';
  * applied (no wolkvox target, a permanent wolkvox failure).
  *
  * Dead letters (commands SQS moved after maxReceiveCount receives) have their own queue, redriven
- * with SQS's DLQ redrive (README, Operations). Stages deployed before the split dead-lettered into
+ * with SQS's DLQ redrive (README, "Parked and dead-lettered events"). Stages deployed before the split dead-lettered into
  * this queue: such a message (a QueuedMessage, no attributes of ours) is still listed, as
  * `dead-lettered`, and can be redriven from here.
  *

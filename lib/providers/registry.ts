@@ -22,7 +22,7 @@ import type { Family } from './types.ts';
  * Every provider the service knows, by family: POST /webhooks/<family>/<slug>. The configuration,
  * the enabled providers, the local signer, the demo, .env.example, the attachment policy and the
  * README's tables are derived from this list; each entry is the provider's settings.ts, which
- * loads its code on the first request for it. To add a provider, see the README ("Add a provider").
+ * loads its code on the first request for it. To add a provider, see docs/add-a-provider.md.
  */
 export const REGISTRY = [
   stripe,

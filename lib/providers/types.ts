@@ -63,7 +63,7 @@ export interface ProviderContext {
 }
 
 /**
- * What a provider may believe (DESIGN.md, trust model), stated so the README's trust table and the
+ * What a provider may believe (DESIGN.md, trust model), stated so the trust table (docs/trust.md) and the
  * field-tampering tests read the same declaration as the code.
  * - `bytes`: a signature over the exact body bytes (plus `signed` headers): nothing in the body
  *   can change without a 401.
@@ -74,7 +74,7 @@ export interface ProviderContext {
  */
 export interface Trust {
   covers: 'bytes' | 'values' | 'sender';
-  /** How a request proves it came from the provider, in one line (README). */
+  /** How a request proves it came from the provider, in one line (docs/trust.md). */
   scheme: string;
   /** Request fields the authentication covers, beyond `covers` (headers as `header:<name>`). */
   signed: readonly string[];
@@ -88,7 +88,7 @@ export interface Trust {
    * with nothing signed there is nothing to replay that the token holder could not send anew.
    */
   replayWindowSeconds: number | null;
-  /** Where the replay window is read from, in one line (README). */
+  /** Where the replay window is read from, in one line (docs/trust.md). */
   replayWindow: string;
 }
 
