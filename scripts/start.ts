@@ -1,11 +1,21 @@
 // npm start: the webhook routes on http://127.0.0.1:$PORT through the real handlers (direct dispatch),
-// against a sandbox started here unless WOLKVOX_SERVER is set.
+// against a sandbox started here unless WOLKVOX_SERVER is set. `--watch`: restarts on a code change.
+import '../lib/local/cli-errors.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../lib/http/request.ts';
 import { providersOf } from '../lib/providers/registry.ts';
 import type { Family } from '../lib/providers/types.ts';
 import { type Ingress, localContext, startLocal } from '../lib/local/runtime.ts';
+import { WOLKVOX_INFO_PATH } from '../lib/local/trigger.ts';
+import { restartOnChange } from '../lib/local/watch.ts';
+
+const args = process.argv.slice(2);
+if (args.includes('--watch'))
+  await restartOnChange(
+    import.meta.filename,
+    args.filter((arg) => arg !== '--watch'),
+  );
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -93,6 +103,12 @@ const server = createServer((request, response) => void serve(request, response)
 
 async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? '').split('?')[0] ?? '';
+  if (request.method === 'GET' && path === WOLKVOX_INFO_PATH) {
+    // Where npm run trigger reads the record before and after (no token: it has its own).
+    const info = { server: local.wolkvoxServer, operation: local.wolkvoxOperation };
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(info));
+    return;
+  }
   const match = ROUTE.exec(path);
   // GET too for payments: ePayco may send its confirmation as a query string.
   const allowed = request.method === 'POST' || (request.method === 'GET' && match?.[1] === 'payments');
