@@ -195,3 +195,45 @@ describe('errors that say what to do', () => {
     }
   });
 });
+
+describe('npm start -- --watch', () => {
+  it('restarts on a change under scripts/, and stops with its server when told to', async () => {
+    const watched = spawn(process.execPath, [script('start.ts'), '--watch'], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? '', PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    watched.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    watched.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    /** The URL of the `count`-th server started. */
+    const started = (count: number) =>
+      new Promise<string>((resolve, reject) => {
+        const look = () => {
+          const urls = [...output.matchAll(/webhooks on (http:\/\/127\.0\.0\.1:\d+)/g)].map(
+            (m) => m[1] ?? '',
+          );
+          if (urls.length >= count) resolve(urls[count - 1] ?? '');
+          else if (watched.exitCode !== null) reject(new Error(`npm start --watch ended: ${output}`));
+          else setTimeout(look, 50);
+        };
+        look();
+      });
+    const probe = fileURLToPath(new URL(`../scripts/.watch-probe-${process.pid}`, import.meta.url));
+    const { writeFile, rm } = await import('node:fs/promises');
+    try {
+      await started(1);
+      await writeFile(probe, 'a change');
+      const second = await started(2);
+      expect(output).toContain('Restarting');
+      expect((await fetch(`${second}/local/wolkvox`)).status).toBe(200);
+      const exited = new Promise((resolve) => watched.once('exit', resolve));
+      watched.kill('SIGTERM');
+      await exited;
+      await expect(fetch(`${second}/local/wolkvox`)).rejects.toThrow();
+    } finally {
+      await rm(probe, { force: true });
+      watched.kill('SIGKILL');
+    }
+  }, 90_000);
+});
