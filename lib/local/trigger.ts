@@ -119,8 +119,10 @@ export function delivery(
   let signed = signSample(provider, body, env, now, entry.family);
   if (provider === 'hubspot') {
     // v3 signs the URL: the one the server verifies against (HUBSPOT_WEBHOOK_URL, pinned for local
-    // runs as npm start pins it), else the --to URL as HubSpot would call it.
-    const url = env.HUBSPOT_WEBHOOK_URL || new URL(path, to).href;
+    // runs as npm start pins it), else the --to URL as the server reads it (https, as API Gateway).
+    const called = new URL(path, to);
+    called.protocol = 'https:';
+    const url = env.HUBSPOT_WEBHOOK_URL || called.href;
     signed = {
       ...signed,
       headers: hubspotHeaders(body, firstSecret(env, 'HUBSPOT_CLIENT_SECRET'), now, url),
