@@ -32,6 +32,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain ES modules that must run on any Node (scripts/check-node.mjs).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     // osls loads plugins with require(): CommonJS on Node.
     files: ['**/*.cjs'],
     languageOptions: {

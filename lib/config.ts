@@ -249,13 +249,16 @@ export interface Config {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  readonly problems: string[];
+  declare readonly problems: string[];
 
   constructor(problems: string[]) {
     super(
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
     );
-    this.problems = problems;
+    // Not enumerable, and no stack: printed uncaught (osls invoke local, a Lambda's init) the list
+    // shows once, without a trace into this file; the problems are the developer's to fix, not a bug.
+    Object.defineProperty(this, 'problems', { value: problems, enumerable: false });
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 

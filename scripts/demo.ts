@@ -1,6 +1,7 @@
 // npm run demo: every sample (payments and tickets) through the real handlers against a fresh
 // sandbox. Prints event → answer → wolkvox change, the records before and after, and exits
 // non-zero on anything unexpected (the expectations live in events/catalog.json).
+import '../lib/local/cli-errors.ts';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { OUTCOME_HEADER } from '../lib/http/ingress.ts';
 import { localContext, startLocal } from '../lib/local/runtime.ts';

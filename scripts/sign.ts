@@ -4,6 +4,7 @@
 //   node scripts/sign.ts zendesk events/zendesk/ticket.solved.json   (→ -f ticketResolved)
 // Secrets: the built-in local ones, overridden by .env and then by the environment, the same order
 // the handler's local secrets source uses, so what is signed here verifies there.
+import '../lib/local/cli-errors.ts';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { localEnvironment } from '../lib/local/defaults.ts';

@@ -1,8 +1,18 @@
 // npm start: the webhook routes on http://127.0.0.1:$PORT through the real handlers (direct dispatch),
 // against a sandbox started here unless WOLKVOX_SERVER is set, and the browser console at /.
+// `--watch`: restarts on a code change.
+import '../lib/local/cli-errors.ts';
 import { providersOf } from '../lib/providers/registry.ts';
 import type { Family } from '../lib/providers/types.ts';
 import { startLocalServer } from '../lib/local/server.ts';
+import { restartOnChange } from '../lib/local/watch.ts';
+
+const args = process.argv.slice(2);
+if (args.includes('--watch'))
+  await restartOnChange(
+    import.meta.filename,
+    args.filter((arg) => arg !== '--watch'),
+  );
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -62,7 +62,13 @@ export class UnknownProviderError extends IngressError {
   override readonly name = 'UnknownProviderError';
   readonly status = 404;
   constructor(slug: string, known: readonly string[]) {
-    super(`unknown provider ${quoted(slug, 40)}; known: ${known.join(', ') || 'none'}`);
+    // No slug at all: not an HTTP API event (API Gateway always fills the route's {provider}), most
+    // likely a raw sample given to `osls invoke local`, so the answer says how to make it one.
+    super(
+      slug === ''
+        ? 'not an API Gateway HTTP API event (no provider in its path): a raw sample must be wrapped and signed first: npm run sign -- <provider> <sample.json> > event.json; or send it to npm start: npm run trigger -- <provider> <sample>'
+        : `unknown provider ${quoted(slug, 40)}; known: ${known.join(', ') || 'none'}`,
+    );
   }
 }
 

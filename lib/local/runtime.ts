@@ -29,6 +29,8 @@ export interface LocalRuntime {
   /** Loopback fakes of the providers' APIs, for each provider whose API URL is not set. */
   providerApis: ProviderApis;
   wolkvoxServer: string;
+  /** The wolkvox operation (tenant) written to. */
+  wolkvoxOperation: string;
   parked(): readonly ParkedEvent[];
   /** wolkvox calls made since the last call of this function. */
   takeCalls(): CallRecord[];
@@ -117,6 +119,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     sandbox,
     providerApis,
     wolkvoxServer,
+    wolkvoxOperation: config.wolkvox.operation,
     parked: () => (runtime.dispatch as DirectDispatch).parked(),
     takeCalls: () => calls.splice(0),
     close: async () => {

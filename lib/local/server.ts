@@ -9,6 +9,7 @@ import { stateChanges } from './console/changes.ts';
 import { Journal, decisionOf, runInDelivery } from './console/journal.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { type Ingress, type LocalOptions, type LocalRuntime, localContext, startLocal } from './runtime.ts';
+import { WOLKVOX_INFO_PATH } from './trigger.ts';
 
 const ROUTE = /^\/webhooks\/(payments|tickets)\/([^/?]+)$/;
 const TEXT = /^(?:text\/|application\/(?:json|xml|javascript))/;
@@ -200,6 +201,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '').split('?')[0] ?? '';
     if (await consoleRoute(request, response, path)) return;
+    if (request.method === 'GET' && path === WOLKVOX_INFO_PATH) {
+      // Where npm run trigger reads the record before and after (no token: it has its own).
+      const info = { server: local.wolkvoxServer, operation: local.wolkvoxOperation };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(info));
+      return;
+    }
     const match = ROUTE.exec(path);
     // GET too for payments: ePayco may send its confirmation as a query string.
     const allowed = request.method === 'POST' || (request.method === 'GET' && match?.[1] === 'payments');

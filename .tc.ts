@@ -1,0 +1,14 @@
+import { buildBundles } from './bench/build.ts';
+import { measureTracingCost } from './bench/cold.ts';
+import { applyInProcessEnv, dropEmfLines } from './bench/env.ts';
+import { ours } from './bench/implementations.ts';
+import { startServices } from './bench/services.ts';
+const restore = dropEmfLines();
+const built = await buildBundles('/tmp/tel-tc-build');
+const services = await startServices();
+applyInProcessEnv(services);
+const [target] = await services.addObligations('TC', 1, '1000000000');
+const r = await measureTracingCost(built, services, ours(), target!, 9);
+restore();
+for (const [n, v] of Object.entries(r)) console.log(n, v.off.medianLoadAndServeMs, v.on.medianLoadAndServeMs, (v.on.medianLoadAndServeMs / v.off.medianLoadAndServeMs).toFixed(2), v.off.medianImportMs, v.on.medianImportMs);
+await services.close(); process.exit(0);
