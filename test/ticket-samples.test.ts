@@ -133,7 +133,7 @@ describe('ticket samples in events/catalog.json', () => {
         count++;
       }
     }
-    expect(count).toBe(4);
+    expect(count).toBe(6);
     expect(read('events/attachments/paz-y-salvo.pdf').subarray(0, 8).toString()).toBe('%PDF-1.4');
     expect(read('events/attachments/soporte-pago.png').subarray(1, 4).toString()).toBe('PNG');
   });

@@ -15,7 +15,8 @@ import { PAYPAL_CERT_PATH, PAYPAL_LOCAL_CERT_ID } from '#lib/providers/payments/
  *     (PayPal's certificate host: serves events/paypal/local-cert/cert.pem, a local test
  *     certificate, not PayPal's, and whatever certificates a test puts)
  *   HUBSPOT_API_URL     = http://127.0.0.1:PORT/hubspot      → GET /hubspot/crm/v3/objects/tickets/{id},
- *     /crm/v3/objects/notes/{id}, /crm/v3/owners/{id} (bearer HUBSPOT_ACCESS_TOKEN)
+ *     /crm/v3/objects/notes/{id}, /crm/v3/owners/{id}, /files/v3/files/{id}/signed-url (bearer
+ *     HUBSPOT_ACCESS_TOKEN; the signed URLs point at the local attachment fake's files)
  * Local and test use only: no function imports this.
  */
 
@@ -73,24 +74,37 @@ export interface HubSpotTicket {
   notes: string[];
 }
 
-/** HubSpot's records the local fake serves: tickets, notes and owners. */
+/** A File Manager file as GET /files/v3/files/{id}/signed-url answers for it (`url`: the signed link). */
+export interface HubSpotFile {
+  id: string;
+  name: string;
+  extension: string;
+  size: number;
+  type: string;
+  url: string;
+}
+
+/** HubSpot's records the local fake serves: tickets, notes, owners and files. */
 export type HubSpotRecord =
   | ({ kind: 'ticket' } & HubSpotTicket)
   | { kind: 'note'; id: string; properties: Record<string, string | null> }
-  | { kind: 'owner'; id: string; email: string; firstName?: string; lastName?: string };
+  | { kind: 'owner'; id: string; email: string; firstName?: string; lastName?: string }
+  | ({ kind: 'file' } & HubSpotFile);
 
-/** The tickets, notes and owners of events/hubspot/api/tickets.json (the samples' tickets). */
+/** The tickets, notes, owners and files of events/hubspot/api/tickets.json (the samples' tickets). */
 export async function sampleHubSpotRecords(): Promise<HubSpotRecord[]> {
   const file = join(SAMPLES, 'hubspot', 'api', 'tickets.json');
   const data = JSON.parse(await readFile(file, 'utf8')) as {
     tickets: HubSpotTicket[];
     notes: { id: string; properties: Record<string, string | null> }[];
     owners: { id: string; email: string; firstName?: string; lastName?: string }[];
+    files?: HubSpotFile[];
   };
   return [
     ...data.tickets.map((t) => ({ kind: 'ticket' as const, ...t })),
     ...data.notes.map((n) => ({ kind: 'note' as const, ...n })),
     ...data.owners.map((o) => ({ kind: 'owner' as const, ...o })),
+    ...(data.files ?? []).map((f) => ({ kind: 'file' as const, ...f })),
   ];
 }
 
@@ -118,7 +132,7 @@ export interface ProviderApis {
   paypal: FakeApi<PayPalCertificateFile>;
   /** PayPal's captures (GET /v2/payments/captures/{id}, after an OAuth token). */
   paypalCaptures: FakeApi<PayPalCapture>;
-  /** HubSpot's tickets, notes and owners (keyed `<kind>:<id>`). */
+  /** HubSpot's tickets, notes, owners and files (keyed `<kind>:<id>`). */
   hubspot: FakeApi<HubSpotRecord>;
   close(): Promise<void>;
 }
@@ -415,11 +429,21 @@ export async function startProviderApis(options: ProviderApisOptions = {}): Prom
     ) {
       return reply(res, 401, { status: 'error', category: 'INVALID_AUTHENTICATION' });
     }
+    const signed = /^\/files\/v3\/files\/(\d+)\/signed-url$/.exec(path);
+    if (signed) {
+      const file = req.method === 'GET' ? hubspotApi.records.get(`file:${signed[1] ?? ''}`) : undefined;
+      if (file?.kind !== 'file') return reply(res, 404, { status: 'error', category: 'OBJECT_NOT_FOUND' });
+      const { kind: _kind, id: _id, ...answer } = file;
+      // HubSpot's default lifetime is one hour (expirationSeconds).
+      return reply(res, 200, { ...answer, expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    }
     const match = /^\/crm\/v3\/(objects\/tickets|objects\/notes|owners)\/(\d+)$/.exec(path);
     const kind = { 'objects/tickets': 'ticket', 'objects/notes': 'note', owners: 'owner' }[match?.[1] ?? ''];
     const record =
       req.method === 'GET' && kind ? hubspotApi.records.get(`${kind}:${match?.[2] ?? ''}`) : undefined;
-    if (!record) return reply(res, 404, { status: 'error', category: 'OBJECT_NOT_FOUND' });
+    if (!record || record.kind === 'file') {
+      return reply(res, 404, { status: 'error', category: 'OBJECT_NOT_FOUND' });
+    }
     const at = '2025-11-28T12:00:00.000Z';
     if (record.kind === 'owner') {
       const { kind: _kind, ...owner } = record;

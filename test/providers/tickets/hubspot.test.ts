@@ -1,5 +1,10 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetchAttachments } from '#lib/attachments/index.ts';
+import { localAttachmentDispatcher } from '#lib/local/attachments.ts';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ProviderApiError } from '#lib/providers/api.ts';
 import { SignatureError } from '#lib/http/errors.ts';
@@ -246,7 +251,14 @@ describe('hubspot reading and enrichment', () => {
         assignee: { id: '51234567', email: 'laura.gomez@acme-cobranzas.com' },
         solution: { closingNote: 'Se envió el certificado de paz y salvo al correo del cliente.' },
         customFields: { ticket_id: '4701', hs_resolution: 'ISSUE_FIXED', hs_pipeline: '0' },
-        attachments: [],
+        attachments: [
+          {
+            filename: 'paz-y-salvo.pdf',
+            url: 'https://44556677.fs1.hubspotusercontent-na1.net/hubfs/44556677/paz-y-salvo.pdf?Expires=1795890000&Signature=Qm9Tz7Kp2xW4rLc8Vn3bJ6hY1aD5fG0k&Key-Pair-Id=APKAHUBSPOTLOCAL',
+            contentType: 'application/pdf',
+            size: 692,
+          },
+        ],
       },
     });
     expect(apis.hubspot.requests).toEqual([
@@ -254,6 +266,7 @@ describe('hubspot reading and enrichment', () => {
       '/crm/v3/owners/51234567',
       '/crm/v3/objects/notes/9002',
       '/crm/v3/objects/notes/9001',
+      '/files/v3/files/187230451/signed-url',
     ]);
   });
 
@@ -356,5 +369,75 @@ describe('hubspot reading and enrichment', () => {
       })),
     );
     await expect(outcome(hubspotSource(), signed(many), context())).resolves.toEqual({ rejected: 400 });
+  });
+});
+
+describe("hubspot attachments (the solution note's files through the Files API)", () => {
+  const settings = {
+    operation: LOCAL_OPERATION,
+    caseIdProperty: 'wolkvox_id',
+    closedStages: DEFAULT_CLOSED_STAGES,
+    apiUrl: apis.env.HUBSPOT_API_URL,
+    webhookUrl: LOCAL_WEBHOOK_URL,
+    acceptV2: true,
+  };
+  const note = seeded.find((r) => r.kind === 'note' && r.id === '9002') as HubSpotRecord & { kind: 'note' };
+  const file = seeded.find((r) => r.kind === 'file') as HubSpotRecord & { kind: 'file' };
+  const closingFiles = async () => {
+    const result = await reading(signed(sample('ticket.propertyChange.closed.json')));
+    if (result.action !== 'each' || result.items[0]?.action !== 'accept') throw new Error('expected a close');
+    return result.items[0].event.attachments;
+  };
+
+  it('skips a file HubSpot no longer has (404) and still closes the case; names a file by name and extension', async () => {
+    apis.hubspot.put({ ...note, properties: { ...note.properties, hs_attachment_ids: '999;187230451;x' } });
+    apis.hubspot.put({ ...file, name: 'Paz y salvo final.PDF', extension: 'PDF' });
+    expect(await closingFiles()).toEqual([
+      expect.objectContaining({
+        filename: 'Paz y salvo final.PDF',
+        contentType: 'application/pdf',
+        size: 692,
+      }),
+    ]);
+    expect(apis.hubspot.requests.filter((path) => path.startsWith('/files/'))).toEqual([
+      '/files/v3/files/999/signed-url',
+      '/files/v3/files/187230451/signed-url',
+    ]);
+  });
+
+  it('has no files when the solution note has none, and asks the Files API nothing', async () => {
+    apis.hubspot.put({ ...note, properties: { ...note.properties, hs_attachment_ids: null } });
+    expect(await closingFiles()).toEqual([]);
+    expect(apis.hubspot.requests.some((path) => path.startsWith('/files/'))).toBe(false);
+  });
+
+  it('allows HubSpot file hosts only and sends no token with the download; a foreign signed URL is refused', async () => {
+    const hosts = hubspotCode.attachments?.hosts(settings) ?? [];
+    expect(hubspotCode.attachments?.authorization(LOCAL_SECRETS)).toBeUndefined();
+    apis.hubspot.put({ ...file, url: 'https://files.evil.example/hubfs/paz-y-salvo.pdf' });
+    const refs = [
+      ...(await closingFiles()),
+      { filename: 'b.pdf', url: 'https://hubspotusercontent-na1.net.evil.example/b.pdf' },
+      {
+        filename: 'c.pdf',
+        url: 'https://44556677.fs1.hubspotusercontent-na1.net/hubfs/44556677/paz-y-salvo.pdf',
+      },
+    ];
+    const tmp = await mkdtemp(join(tmpdir(), 'hubspot-attachments-'));
+    try {
+      const fetched = await fetchAttachments(
+        refs,
+        { allowedHosts: hosts },
+        { dispatcher: localAttachmentDispatcher(), tmpDir: tmp },
+      );
+      expect(fetched.failures.map((f) => f.reason)).toEqual([
+        'refused: host files.evil.example is not on the allowlist',
+        'refused: host hubspotusercontent-na1.net.evil.example is not on the allowlist',
+      ]);
+      expect(fetched.files.map((f) => f.filename)).toEqual(['c.pdf']);
+      await fetched.cleanup();
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });

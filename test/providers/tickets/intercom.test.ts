@@ -1,6 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fetchAttachments } from '#lib/attachments/index.ts';
+import { localAttachmentDispatcher } from '#lib/local/attachments.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import { LOCAL_OPERATION } from '#lib/local/defaults.ts';
 import { SEED_CASE_IDS } from '#lib/sandbox/seed.ts';
@@ -117,7 +122,14 @@ describe('intercom normalize', () => {
           'Hola Carlos,\nLe enviamos al correo el certificado de paz y salvo del crédito 6669999.\nSaludos,\nLaura Gómez – Acme Cobranzas',
       },
       customFields: { ticket_id: '2193405561', conversation_id: '2193405561' },
-      attachments: [],
+      attachments: [
+        {
+          filename: 'paz-y-salvo.pdf',
+          url: 'https://downloads.intercomcdn.com/i/o/a1b2c3d4/1795881601/5f0c2e9a7b3d4c1e8f6a/paz-y-salvo.pdf?expires=1795883400&signature=3b7e1c9d2f4a6b8c0e1d3f5a7c9e2b4d6f8a0c1e3d5f7b9a2c4e6d8f0a1b3c5d&req=dSEuFMp%2FnoRcWPMW1HO4zQ%3D%3D',
+          contentType: 'application/pdf',
+          size: 692,
+        },
+      ],
     });
   });
 
@@ -226,3 +238,63 @@ const rules: CaseRules = {
   priorityMap: new Map<string, string>(),
   formMap: new Map<string, string>(),
 };
+
+describe('intercom attachments', () => {
+  const hosts = intercomCode.attachments?.hosts({ caseIdAttribute: 'wolkvox_id' }) ?? [];
+  type Part = { part_type: string; attachments: { name?: string; url: string }[] };
+  const parts = (body: Body) =>
+    (body.data.item.conversation_parts as { conversation_parts: Part[] }).conversation_parts;
+
+  it("takes the files of the reply used as the solution only, not the notes' or other parts'", async () => {
+    const body = parsed('conversation.admin.closed.json');
+    const [reply, note, close] = parts(body);
+    if (!reply || !note || !close) throw new Error('sample shape');
+    note.attachments = [{ name: 'interno.pdf', url: 'https://downloads.intercomcdn.com/i/o/1/interno.pdf' }];
+    close.attachments = [{ name: 'cierre.pdf', url: 'https://downloads.intercomcdn.com/i/o/2/cierre.pdf' }];
+    expect(accepted(await normalize(body)).attachments.map((a) => a.filename)).toEqual(['paz-y-salvo.pdf']);
+    reply.attachments = [{ url: 'https://acme.intercom-attachments-7.com/i/o/3/acta%20final.pdf?expires=1' }];
+    expect(accepted(await normalize(body)).attachments).toEqual([
+      {
+        filename: 'acta final.pdf',
+        url: 'https://acme.intercom-attachments-7.com/i/o/3/acta%20final.pdf?expires=1',
+      },
+    ]);
+  });
+
+  it('answers 400 to an attachment URL that is not https', async () => {
+    const body = parsed('conversation.admin.closed.json');
+    const [reply] = parts(body);
+    if (!reply) throw new Error('sample shape');
+    reply.attachments = [{ name: 'x.pdf', url: 'http://downloads.intercomcdn.com/x.pdf' }];
+    expect(await malformed(async () => await normalize(body))).toEqual([
+      expect.stringMatching(/^data\.item\.conversation_parts\.conversation_parts\.0\.attachments\.0\.url: /),
+    ]);
+  });
+
+  it("allows Intercom's file hosts only, sends no credential, and downloads the sample's file", async () => {
+    expect(intercomCode.attachments?.authorization({ INTERCOM_CLIENT_SECRET: SECRET })).toBeUndefined();
+    const files = accepted(await normalize(sample('conversation.admin.closed.json'))).attachments;
+    const foreign = [
+      { filename: 'a.pdf', url: 'https://downloads.intercomcdn.com.evil.example/a.pdf' },
+      { filename: 'b.pdf', url: 'https://intercom-attachments-7.com/b.pdf' },
+      { filename: 'c.pdf', url: 'https://files.example.com/i/o/1/c.pdf' },
+    ];
+    const tmp = await mkdtemp(join(tmpdir(), 'intercom-attachments-'));
+    try {
+      const fetched = await fetchAttachments(
+        [...files, ...foreign],
+        { allowedHosts: hosts },
+        { dispatcher: localAttachmentDispatcher(), tmpDir: tmp },
+      );
+      expect(fetched.files.map((f) => f.filename)).toEqual(['paz-y-salvo.pdf']);
+      expect(fetched.failures.map((f) => f.reason)).toEqual([
+        'refused: host downloads.intercomcdn.com.evil.example is not on the allowlist',
+        'refused: host intercom-attachments-7.com is not on the allowlist',
+        'refused: host files.example.com is not on the allowlist',
+      ]);
+      await fetched.cleanup();
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
-import type { AgentRef, TicketResolved } from '#lib/events.ts';
+import type { AgentRef, AttachmentRef, TicketResolved } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
 import { SignatureError } from '#lib/http/errors.ts';
 import { getJson, ProviderApiError } from '../../api.ts';
@@ -16,7 +16,7 @@ import type {
   TicketProvider,
   Trust,
 } from '../../types.ts';
-import { caseTarget, nonBlank, optional, parseInstant } from '../common.ts';
+import { caseTarget, filenameFromUrl, nonBlank, optional, parseInstant } from '../common.ts';
 import { commentText } from '../text.ts';
 import { type HubSpotSettings, LOCAL_WEBHOOK_URL } from './settings.ts';
 
@@ -42,7 +42,12 @@ export const HUBSPOT_TRUST: Trust = {
     'HMAC-SHA256 (base64) of method + URL + raw body + X-HubSpot-Request-Timestamp with HUBSPOT_CLIENT_SECRET (X-HubSpot-Signature-v3); workflow webhooks: v2 SHA-256 (HUBSPOT_ACCEPT_V2)',
   signed: ['header:x-hubspot-signature-v3', 'header:x-hubspot-request-timestamp'],
   // From HubSpot's API (the event names only the ticket): the stage is re-read before a case closes.
-  confirmed: ['ticket: stage, closed_date, case id, priority, category, owner', 'owner e-mail', 'last note'],
+  // The last note's files: signed URLs the Files API answers, never URLs from the webhook.
+  confirmed: [
+    'ticket: stage, closed_date, case id, priority, category, owner',
+    'owner e-mail',
+    'last note, its files',
+  ],
   unverified: [],
   replayWindowSeconds: V3_WINDOW_SECONDS,
   replayWindow:
@@ -63,6 +68,25 @@ const PROPERTIES = [
 
 /** How many of a ticket's notes are read to find its last one (newest ids first). */
 const NOTES_READ = 5;
+
+/** At most this many files of the solution note are asked for (one API call each). */
+const FILES_READ = 10;
+
+/**
+ * HubSpot's Files API names a file's `type` by category (IMG, DOCUMENT, …), not by media type: the
+ * extension says what the case is given; anything else goes without one.
+ */
+const MEDIA_TYPES: Record<string, string> = {
+  pdf: 'application/pdf',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  txt: 'text/plain',
+  csv: 'text/csv',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
 
 const id = z.union([z.string().check(z.regex(/^\d{1,20}$/)), z.number().check(z.int(), z.nonnegative())]);
 
@@ -94,6 +118,15 @@ const ticketAnswer = z.lazy(() =>
 );
 const noteAnswer = z.lazy(() =>
   z.object({ id: id, properties: z.record(z.string(), z.nullish(z.string())) }),
+);
+/** GET /files/v3/files/{fileId}/signed-url: a temporary public link to a private file. */
+const signedUrlAnswer = z.lazy(() =>
+  z.object({
+    url: z.url({ protocol: /^https$/ }),
+    name: z.nullish(z.string().check(z.maxLength(255))),
+    extension: z.nullish(z.string().check(z.maxLength(20))),
+    size: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  }),
 );
 const ownerAnswer = z.lazy(() => z.object({ id: z.optional(id), email: z.nullish(z.string()) }));
 
@@ -270,6 +303,7 @@ function create(settings: HubSpotSettings & { operation: string }): TicketProvid
       ? { id: ownerId, ...optional('email', await ownerEmail(ownerId, context)) }
       : null;
     const note = await lastNote(ticket.noteIds, context);
+    const attachments = await noteFiles(note?.fileIds ?? [], context);
     const event: TicketResolved = {
       kind: 'ticket',
       provider: 'hubspot',
@@ -280,13 +314,13 @@ function create(settings: HubSpotSettings & { operation: string }): TicketProvid
       priority: nonBlank(p.hs_ticket_priority ?? undefined) ?? null,
       caseType: nonBlank(p.hs_ticket_category ?? undefined) ?? null,
       assignee,
-      solution: { ...optional('closingNote', note) },
+      solution: { ...optional('closingNote', note?.text) },
       customFields: {
         ticket_id: ticket.id,
         ...optional('hs_resolution', nonBlank(p.hs_resolution ?? undefined)),
         ...optional('hs_pipeline', nonBlank(p.hs_pipeline ?? undefined)),
       },
-      attachments: [],
+      attachments,
     };
     return { action: 'accept', event };
   }
@@ -328,25 +362,77 @@ function create(settings: HubSpotSettings & { operation: string }): TicketProvid
     return nonBlank(parseWith(ownerAnswer, answer.body, 'HubSpot owner').email ?? undefined);
   }
 
-  /** The text of the ticket's newest note (hs_timestamp), HTML made text. */
-  async function lastNote(noteIds: readonly string[], context: ProviderContext): Promise<string | undefined> {
+  /**
+   * The ticket's newest note (hs_timestamp) with text: its HTML made text, and the File Manager ids
+   * of its attachments (`hs_attachment_ids`, semicolon-separated).
+   */
+  async function lastNote(
+    noteIds: readonly string[],
+    context: ProviderContext,
+  ): Promise<{ text: string; fileIds: string[] } | undefined> {
     // HubSpot's ids grow with time: the highest few are the candidates for the newest.
     const candidates = [...new Set(noteIds)]
       .sort((a, b) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0))
       .slice(0, NOTES_READ);
-    let best: { at: number; text: string } | undefined;
+    let best: { at: number; text: string; fileIds: string[] } | undefined;
     for (const noteId of candidates) {
       const answer = await getJson(
-        `${base}/crm/v3/objects/notes/${noteId}?properties=hs_note_body,hs_timestamp`,
+        `${base}/crm/v3/objects/notes/${noteId}?properties=hs_note_body,hs_timestamp,hs_attachment_ids`,
         { provider: 'hubspot', headers: auth(context), signal: context.signal },
       );
       if (answer.status === 404) continue;
       const note = parseWith(noteAnswer, answer.body, 'HubSpot note');
       const text = nonBlank(commentText(note.properties.hs_note_body ?? ''));
       const at = Date.parse(note.properties.hs_timestamp ?? '') || 0;
-      if (text && (!best || at > best.at)) best = { at, text };
+      const fileIds = (note.properties.hs_attachment_ids ?? '')
+        .split(';')
+        .map((fileId) => fileId.trim())
+        .filter((fileId) => /^\d{1,20}$/.test(fileId));
+      if (text && (!best || at > best.at)) best = { at, text, fileIds };
     }
-    return best?.text;
+    return best && { text: best.text, fileIds: best.fileIds };
+  }
+
+  /**
+   * The solution note's files as temporary public links from HubSpot's Files API (GET
+   * /files/v3/files/{fileId}/signed-url with HUBSPOT_ACCESS_TOKEN): the URL is HubSpot's answer to
+   * our authenticated call, never a value from the webhook. A file HubSpot no longer has (404) is
+   * skipped; the case is still closed.
+   */
+  async function noteFiles(fileIds: readonly string[], context: ProviderContext): Promise<AttachmentRef[]> {
+    const files: AttachmentRef[] = [];
+    for (const fileId of [...new Set(fileIds)].slice(0, FILES_READ)) {
+      let answer;
+      try {
+        answer = await getJson(`${base}/files/v3/files/${fileId}/signed-url`, {
+          provider: 'hubspot',
+          headers: auth(context),
+          signal: context.signal,
+        });
+      } catch (error) {
+        // A token without the `files` scope (401/403): the case closes without its files rather
+        // than never. A transient failure still answers 503, and HubSpot delivers again.
+        if (error instanceof ProviderApiError && error.kind === 'auth') break;
+        throw error;
+      }
+      if (answer.status === 404) continue;
+      const file = parseWith(signedUrlAnswer, answer.body, 'HubSpot signed URL');
+      const extension = nonBlank(file.extension ?? undefined)?.toLowerCase();
+      const name = nonBlank(file.name ?? undefined);
+      const filename =
+        name && extension && !name.toLowerCase().endsWith(`.${extension}`)
+          ? `${name}.${extension}`
+          : (name ?? filenameFromUrl(file.url));
+      if (!filename) continue;
+      const contentType = extension ? MEDIA_TYPES[extension] : undefined;
+      files.push({
+        filename,
+        url: file.url,
+        ...(contentType ? { contentType } : {}),
+        ...(file.size === null || file.size === undefined ? {} : { size: file.size }),
+      });
+    }
+    return files;
   }
 }
 
@@ -373,6 +459,20 @@ const hubspot: ProviderCode<TicketResolved, HubSpotSettings> = {
     return { body, headers: signedHeaders(body, firstSecret(secrets, 'HUBSPOT_CLIENT_SECRET'), now) };
   },
   userAgent: 'HubSpot Connect 2.0 (http://dev.hubspot.com/)',
+  attachments: {
+    /**
+     * Where HubSpot's File Manager serves files (`<hub id>.fs1.hubspotusercontent-<region>.net`),
+     * by data-centre region; the signed links come from these (docs/providers/hubspot.md).
+     */
+    hosts: () => [
+      '*.hubspotusercontent-na1.net',
+      '*.hubspotusercontent-na2.net',
+      '*.hubspotusercontent-eu1.net',
+      '*.hubspotusercontent-ap1.net',
+    ],
+    // A signed link is public until it expires: the access token is never sent with a download.
+    authorization: () => undefined,
+  },
 };
 
 export default hubspot;

@@ -1,12 +1,12 @@
 import * as z from 'zod/mini';
 import '#lib/zod-mini.ts';
-import type { AgentRef, TicketResolved } from '#lib/events.ts';
+import type { AgentRef, AttachmentRef, TicketResolved } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
 import { MalformedError, SignatureError } from '#lib/http/errors.ts';
 import { firstSecret, parseJson, parseWith, secretList } from '../../common.ts';
 import { anySignatureMatches, hmac } from '../../schemes/hmac.ts';
 import type { Decision, ProviderCode, RawRequest, TicketProvider, Trust } from '../../types.ts';
-import { caseTarget, nonBlank, optional } from '../common.ts';
+import { caseTarget, filenameFromUrl, nonBlank, optional } from '../common.ts';
 import { commentText } from '../text.ts';
 import type { IntercomSettings } from './settings.ts';
 
@@ -53,12 +53,24 @@ const author = z.lazy(() =>
   ),
 );
 
+/** A file of a part (Intercom's PartAttachment): a pre-signed link on Intercom's CDN. */
+const partAttachment = z.lazy(() =>
+  z.object({
+    type: z.nullish(z.string()),
+    name: z.nullish(z.string().check(z.maxLength(255))),
+    url: z.url({ protocol: /^https$/ }),
+    content_type: z.nullish(z.string().check(z.maxLength(200))),
+    filesize: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  }),
+);
+
 const part = z.lazy(() =>
   z.object({
     part_type: z.optional(z.string()),
     body: z.nullish(z.string()),
     created_at: z.nullish(epochSeconds),
     author,
+    attachments: z.nullish(z.array(partAttachment).check(z.maxLength(50))),
   }),
 );
 
@@ -107,6 +119,23 @@ const textOf = (body: string | null | undefined) => (body ? nonBlank(commentText
 const instant = (seconds: number) => new Date(seconds * 1000).toISOString();
 const idText = (id: string | number | null | undefined) =>
   id === null || id === undefined ? undefined : nonBlank(String(id));
+
+/** The files of the reply used as the solution: what the customer was sent with it. */
+function partFiles(p: Part | undefined): AttachmentRef[] {
+  return (p?.attachments ?? []).flatMap((file) => {
+    const filename = nonBlank(file.name ?? undefined) ?? filenameFromUrl(file.url);
+    if (!filename) return [];
+    const contentType = nonBlank(file.content_type ?? undefined);
+    return [
+      {
+        filename,
+        url: file.url,
+        ...(contentType ? { contentType } : {}),
+        ...(file.filesize === null || file.filesize === undefined ? {} : { size: file.filesize }),
+      },
+    ];
+  });
+}
 
 function agent(p: Part | undefined, assigneeId: string | undefined): AgentRef | null {
   const id = idText(p?.author?.id) ?? assigneeId;
@@ -204,7 +233,9 @@ function create(settings: IntercomSettings & { operation: string }): TicketProvi
         ticket_id: idText(it.ticket_id) ?? itemId,
         ...(ticket ? {} : { conversation_id: itemId }),
       },
-      attachments: [],
+      // Only the files of the reply that is the solution (signed body); other parts' files were
+      // not part of the answer, and notes are internal.
+      attachments: lastReply ? partFiles(lastReply) : [],
     };
     return { action: 'accept', event };
   }
@@ -224,6 +255,19 @@ const intercom: ProviderCode<TicketResolved, IntercomSettings> = {
     };
   },
   userAgent: 'intercom-parrot-service-client/1.0',
+  attachments: {
+    /**
+     * Intercom's file hosts: downloads.intercomcdn.com and the per-workspace
+     * `<workspace>.intercom-attachments-<n>.com` hosts its pre-signed links use
+     * (docs/providers/intercom.md, Attachments).
+     */
+    hosts: () => [
+      'downloads.intercomcdn.com',
+      ...Array.from({ length: 9 }, (_, i) => `*.intercom-attachments-${i + 1}.com`),
+    ],
+    // The links carry their own expiring signature (`expires`, `signature`): no credential is sent.
+    authorization: () => undefined,
+  },
 };
 
 export default intercom;
