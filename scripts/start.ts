@@ -6,6 +6,8 @@ import { MAX_BODY_BYTES } from '../lib/http/request.ts';
 import { providersOf } from '../lib/providers/registry.ts';
 import type { Family } from '../lib/providers/types.ts';
 import { type Ingress, localContext, startLocal } from '../lib/local/runtime.ts';
+import { serveLocalControl } from '../lib/local/control.ts';
+import { queueModeBanner, queueModeFromArgs } from '../lib/local/queue-mode.ts';
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -15,7 +17,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 const ROUTE = /^\/webhooks\/(payments|tickets)\/([^/?]+)$/;
 const TEXT = /^(?:text\/|application\/(?:json|xml|javascript))/;
+// --queue: the deployed path (SQS FIFO model → worker → DynamoDB ledger), lib/local/queue-mode.ts.
+const queue = await queueModeFromArgs(process.argv.slice(2));
 const local = await startLocal({
+  queue,
   logLevel: 'INFO',
   onPark: (e) => console.log(`parked ${e.provider} ${e.eventId}: ${e.reason}`),
 });
@@ -92,6 +97,7 @@ function toEvent(
 const server = createServer((request, response) => void serve(request, response));
 
 async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (await serveLocalControl(request, response, { sandbox: local.sandbox, queue })) return;
   const path = (request.url ?? '').split('?')[0] ?? '';
   const match = ROUTE.exec(path);
   // GET too for payments: ePayco may send its confirmation as a query string.
@@ -146,6 +152,7 @@ server.listen(port, '127.0.0.1', () => {
   console.log(
     `wolkvox:    ${local.wolkvoxServer}${local.sandbox ? ' (sandbox started here; operation demo, token sandbox-token)' : ''}`,
   );
+  for (const line of queue ? queueModeBanner(queue, `http://127.0.0.1:${actual}`) : []) console.log(line);
 });
 
 const stop = () => {

@@ -5,7 +5,12 @@ import type { ParkedEvent } from '#lib/dispatch/types.ts';
 import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
 import { createEnvStore } from '#lib/secrets/index.ts';
 import type { CallRecord } from '#lib/wolkvox/client.ts';
-import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
+import {
+  createRuntime,
+  paymentReceivedHandler,
+  type RuntimeOverrides,
+  ticketResolvedHandler,
+} from '#lib/wiring.ts';
 import { localAttachmentDispatcher } from './attachments.ts';
 import {
   type ProviderApis,
@@ -15,6 +20,7 @@ import {
   startProviderApis,
 } from './provider-apis.ts';
 import { LOCAL_OPERATION, LOCAL_SETTINGS, localEnvironment } from './defaults.ts';
+import type { QueueMode } from './queue-mode.ts';
 
 export type Ingress = (
   event: APIGatewayProxyEventV2,
@@ -40,6 +46,8 @@ export interface LocalOptions {
   freshSandbox?: boolean;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   onPark?: (event: ParkedEvent) => void;
+  /** `npm start -- --queue`: ingress enqueues, and the worker drains the queue (queue-mode.ts). */
+  queue?: QueueMode;
 }
 
 /**
@@ -80,16 +88,19 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     DISPATCH: 'direct',
     SECRET_ID: '',
     AWS_LAMBDA_FUNCTION_NAME: '',
+    ...options.queue?.env,
   });
   const calls: CallRecord[] = [];
-  const runtime = createRuntime(config, {
+  const overrides: RuntimeOverrides = {
     secrets: createEnvStore({ env }),
     logLevel: options.logLevel ?? 'WARN',
     onCall: (call) => calls.push(call),
     onPark: options.onPark,
     // Sample tickets carry real-looking helpdesk URLs; serve their files from events/attachments/.
     attachmentDispatcher: external ? undefined : localAttachmentDispatcher(),
-  });
+  };
+  const runtime = createRuntime(config, { ...overrides, ...options.queue?.ingressOverrides });
+  options.queue?.drain((worker) => createRuntime(config, { ...overrides, ...worker }));
   return {
     handlers: {
       paymentReceived: paymentReceivedHandler(runtime) as Ingress,
@@ -98,9 +109,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     sandbox,
     providerApis,
     wolkvoxServer,
-    parked: () => (runtime.dispatch as DirectDispatch).parked(),
+    parked: () => (runtime.dispatch.mode === 'direct' ? (runtime.dispatch as DirectDispatch).parked() : []),
     takeCalls: () => calls.splice(0),
     close: async () => {
+      // The worker first: its last calls still reach the sandbox.
+      await options.queue?.close();
       await sandbox?.close();
       await providerApis?.close();
     },
