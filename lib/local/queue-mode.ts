@@ -327,7 +327,15 @@ export async function queueModeFromArgs(
   if (!Number.isInteger(port) || port < 0 || port > 65534) {
     throw new Error(`LOCAL_AWS_PORT must be a port number, got "${env.LOCAL_AWS_PORT}"`);
   }
-  return startQueueMode({ port });
+  try {
+    return await startQueueMode({ port });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+    throw new Error(
+      `port ${port} or ${port + 1} is in use (another npm start -- --queue, LocalStack?): set LOCAL_AWS_PORT`,
+      { cause: error },
+    );
+  }
 }
 
 /** What `npm start -- --queue` prints once it listens: where things are, and how to reach them. */
