@@ -8,9 +8,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
 import type { SandboxStats } from '#lib/sandbox/index.ts';
-import { startDynalite } from '../test/support/dynalite.ts';
+import { startDynalite } from '../lib/local/dynalite.ts';
 import { startFakeSecretsManager } from '../test/support/fake-secrets-manager.ts';
-import { startFakeSqs } from '../test/support/fake-sqs.ts';
+import { startLocalSqs } from '../lib/local/sqs.ts';
 
 export const SECRET_ID = 'wolkvox-webhooks/bench';
 export const LEDGER_TABLE = 'ledger';
@@ -102,7 +102,7 @@ async function serve(): Promise<void> {
   const secretsManager = await startFakeSecretsManager({
     secrets: { [SECRET_ID]: JSON.stringify(LOCAL_SECRETS) },
   });
-  const sqs = await startFakeSqs();
+  const sqs = await startLocalSqs();
   const dynalite = await startDynalite();
   await dynalite.createTable(LEDGER_TABLE);
 

@@ -6,6 +6,7 @@ import { providersOf } from '../lib/providers/registry.ts';
 import type { Family } from '../lib/providers/types.ts';
 import { startLocalServer } from '../lib/local/server.ts';
 import { restartOnChange } from '../lib/local/watch.ts';
+import { queueModeBanner, queueModeFromArgs } from '../lib/local/queue-mode.ts';
 
 const args = process.argv.slice(2);
 if (args.includes('--watch'))
@@ -20,8 +21,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
+// --queue: the deployed path (SQS FIFO model → worker → DynamoDB ledger), lib/local/queue-mode.ts.
+const queue = await queueModeFromArgs(args);
 const server = await startLocalServer({
   port,
+  queue,
   logLevel: 'INFO',
   onPark: (e) => console.log(`parked ${e.provider} ${e.eventId}: ${e.reason}`),
   log: (line) => console.log(line),
@@ -37,6 +41,7 @@ console.log(`console:    ${server.url}/ (deliveries, samples to send, the sandbo
 console.log(
   `wolkvox:    ${server.local.wolkvoxServer}${server.local.sandbox ? ' (sandbox started here; operation demo, token sandbox-token)' : ''}`,
 );
+for (const line of queue ? queueModeBanner(queue, server.url) : []) console.log(line);
 
 const stop = () => void server.close().then(() => process.exit(0));
 process.once('SIGINT', stop);

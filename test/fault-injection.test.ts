@@ -35,7 +35,7 @@ import {
   wolkvoxSyncHandler,
 } from '#lib/wiring.ts';
 import { memoryIntake } from '#lib/worker/intake.ts';
-import { startDynalite } from './support/dynalite.ts';
+import { startDynalite } from '#lib/local/dynalite.ts';
 import { FifoQueue } from './support/fifo-harness.ts';
 
 // serverless.yml's maxReceiveCount: FIFO batches fail the rest of a failed group, and each of those

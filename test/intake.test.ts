@@ -11,8 +11,8 @@ import { createRuntime, intakeProbeHandler } from '#lib/wiring.ts';
 import { outageBreaker } from '#lib/worker/breaker.ts';
 import { awsIntake, memoryIntake } from '#lib/worker/intake.ts';
 import { eventSourceMappings } from '#lib/worker/lambda-api.ts';
-import { loopbackClientConfig } from './support/aws.ts';
-import { type Dynalite, startDynalite } from './support/dynalite.ts';
+import { loopbackClientConfig } from '#lib/local/aws.ts';
+import { type Dynalite, startDynalite } from '#lib/local/dynalite.ts';
 import { FAKE_CREDENTIALS, type FakeLambda, startFakeLambda } from './support/fake-lambda.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 

@@ -15,7 +15,7 @@ import {
   type LedgerEntry,
   LedgerUnavailableError,
 } from '#lib/ledger/index.ts';
-import { type Dynalite, startDynalite } from './support/dynalite.ts';
+import { type Dynalite, startDynalite } from '#lib/local/dynalite.ts';
 
 const TABLE = 'ledger';
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');

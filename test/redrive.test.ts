@@ -20,7 +20,7 @@ import {
   runRedrive,
   UsageError,
 } from '#lib/ops/redrive.ts';
-import { type FakeSqs, startFakeSqs } from './support/fake-sqs.ts';
+import { type LocalSqs, startLocalSqs } from '#lib/local/sqs.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
@@ -52,7 +52,7 @@ const caseUpdate: UpdateCaseCommand = {
   attachments: [],
 };
 
-let sqs: FakeSqs;
+let sqs: LocalSqs;
 let urls: { work: string; parked: string };
 let lines: string[];
 let clock: number;
@@ -122,7 +122,7 @@ async function seedThree(): Promise<void> {
 }
 
 beforeEach(async () => {
-  sqs = await startFakeSqs();
+  sqs = await startLocalSqs();
   clock = Date.now();
   lines = [];
   urls = {

@@ -15,10 +15,10 @@ import type { ApplyPaymentCommand, UpdateCaseCommand } from '#lib/events.ts';
 import { createDynamoLedger, type LedgerEntry } from '#lib/ledger/index.ts';
 import { parseStatusArgs, statusMain, USAGE } from '#lib/ops/status-cli.ts';
 import { correlationQuery, linesQuery, stageResources } from '#lib/ops/status.ts';
-import { loopbackClientConfig } from './support/aws.ts';
-import { type Dynalite, startDynalite } from './support/dynalite.ts';
+import { loopbackClientConfig } from '#lib/local/aws.ts';
+import { type Dynalite, startDynalite } from '#lib/local/dynalite.ts';
 import { type FakeCloudWatchLogs, startFakeCloudWatchLogs } from './support/fake-cloudwatch-logs.ts';
-import { type FakeSqs, startFakeSqs } from './support/fake-sqs.ts';
+import { type LocalSqs, startLocalSqs } from '#lib/local/sqs.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
@@ -68,7 +68,7 @@ const entryOf = (command: ApplyPaymentCommand | UpdateCaseCommand): LedgerEntry 
       };
 
 let db: Dynalite;
-let sqs: FakeSqs;
+let sqs: LocalSqs;
 let logs: FakeCloudWatchLogs;
 let urls: { work: string; parked: string; dlq: string };
 let clock: number;
@@ -121,7 +121,7 @@ function line(
 }
 
 beforeEach(async () => {
-  [db, sqs, logs] = await Promise.all([startDynalite(), startFakeSqs(), startFakeCloudWatchLogs()]);
+  [db, sqs, logs] = await Promise.all([startDynalite(), startLocalSqs(), startFakeCloudWatchLogs()]);
   await db.createTable(NAMES.table);
   const dlq = sqs.createQueue(NAMES.dlq);
   urls = {

@@ -6,7 +6,12 @@ import type { WolkvoxCommand } from '#lib/events.ts';
 import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
 import { createEnvStore } from '#lib/secrets/index.ts';
 import type { CallRecord } from '#lib/wolkvox/client.ts';
-import { createRuntime, paymentReceivedHandler, ticketResolvedHandler } from '#lib/wiring.ts';
+import {
+  createRuntime,
+  paymentReceivedHandler,
+  type RuntimeOverrides,
+  ticketResolvedHandler,
+} from '#lib/wiring.ts';
 import { localAttachmentDispatcher } from './attachments.ts';
 import {
   type ProviderApis,
@@ -16,6 +21,7 @@ import {
   startProviderApis,
 } from './provider-apis.ts';
 import { LOCAL_OPERATION, LOCAL_SETTINGS, localEnvironment } from './defaults.ts';
+import type { QueueMode } from './queue-mode.ts';
 
 export type Ingress = (
   event: APIGatewayProxyEventV2,
@@ -47,6 +53,8 @@ export interface LocalOptions {
   onCall?: (call: CallRecord) => void;
   /** Every command ingress hands to dispatch: the verified event, normalized. */
   onSubmit?: (command: WolkvoxCommand, meta: { provider: string; eventId: string }) => void;
+  /** `npm start -- --queue`: ingress enqueues, and the worker drains the queue (queue-mode.ts). */
+  queue?: QueueMode;
 }
 
 /**
@@ -87,9 +95,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     DISPATCH: 'direct',
     SECRET_ID: '',
     AWS_LAMBDA_FUNCTION_NAME: '',
+    ...options.queue?.env,
   });
   const calls: CallRecord[] = [];
-  const runtime = createRuntime(config, {
+  const overrides: RuntimeOverrides = {
     secrets: createEnvStore({ env }),
     logLevel: options.logLevel ?? 'WARN',
     onCall: (call) => {
@@ -99,7 +108,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     onPark: options.onPark,
     // Sample tickets carry real-looking helpdesk URLs; serve their files from events/attachments/.
     attachmentDispatcher: external ? undefined : localAttachmentDispatcher(),
-  });
+  };
+  const runtime = createRuntime(config, { ...overrides, ...options.queue?.ingressOverrides });
+  options.queue?.drain((worker) => createRuntime(config, { ...overrides, ...worker }));
   const { onSubmit } = options;
   const observed: Dispatch = onSubmit
     ? {
@@ -120,9 +131,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     providerApis,
     wolkvoxServer,
     wolkvoxOperation: config.wolkvox.operation,
-    parked: () => (runtime.dispatch as DirectDispatch).parked(),
+    parked: () => (runtime.dispatch.mode === 'direct' ? (runtime.dispatch as DirectDispatch).parked() : []),
     takeCalls: () => calls.splice(0),
     close: async () => {
+      // The worker first: its last calls still reach the sandbox.
+      await options.queue?.close();
       await sandbox?.close();
       await providerApis?.close();
     },

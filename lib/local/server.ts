@@ -10,6 +10,7 @@ import { Journal, decisionOf, runInDelivery } from './console/journal.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { type Ingress, type LocalOptions, type LocalRuntime, localContext, startLocal } from './runtime.ts';
 import { WOLKVOX_INFO_PATH } from './trigger.ts';
+import { serveLocalControl } from './control.ts';
 
 const ROUTE = /^\/webhooks\/(payments|tickets)\/([^/?]+)$/;
 const TEXT = /^(?:text\/|application\/(?:json|xml|javascript))/;
@@ -201,6 +202,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '').split('?')[0] ?? '';
     if (await consoleRoute(request, response, path)) return;
+    if (await serveLocalControl(request, response, { sandbox: local.sandbox, queue: options.queue })) return;
     if (request.method === 'GET' && path === WOLKVOX_INFO_PATH) {
       // Where npm run trigger reads the record before and after (no token: it has its own).
       const info = { server: local.wolkvoxServer, operation: local.wolkvoxOperation };

@@ -17,6 +17,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'maintenance',
   'tokenLimit',
   'simultaneous',
+  'rejected',
 ];
 
 /** An nginx front end's stock page: what a client sees when PHP behind it is down. */
@@ -56,6 +57,9 @@ export function effectOf(kind: FaultKind): FaultEffect {
       return { kind: 'reply', reply: fail(403, MESSAGES.tokenLimit) };
     case 'simultaneous':
       return { kind: 'reply', reply: fail(403, MESSAGES.simultaneous) };
+    case 'rejected':
+      // A documented 400 (vendor table): a request wolkvox will never accept, so the worker parks it.
+      return { kind: 'reply', reply: fail(400, MESSAGES.parametersRequired) };
   }
 }
 

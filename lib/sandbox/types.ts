@@ -87,7 +87,7 @@ export interface SandboxState {
 }
 
 export type FaultKind =
-  'error500' | 'timeout' | 'reset' | 'html502' | 'maintenance' | 'tokenLimit' | 'simultaneous';
+  'error500' | 'timeout' | 'reset' | 'html502' | 'maintenance' | 'tokenLimit' | 'simultaneous' | 'rejected';
 
 export interface Faults {
   /** Extra delay before the endpoint logic, while the request counts as in flight. */

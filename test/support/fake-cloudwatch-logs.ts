@@ -1,4 +1,4 @@
-import { loopbackClientConfig } from './aws.ts';
+import { loopbackClientConfig } from '#lib/local/aws.ts';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

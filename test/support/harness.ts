@@ -9,11 +9,11 @@ import {
 } from '#lib/local/provider-apis.ts';
 import { type Sandbox, startSandbox } from '#lib/sandbox/index.ts';
 import { createEnvStore } from '#lib/secrets/index.ts';
-import { type FakeSqs, startFakeSqs } from './fake-sqs.ts';
+import { type LocalSqs, startLocalSqs } from '#lib/local/sqs.ts';
 
 export interface Harness {
   sandbox: Sandbox;
-  sqs: FakeSqs;
+  sqs: LocalSqs;
   /** Loopback fakes of the providers' APIs, knowing the samples' transactions: spread `.env` into the config. */
   providerApis: ProviderApis;
 }
@@ -26,7 +26,7 @@ export function useSandboxAndSqs(): Harness {
   const harness = {} as Harness;
   beforeAll(async () => {
     harness.sandbox = await startSandbox({ tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
-    harness.sqs = await startFakeSqs();
+    harness.sqs = await startLocalSqs();
     harness.providerApis = await startLocalProviderApis();
   });
   afterAll(async () => {

@@ -17,10 +17,10 @@ import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
-import { startDynalite } from './dynalite.ts';
+import { startDynalite } from '#lib/local/dynalite.ts';
 import { startFakeSecretsManager } from './fake-secrets-manager.ts';
 import { startFakeLambda } from './fake-lambda.ts';
-import { startFakeSqs } from './fake-sqs.ts';
+import { startLocalSqs } from '#lib/local/sqs.ts';
 
 type Ingress = (
   event: APIGatewayProxyEventV2,
@@ -30,7 +30,7 @@ type Worker = (event: SQSEvent, context: unknown) => Promise<{ batchItemFailures
 
 const dir = process.argv[2] ?? '.esbuild';
 const sandbox = await startSandbox({ operation: 'demo', tokens: [LOCAL_SECRETS.WOLKVOX_TOKEN] });
-const sqs = await startFakeSqs();
+const sqs = await startLocalSqs();
 const secretsManager = await startFakeSecretsManager();
 const dynamo = await startDynalite();
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:work.fifo';

@@ -21,10 +21,13 @@ export interface Dynalite {
   close(): Promise<void>;
 }
 
-/** An in-memory DynamoDB (dynalite) on 127.0.0.1, and a client for it with fake credentials. */
-export async function startDynalite(): Promise<Dynalite> {
+/**
+ * An in-memory DynamoDB (dynalite) on 127.0.0.1 (`port` 0: a free one), and a client for it with
+ * fake credentials: the tests', the bench's and `npm start -- --queue`'s ledger table.
+ */
+export async function startDynalite(port = 0): Promise<Dynalite> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient(loopbackClientConfig(endpoint));

@@ -23,6 +23,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
  * SendMessage to a queue nobody created creates it (tests hand arbitrary queue URLs to the code under
  * test); every other action on an unknown queue answers QueueDoesNotExist, as SQS does. `sent`
  * records every SendMessage input, duplicates included.
+ *
+ * One model for the tests, the bench and `npm start -- --queue` (lib/local/queue-mode.ts), which
+ * serves it on a fixed port so `npm run redrive` and `npm run status` reach it like a deployed stage.
  */
 export interface MessageAttribute {
   DataType: string;
@@ -60,7 +63,21 @@ export interface QueueOptions {
   redrive?: { deadLetterQueue: string; maxReceiveCount: number };
 }
 
-export interface FakeSqs {
+/** What the model does, for a console that narrates it (queue-mode.ts). */
+export type SqsObservation =
+  | { action: 'sent'; queue: string; message: StoredMessage }
+  | { action: 'dead-lettered'; queue: string; deadLetterQueue: string; message: StoredMessage };
+
+export interface LocalSqsOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Called after each send that was not deduplicated, and each move to a dead-letter queue. */
+  observe?: (observation: SqsObservation) => void;
+  /** Actions of other AWS JSON-protocol services answered on the same port, by X-Amz-Target. */
+  otherTargets?: Record<string, (input: unknown) => unknown>;
+}
+
+export interface LocalSqs {
   endpoint: string;
   client: SQSClient;
   sent: SentMessage[];
@@ -110,7 +127,7 @@ function nameOf(queueUrl: string): string {
   }
 }
 
-export async function startFakeSqs(): Promise<FakeSqs> {
+export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
   const sent: SentMessage[] = [];
   const actions: string[] = [];
   const queues = new Map<string, Queue>();
@@ -185,6 +202,7 @@ export async function startFakeSqs(): Promise<FakeSqs> {
       sequenceNumber: String(sequence).padStart(20, '0'),
     };
     queue.messages.push(message);
+    options.observe?.({ action: 'sent', queue: queue.name, message });
     if (input.MessageDeduplicationId) {
       queue.dedup.set(input.MessageDeduplicationId, { messageId: message.messageId, at: now });
     }
@@ -220,7 +238,14 @@ export async function startFakeSqs(): Promise<FakeSqs> {
       if (redrive && message.receiveCount >= redrive.maxReceiveCount) {
         const target = find(redrive.deadLetterQueue);
         queue.messages.splice(queue.messages.indexOf(message), 1);
-        target.messages.push({ ...message, visibleAt: 0, receiptHandle: undefined });
+        const moved = { ...message, visibleAt: 0, receiptHandle: undefined };
+        target.messages.push(moved);
+        options.observe?.({
+          action: 'dead-lettered',
+          queue: queue.name,
+          deadLetterQueue: target.name,
+          message: moved,
+        });
         continue;
       }
       message.receiveCount += 1;
@@ -377,7 +402,12 @@ export async function startFakeSqs(): Promise<FakeSqs> {
       reply(500, { __type: 'com.amazonaws.sqs#InternalError', message: 'injected' }, 'InternalError');
       return;
     }
-    const handler = Object.hasOwn(handlers, action) ? handlers[action] : undefined;
+    const other = options.otherTargets ?? {};
+    const handler = Object.hasOwn(handlers, action)
+      ? handlers[action]
+      : Object.hasOwn(other, target)
+        ? other[target]
+        : undefined;
     if (!handler) {
       reply(400, { __type: 'com.amazonaws.sqs#InvalidAction', message: `unsupported: ${target}` });
       return;
@@ -393,7 +423,7 @@ export async function startFakeSqs(): Promise<FakeSqs> {
       }
     }
   }
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new SQSClient(loopbackClientConfig(endpoint));
