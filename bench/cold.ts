@@ -90,6 +90,46 @@ export async function measureColdStarts(
   return results;
 }
 
+export type TracingCost = Record<FunctionName, { off: ColdSummary; on: ColdSummary }>;
+
+/**
+ * What tracing costs ours at cold start: the same bundle with POWERTOOLS_TRACE_ENABLED false (the
+ * tracer and aws-xray-sdk-core never loaded) and true (loaded before the first event, every client
+ * captured, subsegments sent), alternating within each run.
+ */
+export async function measureTracingCost(
+  built: Built,
+  services: Services,
+  implementation: Implementation,
+  target: Target,
+  runs: number,
+): Promise<TracingCost> {
+  const dir = await mkdtemp(join(tmpdir(), 'wolkvox-bench-tracing-'));
+  const samples = {} as Record<FunctionName, { off: ColdRun[]; on: ColdRun[] }>;
+  for (const name of FUNCTIONS) samples[name] = { off: [], on: [] };
+  try {
+    for (let run = 0; run < runs; run++) {
+      const order = run % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+      for (const name of FUNCTIONS) {
+        for (const tracing of order) {
+          const event = await invocationEvent(name, implementation, target, `tracing_${tracing}_${run}`, run);
+          const file = join(dir, `${name}-${tracing}-${run}.json`);
+          await writeFile(file, JSON.stringify({ event, functionName: LAMBDA_NAMES[name] }));
+          const env = deployEnv(services, LAMBDA_NAMES[name], 'ours', tracing === 'on');
+          samples[name][tracing].push(await coldStart(name, built.ours[name], file, env));
+        }
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const results = {} as TracingCost;
+  for (const name of FUNCTIONS) {
+    results[name] = { off: summarize(samples[name].off), on: summarize(samples[name].on) };
+  }
+  return results;
+}
+
 /** A fresh event for one run: a signed webhook, or for the worker a message its own ingress queued. */
 async function invocationEvent(
   name: FunctionName,

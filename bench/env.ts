@@ -11,10 +11,24 @@ import { tmpdir } from 'node:os';
 import type { Variant } from './implementations.ts';
 import { LEDGER_TABLE, OPERATION, SECRET_ID, type ServiceEndpoints } from './services.ts';
 
+/**
+ * X-Ray as Lambda runs it: the SDK in Lambda mode (LAMBDA_TASK_ROOT) under the invocation's trace
+ * header, sending its segments over UDP to a daemon address nothing listens on.
+ */
+const XRAY_IN_LAMBDA = {
+  // Powertools' Tracer traces only where Lambda sets this.
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+  LAMBDA_TASK_ROOT: tmpdir(),
+  _X_AMZN_TRACE_ID: 'Root=1-67a0c1d2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1',
+  AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+};
+
+/** Metrics are always on (EMF lines on stdout, as in Lambda); tracing as a stage with `tracing: 'true'`, unless `tracing` is false. */
 export function deployEnv(
   services: ServiceEndpoints,
   functionName: string,
   variant: Variant,
+  tracing = true,
 ): Record<string, string> {
   const none = join(tmpdir(), 'wolkvox-bench-no-aws-config');
   return {
@@ -40,6 +54,9 @@ export function deployEnv(
     AWS_SHARED_CREDENTIALS_FILE: none,
     AWS_EC2_METADATA_DISABLED: 'true',
     TZ: 'UTC',
+    POWERTOOLS_METRICS_NAMESPACE: 'wolkvox-webhooks/bench',
+    POWERTOOLS_TRACE_ENABLED: String(tracing),
+    ...(tracing ? XRAY_IN_LAMBDA : {}),
   };
 }
 
@@ -50,4 +67,19 @@ export function deployEnv(
  */
 export function applyInProcessEnv(services: ServiceEndpoints): void {
   Object.assign(process.env, deployEnv(services, 'wolkvox-webhooks-bench', 'ours'), { LOG_LEVEL: 'ERROR' });
+}
+
+/**
+ * Metrics stay on in this process (both implementations build and serialize their EMF lines), but
+ * the lines are dropped instead of filling the terminal; returns the undo.
+ */
+export function dropEmfLines(): () => void {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: unknown, ...rest: never[]) =>
+    typeof chunk === 'string' && chunk.startsWith('{"_aws"')
+      ? true
+      : write(chunk as string, ...rest)) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = write;
+  };
 }

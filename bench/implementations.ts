@@ -19,6 +19,7 @@ import {
   ticketResolvedHandler,
   wolkvoxSyncHandler,
 } from '#lib/wiring.ts';
+import type { TraceHandler } from '#lib/tracing.ts';
 import { type MemorySqs, memorySqs, redirect } from './memory-sqs.ts';
 import type * as NaiveWorker from './naive/wolkvox-sync.ts';
 
@@ -42,19 +43,24 @@ export interface Implementation {
   worker(options?: { ledger?: Ledger; breaker?: OutageBreaker }): Worker;
 }
 
-export function ours(): Implementation {
+/** `trace`: startTracing()'s wrapper when tracing is on (lib/tracing.ts), as functions/ use it. */
+export function ours(trace?: TraceHandler): Implementation {
   const config = loadConfig(process.env);
   const queue = memorySqs();
+  const traced = <E, R>(handler: (event: E, context: Context) => Promise<R>) =>
+    trace ? trace(handler) : handler;
   return {
     variant: 'ours',
     queue,
     // One runtime per function, as each is its own Lambda (its own container and secrets cache).
-    payment: paymentReceivedHandler(createRuntime(config, { sqs: queue.client })) as Ingress,
-    ticket: ticketResolvedHandler(createRuntime(config, { sqs: queue.client })) as Ingress,
+    payment: traced(paymentReceivedHandler(createRuntime(config, { sqs: queue.client }))) as Ingress,
+    ticket: traced(ticketResolvedHandler(createRuntime(config, { sqs: queue.client }))) as Ingress,
     worker: (options = {}) =>
-      wolkvoxSyncHandler(createRuntime(config, { sqs: queue.client, ledger: options.ledger }), {
-        breaker: options.breaker,
-      }),
+      traced(
+        wolkvoxSyncHandler(createRuntime(config, { sqs: queue.client, ledger: options.ledger }), {
+          breaker: options.breaker,
+        }),
+      ),
   };
 }
 

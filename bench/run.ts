@@ -19,8 +19,9 @@ import { cpus, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBundles, FUNCTIONS } from './build.ts';
-import { measureColdStarts } from './cold.ts';
-import { applyInProcessEnv } from './env.ts';
+import { measureColdStarts, measureTracingCost } from './cold.ts';
+import { startTracing } from '#lib/tracing.ts';
+import { applyInProcessEnv, dropEmfLines } from './env.ts';
 import { naive, ours } from './implementations.ts';
 import { hostileTextOptions, measureHostileText } from './text.ts';
 import { startServices } from './services.ts';
@@ -77,19 +78,30 @@ const hostileText = measureHostileText(textOptions);
 log(`building bundles${flags['build-dir'] ? ` into ${flags['build-dir']}` : ''}`);
 const built = await buildBundles(flags['build-dir']);
 const services = await startServices();
+const keepEmfLines = dropEmfLines();
 try {
   applyInProcessEnv(services);
-  const implementations = { ours: ours(), naive: await naive() };
+  // Tracing on, as in prod: ours wraps its handlers and captures its clients (lib/tracing.ts).
+  const trace = startTracing();
+  const implementations = { ours: ours(trace), naive: await naive() };
 
   log(`cold starts: ${coldRuns} run(s) × ${FUNCTIONS.length} functions × 2`);
   const [coldTarget] = await services.addObligations('COLD', 1, '1000000000');
   if (!coldTarget) throw new Error('no obligation for the cold starts');
   const coldStart = await measureColdStarts(built, services, implementations, coldTarget, coldRuns);
+  log(`cold starts of ours, tracing off and on: ${coldRuns} run(s) × ${FUNCTIONS.length} functions × 2`);
+  const coldStartTracing = await measureTracingCost(
+    built,
+    services,
+    implementations.ours,
+    coldTarget,
+    coldRuns,
+  );
 
   log(`warm: ${warmup} + ${warm} events per series`);
   const warmTargets = await services.addObligations('WARM', 20, '1000000000');
   // Fresh ingress containers of ours, so each series counts its own Secrets Manager fetch.
-  const warmImplementations = { ours: ours(), naive: implementations.naive };
+  const warmImplementations = { ours: ours(trace), naive: implementations.naive };
   const warmResults = await measureWarm(services, warmImplementations, warmTargets, { warm, warmup });
 
   const throughputOptions = {
@@ -156,6 +168,7 @@ try {
     },
     bundleSize,
     coldStart,
+    coldStartTracing,
     warm: warmResults,
     throughput,
     perThousandEvents: perThousand(warmResults, throughput),
@@ -164,8 +177,10 @@ try {
   };
   const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  keepEmfLines();
   console.log(renderTable(results));
   log(`wrote ${out}`);
 } finally {
+  keepEmfLines();
   await services.close();
 }

@@ -4,7 +4,7 @@
  */
 import type { BundleBytes, FunctionName } from './build.ts';
 import { FUNCTIONS } from './build.ts';
-import type { ColdResults } from './cold.ts';
+import type { ColdResults, TracingCost } from './cold.ts';
 import { HOSTILE_TEXT_LIMIT, type HostileTextResults, renderHostileText, TEXT_CONVERTERS } from './text.ts';
 import type { ThroughputRun } from './throughput.ts';
 import type { WarmResults, WarmSeries } from './warm.ts';
@@ -34,7 +34,10 @@ export interface BenchResults {
     FunctionName,
     { ours: BundleBytes; naive: BundleBytes; ratio: number; loadedAtColdStartRatio: number }
   >;
+  /** b. Metrics and tracing on for both (a prod stage); the target is on these. */
   coldStart: ColdResults;
+  /** b'. Ours with tracing off and on: what the X-Ray SDK costs a cold start (reported, no target). */
+  coldStartTracing: TracingCost;
   warm: WarmResults;
   throughput: {
     ours: ThroughputRun;
@@ -254,6 +257,21 @@ export function renderTable(results: BenchResults): string {
       msRow(`   ${name} load + first event`, 'medianLoadAndServeMs'),
       msRow('     with Node start-up (total)', 'medianTotalMs'),
       msRow('     of which Node start-up', 'medianStartUpMs', false),
+    );
+  }
+
+  out.push(
+    '',
+    `b'. Cold start of ours, tracing off / on (ms, median of ${options.coldRuns}; load + first event)`,
+  );
+  out.push(row(['', 'off', 'on', 'on ÷ off'], w1));
+  for (const name of FUNCTIONS) {
+    const { off, on } = results.coldStartTracing[name];
+    const msRow = (label: string, key: 'medianLoadAndServeMs' | 'medianImportMs') =>
+      row([label, fixed(off[key], 1), fixed(on[key], 1), fixed(ratio(on[key], off[key]))], w1);
+    out.push(
+      msRow(`   ${name} load + first event`, 'medianLoadAndServeMs'),
+      msRow('     of which import', 'medianImportMs'),
     );
   }
 

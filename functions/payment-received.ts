@@ -3,6 +3,9 @@ import { mapStackTraces } from '#lib/stack-traces.ts';
 import { loadConfig } from '#lib/config.ts';
 import { createIngressRuntime } from '#lib/runtime/ingress.ts';
 import { paymentReceivedHandler } from '#lib/runtime/payments.ts';
+import { startTracing } from '#lib/tracing.ts';
 
 mapStackTraces();
-export const handler = paymentReceivedHandler(createIngressRuntime(loadConfig()));
+const tracing = startTracing();
+const served = paymentReceivedHandler(createIngressRuntime(loadConfig()));
+export const handler = tracing ? tracing(served) : served;

@@ -150,6 +150,28 @@ function onlyServedProviders(name: string): Plugin {
   };
 }
 
+/**
+ * The X-Ray SDK (the tracer's, loaded only when tracing is on) requires semver, 29 KB, for one
+ * version check in its AWS SDK v2 patcher (captureAWS); we trace SDK v3 clients only
+ * (captureAWSv3Client). semver becomes a stub that throws if anything ever calls it.
+ */
+function semverForXrayOnly(): Plugin {
+  return {
+    name: 'semver-for-xray-only',
+    setup(b) {
+      b.onResolve({ filter: /^semver$/ }, (args) =>
+        /[\\/]aws-xray-sdk-core[\\/]/.test(args.importer)
+          ? { path: 'semver', namespace: 'semver-not-bundled' }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'semver-not-bundled' }, () => ({
+        loader: 'js',
+        contents: `const fail = () => { throw new Error('semver is not bundled: the AWS SDK v2 patcher is not used'); };\nmodule.exports = { gte: fail };`,
+      }));
+    },
+  };
+}
+
 /** esbuild's options for functions/<name>.ts; the caller adds `write` and the like. */
 export function bundleOptions(name: string, outdir = join(outRoot, name)) {
   return {
@@ -184,7 +206,12 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
       js: "import{createRequire as __cr}from'node:module';const __bundleFileUrl=import.meta.url,require=__cr(__bundleFileUrl);",
     },
     logLevel: 'warning',
-    plugins: [llhttpFallbackAsFile(), builtinsThroughRequire(), onlyServedProviders(name)],
+    plugins: [
+      llhttpFallbackAsFile(),
+      builtinsThroughRequire(),
+      onlyServedProviders(name),
+      semverForXrayOnly(),
+    ],
   } satisfies BuildOptions;
 }
 

@@ -320,10 +320,13 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect(resources.IamRoleLambdaExecution).toBeUndefined();
     const roles = new Set(FUNCTION_NAMES.map((name) => JSON.stringify(lambda(name).props.Role)));
     expect(roles.size).toBe(3);
+    // X-Ray (param tracing): trace writes have no resource-level permission.
+    const xray = { 'xray:PutTraceSegments': ['*'], 'xray:PutTelemetryRecords': ['*'] };
     const ingress = (name: FunctionName) => ({
       'logs:CreateLogStream': [logGroupArn(name)],
       'logs:PutLogEvents': [logGroupArn(name)],
       'secretsmanager:GetSecretValue': [SECRET_ARN],
+      ...xray,
       'sqs:SendMessage': [getAtt('WorkQueue'), getAtt('ParkedQueue')],
     });
     expect(permissions('paymentReceived')).toEqual(ingress('paymentReceived'));
@@ -332,6 +335,7 @@ describe('osls package (offline, no AWS credentials)', () => {
       'logs:CreateLogStream': [logGroupArn('wolkvoxSync')],
       'logs:PutLogEvents': [logGroupArn('wolkvoxSync')],
       'secretsmanager:GetSecretValue': [SECRET_ARN],
+      ...xray,
       'sqs:ReceiveMessage': [getAtt('WorkQueue')],
       'sqs:DeleteMessage': [getAtt('WorkQueue')],
       'sqs:GetQueueAttributes': [getAtt('WorkQueue')],
@@ -363,7 +367,9 @@ describe('osls package (offline, no AWS credentials)', () => {
     for (const name of FUNCTION_NAMES) {
       for (const [action, targets] of Object.entries(permissions(name))) {
         expect(action).not.toContain('*');
-        if (action !== 'lambda:ListEventSourceMappings') expect(targets).not.toContain('*');
+        // Listing mappings and writing traces have no resource-level permission.
+        if (action !== 'lambda:ListEventSourceMappings' && !action.startsWith('xray:'))
+          expect(targets).not.toContain('*');
       }
     }
   });

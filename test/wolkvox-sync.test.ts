@@ -149,10 +149,7 @@ describe('wolkvoxSync', () => {
   });
 
   it('logs where an unexpected failure came from (not for a wolkvox failure) and retries both', async () => {
-    const logged: { message: string; attributes: Record<string, unknown> }[] = [];
-    const keep = (message: string, attributes: Record<string, unknown> = {}) =>
-      logged.push({ message, attributes });
-    const logger = { info: keep, warn: keep, error: keep } as unknown as Logger;
+    const { logger, lines: logged } = capturingLogger();
     const inner = createMemoryLedger();
     const ledger: Ledger = {
       ...inner,

@@ -9,7 +9,8 @@ import middy from '@middy/core';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { env, getSecrets, json, logger, type Message, sqs } from './shared.ts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { env, getSecrets, json, logger, type Message, metrics, observed, sqs } from './shared.ts';
 
 export { sqs };
 
@@ -130,6 +131,7 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
       MessageDeduplicationId: createHash('sha256').update(result.identity).digest('hex'),
     }),
   );
+  metrics.addMetric('Deliveries', MetricUnit.Count, 1);
   logger.info('queued', { provider, identity: result.identity });
   return json(200, { status: 'queued', identity: result.identity });
-});
+}).use(observed);

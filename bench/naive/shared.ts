@@ -2,7 +2,8 @@
  * The naive baseline's shared module (bench only, never deployed): the same job as the real
  * functions, written the usual way so `npm run bench` has something honest to compare against.
  * Every handler imports this file, so every bundle carries everything built here at top level:
- * all three AWS clients, the Powertools logger, the configuration parsed with zod's full API.
+ * all three AWS clients, the Powertools logger, metrics and tracer, the configuration parsed with
+ * zod's full API.
  * What makes it naive, on purpose:
  *   - every dependency imported eagerly and every client constructed at cold start;
  *   - a Secrets Manager call on every invocation (no cache);
@@ -11,6 +12,11 @@
  * It verifies signatures, validates input and applies payments correctly otherwise.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -30,9 +36,16 @@ export const env = z
   .parse(process.env);
 
 export const logger = new Logger({ serviceName: 'wolkvox-webhooks-naive' });
-export const secretsManager = new SecretsManagerClient({});
-export const sqs = new SQSClient({});
-export const dynamo = new DynamoDBClient({});
+// The same observability as ours (issue 17), set up the usual way: both built at cold start, the
+// tracer on or off by POWERTOOLS_TRACE_ENABLED, every client captured.
+export const metrics = new Metrics({
+  serviceName: 'wolkvox-webhooks-naive',
+  namespace: 'wolkvox-webhooks-naive',
+});
+export const tracer = new Tracer({ serviceName: 'wolkvox-webhooks-naive' });
+export const secretsManager = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+export const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+export const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 
 /** The queue message between the naive ingress functions and the naive worker. */
 export const messageSchema = z.discriminatedUnion('kind', [
@@ -96,6 +109,9 @@ export async function wolkvox(
     await agent.close();
   }
 }
+
+/** Metrics, traces and the Lambda context on the logs, as Powertools' docs wire them into middy. */
+export const observed = [injectLambdaContext(logger), captureLambdaHandler(tracer), logMetrics(metrics)];
 
 export function json(statusCode: number, body: Record<string, unknown>) {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };

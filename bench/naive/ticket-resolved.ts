@@ -8,7 +8,8 @@ import middy from '@middy/core';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { env, getSecrets, json, logger, type Message, sqs } from './shared.ts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { env, getSecrets, json, logger, type Message, metrics, observed, sqs } from './shared.ts';
 
 export { sqs };
 
@@ -84,6 +85,7 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
       MessageDeduplicationId: createHash('sha256').update(message.identity).digest('hex'),
     }),
   );
+  metrics.addMetric('Deliveries', MetricUnit.Count, 1);
   logger.info('queued', { provider, identity: message.identity });
   return json(200, { status: 'queued', identity: message.identity });
-});
+}).use(observed);

@@ -11,7 +11,19 @@ import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand } fr
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { FormData } from 'undici';
 import { z } from 'zod';
-import { dynamo, env, getSecrets, logger, type Message, messageSchema, wolkvox } from './shared.ts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import {
+  dynamo,
+  env,
+  getSecrets,
+  logger,
+  type Message,
+  messageSchema,
+  metrics,
+  observed,
+  wolkvox,
+} from './shared.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -74,6 +86,7 @@ async function processRecord(record: SQSRecord, token: string) {
   try {
     if (message.kind === 'payment') await applyPayment(message, token);
     else await applyCase(message, token);
+    metrics.addMetric('Applied', MetricUnit.Count, 1);
     logger.info('applied', { identity: message.identity });
   } catch (error) {
     await dynamo.send(new DeleteItemCommand({ TableName: env.LEDGER_TABLE, Key }));
@@ -82,10 +95,10 @@ async function processRecord(record: SQSRecord, token: string) {
   }
 }
 
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const secrets = await getSecrets();
   const token = secrets.WOLKVOX_TOKEN ?? '';
   return processPartialResponse(event, (record: SQSRecord) => processRecord(record, token), processor, {
     context,
   });
-}
+}).use(observed);

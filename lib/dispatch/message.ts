@@ -8,6 +8,8 @@ export const queuedMessageSchema = z.lazy(() =>
   z.object({
     command: wolkvoxCommandSchema,
     meta: z.object({ provider: z.string(), eventId: z.string(), receivedAt: z.string() }),
+    /** The ingress request's id (API Gateway), so the worker's log lines for it can be found with it. */
+    correlationId: z.optional(z.string()),
   }),
 );
 export type QueuedMessage = z.infer<typeof queuedMessageSchema>;

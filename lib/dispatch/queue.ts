@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { ServiceError } from '#lib/errors.ts';
+import { traced } from '#lib/tracing.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from './message.ts';
 import type { Dispatch, ParkedEvent } from './types.ts';
@@ -29,7 +30,8 @@ export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
     const sqs = await loadSqs();
     // The SDK has no request timeout by default; a hung socket must not eat the caller's time.
     const client =
-      given ?? new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+      given ??
+      traced(new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }));
     return { sqs, client };
   };
   return () =>
@@ -64,7 +66,12 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
     },
 
     async submit(command: WolkvoxCommand, meta, signal) {
-      const body: QueuedMessage = { command, meta: { ...meta, receivedAt: now().toISOString() } };
+      const { correlationId, ...ids } = meta;
+      const body: QueuedMessage = {
+        command,
+        meta: { ...ids, receivedAt: now().toISOString() },
+        correlationId,
+      };
       const sent = await send(
         {
           QueueUrl: options.queueUrl,

@@ -27,7 +27,7 @@ export interface Dispatch {
   prepare?(): void;
   submit(
     command: WolkvoxCommand,
-    meta: { provider: string; eventId: string },
+    meta: { provider: string; eventId: string; correlationId?: string },
     signal?: AbortSignal,
   ): Promise<Submitted>;
   park(event: ParkedEvent): Promise<void>;

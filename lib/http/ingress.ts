@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Dispatch } from '#lib/dispatch/types.ts';
@@ -6,6 +7,7 @@ import type { Logger } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
 import type { ProviderLoader } from '#lib/providers/loader.ts';
 import type { Decision } from '#lib/providers/types.ts';
+import { countDelivery, countNow, type DeliveryOutcome, type Metrics } from '#lib/telemetry.ts';
 import { errorResponses, json, verifiedOf, verifyWebhook, type WebhookContext } from './middleware.ts';
 
 /** What a relevant event becomes: a command to apply, or why there is none (parked, or ignored). */
@@ -20,6 +22,7 @@ export interface IngressDeps<E> {
   describe: (event: E) => { eventId: string; summary: Record<string, string | number | boolean | null> };
   now: () => Date;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /**
@@ -28,64 +31,94 @@ export interface IngressDeps<E> {
  */
 export function ingressHandler<E>(deps: IngressDeps<E>) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>()
-    .before(() => {
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .before(({ event }) => {
+      // Every line of this request, and the worker's for its events (the queued message carries it).
+      deps.logger.setCorrelationId(event?.requestContext?.requestId);
       // Returns nothing: middy would take a value returned by a before-hook as the response.
       deps.dispatch.prepare?.();
     })
     .use(verifyWebhook(deps.providers, deps.secrets, deps.now, deps.logger))
-    .use(errorResponses(deps.logger))
-    .handler(async (_event, context, { signal }) => {
+    .use(
+      errorResponses(deps.logger, {
+        answered: (provider, status) => delivered(provider, status),
+        secretKeyMissing: () => countNow(deps.metrics, 'SecretKeyMissing'),
+      }),
+    )
+    .handler(async (event, context, { signal }) => {
       const { provider: served, verified, providerContext } = verifiedOf<E>(context);
       const provider = served.slug;
+      const correlationId = event?.requestContext?.requestId;
       const reading = await verified.read(providerContext);
       if (reading.action !== 'each') {
         const taken = await take(reading);
+        delivered(provider, taken.outcome);
         return answer(served, taken.status, taken.body);
       }
       // A batch: each item on its own, in order. One that cannot be taken in (a 503) fails the
       // request, and the provider's retry brings the items already queued again: the ledger and the
       // queue's deduplication take each in once.
       const items: Record<string, unknown>[] = [];
-      for (const item of reading.items) items.push((await take(item)).body);
+      for (const item of reading.items) {
+        const taken = await take(item);
+        delivered(provider, taken.outcome);
+        items.push(taken.body);
+      }
       return answer(served, 200, { status: 'accepted', items });
 
       /** One decision → what becomes of it, and the answer it gets alone. */
-      async function take(decision: Decision<E>): Promise<{ status: number; body: Record<string, unknown> }> {
+      async function take(decision: Decision<E>): Promise<Taken> {
         if (decision.action === 'ignore') {
           deps.logger.info('ignored', { provider, reason: decision.reason });
-          return { status: 200, body: { status: 'ignored', reason: decision.reason } };
+          return { status: 200, outcome: 'ignored', body: { status: 'ignored', reason: decision.reason } };
         }
         if (decision.action === 'park') return park(decision.eventId, decision.reason, decision.summary);
         const { eventId, summary } = deps.describe(decision.event);
         const translation = deps.translate(decision.event);
         if ('ignore' in translation) {
           deps.logger.info('ignored', { provider, eventId, reason: translation.ignore });
-          return { status: 200, body: { status: 'ignored', reason: translation.ignore } };
+          return { status: 200, outcome: 'ignored', body: { status: 'ignored', reason: translation.ignore } };
         }
         if ('park' in translation) return park(eventId, translation.park, summary);
         const { command } = translation;
-        const submitted = await deps.dispatch.submit(command, { provider, eventId }, signal);
+        const submitted = await deps.dispatch.submit(command, { provider, eventId, correlationId }, signal);
         // Direct mode applied it here: a payment over the balance is never silent.
         const overpaid = submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
         const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
         deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
         if (submitted.status === 'parked')
-          return { status: 202, body: { status: 'parked', reason: submitted.reason } };
+          return { status: 202, outcome: 'parked', body: { status: 'parked', reason: submitted.reason } };
         if (submitted.status === 'skipped')
-          return { status: 200, body: { status: 'skipped', reason: submitted.reason } };
-        return { status: 200, body: { status: submitted.status, identity: command.identity, ...extra } };
+          return { status: 200, outcome: 'skipped', body: { status: 'skipped', reason: submitted.reason } };
+        return {
+          status: 200,
+          outcome: submitted.status === 'queued' ? 'accepted' : 'applied',
+          body: { status: submitted.status, identity: command.identity, ...extra },
+        };
       }
 
       async function park(
         eventId: string,
         reason: string,
         summary: Record<string, string | number | boolean | null>,
-      ): Promise<{ status: number; body: Record<string, unknown> }> {
+      ): Promise<Taken> {
         await deps.dispatch.park({ provider, eventId, reason, summary, parkedAt: deps.now().toISOString() });
         deps.logger.warn('parked', { provider, eventId, reason });
-        return { status: 202, body: { status: 'parked', reason } };
+        return { status: 202, outcome: 'parked', body: { status: 'parked', reason } };
       }
     });
+
+  /** Counted as answered; each count is its own EMF line at once, so ingress has nothing to flush. */
+  function delivered(provider: string, outcome: DeliveryOutcome) {
+    countDelivery(deps.metrics, deps.providers.family, provider, outcome);
+  }
+}
+
+/** What one decision became: its answer alone, and its outcome for the Deliveries metric. */
+interface Taken {
+  status: number;
+  outcome: DeliveryOutcome;
+  body: Record<string, unknown>;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { ProviderLoader } from '#lib/providers/loader.ts';
 import type { Provider, ProviderContext, Verified } from '#lib/providers/types.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
 import { ServiceError } from '#lib/errors.ts';
+import { MissingSecretError } from '#lib/secrets/errors.ts';
 import { IngressError, MAX_ANSWER_BYTES, SignatureError, UnknownProviderError } from './errors.ts';
 import { providerSlug, rawRequest } from './request.ts';
 
@@ -18,7 +19,11 @@ export interface VerifiedWebhook<E> {
   providerContext: ProviderContext;
 }
 
-export type WebhookContext = Context & { webhook?: VerifiedWebhook<unknown> };
+export type WebhookContext = Context & {
+  webhook?: VerifiedWebhook<unknown>;
+  /** The provider's slug once it is known to be served: before that, the path's slug is anyone's text. */
+  servedProvider?: string;
+};
 type WebhookMiddleware = MiddlewareObj<
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -50,6 +55,7 @@ export function verifyWebhook<E>(
       const values = await secrets.get();
       const provider = await providers.provider(slug, values);
       if (!provider) throw new UnknownProviderError(slug, providers.enabled(values));
+      request.context.servedProvider = provider.slug;
       const raw = rawRequest(request.event);
       const remaining = request.context.getRemainingTimeInMillis?.() ?? 10_000;
       const providerContext: ProviderContext = {
@@ -62,6 +68,14 @@ export function verifyWebhook<E>(
       request.context.webhook = { provider, verified, providerContext } as VerifiedWebhook<unknown>;
     },
   };
+}
+
+/** What the error answers count (lib/telemetry.ts). */
+export interface ErrorCounts {
+  /** Deliveries: `provider` is `unknown` until the path named a served one. */
+  answered?: (provider: string, outcome: '400' | '401' | '404' | '413' | '503') => void;
+  /** A served provider's key (or the wolkvox token) is not in the secret: a configuration error. */
+  secretKeyMissing?: () => void;
 }
 
 /** A JSON answer; an answer over MAX_ANSWER_BYTES is a bug, so it is replaced rather than sent. */
@@ -89,26 +103,35 @@ const RETRY_AFTER_SECONDS = '30';
  * 503 naming only the component, so the provider retries; a permanent one (configuration) and
  * anything unclassified are a 500. The log gets what happened; the answer never does.
  */
-export function errorResponses(logger: Logger): WebhookMiddleware {
+export function errorResponses(logger: Logger, counts: ErrorCounts = {}): WebhookMiddleware {
+  const answered = counts.answered ?? (() => undefined);
   return {
     onError: (request) => {
       const { error } = request;
       const provider = excerpt(providerSlug(request.event), 40);
+      // A metric dimension per slug sent would let anyone add metrics (and cost): only served ones.
+      const counted = request.context.servedProvider ?? 'unknown';
       if (error instanceof SignatureError) {
         logger.warn('rejected: signature', { provider, check: error.internalReason });
+        answered(counted, '401');
         return json(401, { error: error.message });
       }
       if (error instanceof IngressError) {
         logger.warn(`rejected: ${error.name}`, { provider, status: error.status, reason: error.message });
+        const status = String(error.status);
+        if (status === '400' || status === '401' || status === '404' || status === '413')
+          answered(counted, status);
         return json(error.status, { error: error.message, ...error.details() });
       }
       if (error instanceof ServiceError) {
         const fields = { provider, code: error.component, kind: error.kind, reason: error.message };
+        if (error instanceof MissingSecretError) counts.secretKeyMissing?.();
         if (!error.retryable) {
           logger.error('failed', fields);
           return json(500, { error: 'internal error' });
         }
         logger.error('unavailable', fields);
+        answered(counted, '503');
         return json(
           503,
           { error: 'temporarily unavailable', code: error.component },

@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { traced } from '#lib/tracing.ts';
 import { APPLIED, checkLease, DEFAULT_RETENTION_MS, normalizedTime } from './common.ts';
 import { ClaimLostError, errorName, LedgerUnavailableError, type LedgerOperation } from './errors.ts';
 import type { Claim, EventKind, EventRecord, Fingerprints, Ledger, LedgerEntry } from './types.ts';
@@ -67,10 +68,12 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     request: (client: DynamoDBClient) => Promise<T>,
   ): Promise<T | typeof CONDITION_FAILED> {
     // Created on first use so a cold start pays for the client only when a message needs it.
-    client ??= new DynamoDBClient({
-      // The SDK has no request timeout by default; a hung socket must not eat the worker's whole timeout.
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-    });
+    client ??= traced(
+      new DynamoDBClient({
+        // The SDK has no request timeout by default; a hung socket must not eat the worker's whole timeout.
+        requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+      }),
+    );
     try {
       // One event-loop turn first: undici writes a request on a reused keep-alive socket only a
       // turn after it is made, and a wolkvox slot is worth more than a ledger call's millisecond

@@ -70,6 +70,10 @@ class NarratingLogger extends Logger {
     super({ serviceName: 'wolkvox-webhooks', logLevel: 'ERROR' });
     this.#tell = tell;
   }
+  /** The worker logs each record through a child (its correlation id): the child narrates too. */
+  override createChild(): Logger {
+    return new NarratingLogger(this.#tell);
+  }
   #forward(input: LogItemMessage, extra: LogItemExtraInput) {
     const message = typeof input === 'string' ? input : input.message;
     const fields = Object.assign({}, typeof input === 'string' ? {} : input, ...extra) as Record<

@@ -3,14 +3,16 @@ import { queueDispatch, type SqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { Dispatch } from '#lib/dispatch/types.ts';
 import { createLogger } from '#lib/log.ts';
 import { createSecretStore } from '#lib/secrets/index.ts';
+import { createMetrics } from '#lib/telemetry.ts';
 import type { IngressRuntime, RuntimeOverrides } from './types.ts';
 
-/** The pieces every function has: logger, clock and secrets. Cheap objects, no network. */
+/** The pieces every function has: logger, metrics, clock and secrets. Cheap objects, no network. */
 export function createBase(
   config: Config,
   overrides: RuntimeOverrides,
-): Pick<IngressRuntime, 'config' | 'secrets' | 'logger' | 'now'> {
+): Pick<IngressRuntime, 'config' | 'secrets' | 'logger' | 'metrics' | 'now'> {
   const logger = overrides.logger ?? createLogger('wolkvox-webhooks', overrides.logLevel ?? config.logLevel);
+  const metrics = overrides.metrics ?? createMetrics(config.inLambda);
   const now = overrides.now ?? (() => new Date());
   const secrets =
     overrides.secrets ??
@@ -19,7 +21,7 @@ export function createBase(
       ttlMs: config.secrets.ttlMs,
       inLambda: config.inLambda,
     });
-  return { config, secrets, logger, now };
+  return { config, secrets, logger, metrics, now };
 }
 
 /** DISPATCH=queue: the SQS FIFO work queue, and the parking queue for events an operator must see. */

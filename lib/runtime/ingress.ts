@@ -17,7 +17,7 @@ export function createIngressRuntime(config: Config, overrides: RuntimeOverrides
       ? createQueueDispatch(config, sqsOnDemand(overrides.sqs), base.now)
       : lazyDirectDispatch(async () => {
           const { createWorkerSide, createDirectDispatch } = await import('./worker-side.ts');
-          const side = createWorkerSide(config, overrides, base.secrets);
+          const side = createWorkerSide(config, overrides, base.secrets, base.metrics);
           return createDirectDispatch(config, overrides, side, base.now, base.logger);
         });
   return { ...base, dispatch };

@@ -6,6 +6,7 @@ import type { SqsOnDemand } from '#lib/dispatch/queue.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
 import type { Logger, LogLevel } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
+import type { Metrics } from '#lib/telemetry.ts';
 import type { CallRecord, WolkvoxClient } from '#lib/wolkvox/client.ts';
 import type { AttachmentFetcher } from '#lib/worker/apply.ts';
 import type { Intake } from '#lib/worker/intake.ts';
@@ -19,6 +20,8 @@ export interface IngressRuntime {
   secrets: SecretStore;
   dispatch: Dispatch;
   logger: Logger;
+  /** CloudWatch EMF (lib/telemetry.ts): off outside Lambda unless POWERTOOLS_METRICS_DISABLED=false. */
+  metrics: Metrics;
   now: () => Date;
 }
 
@@ -38,6 +41,8 @@ export interface RuntimeOverrides {
   sqs?: SQSClient;
   now?: () => Date;
   logger?: Logger;
+  /** Tests pass one that keeps what is emitted (test/support/metrics.ts). */
+  metrics?: Metrics;
   logLevel?: LogLevel;
   onPark?: (event: ParkedEvent) => void;
   /** Observes every wolkvox call (local tools print them). */

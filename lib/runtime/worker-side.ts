@@ -4,6 +4,7 @@ import { createDynamoLedger } from '#lib/ledger/dynamodb.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import type { Logger } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
+import { countWolkvoxCall, type Metrics } from '#lib/telemetry.ts';
 import { createWolkvoxClient } from '#lib/wolkvox/client.ts';
 import { wolkvoxTokenFrom } from '#lib/wolkvox/token.ts';
 import type { AttachmentFetcher } from '#lib/worker/apply.ts';
@@ -20,6 +21,7 @@ export function createWorkerSide(
   config: Config,
   overrides: RuntimeOverrides,
   secrets: SecretStore,
+  metrics?: Metrics,
 ): WorkerSide {
   const client = createWolkvoxClient({
     baseUrl: config.wolkvox.baseUrl,
@@ -28,7 +30,10 @@ export function createWorkerSide(
     timeoutMs: config.wolkvox.timeoutMs,
     obligationUpdateMethod: config.wolkvox.obligationUpdateMethod,
     maxInFlight: config.wolkvox.maxInFlight,
-    onCall: overrides.onCall,
+    onCall: (call) => {
+      countWolkvoxCall(metrics, call);
+      overrides.onCall?.(call);
+    },
   });
   const attachments: AttachmentFetcher = async (refs, provider, signal) => {
     // Loaded on first use: only resolved tickets with files need the downloader and the helpdesk's code.

@@ -15,7 +15,7 @@ import type { Runtime, RuntimeOverrides } from './types.ts';
  */
 export function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Runtime {
   const base = createBase(config, overrides);
-  const side = createWorkerSide(config, overrides, base.secrets);
+  const side = createWorkerSide(config, overrides, base.secrets, base.metrics);
   // One client delays and parks messages: most containers never make it.
   const sqs = sqsOnDemand(overrides.sqs);
   const dispatch =
@@ -57,6 +57,7 @@ export function wolkvoxSyncHandler(runtime: Runtime, options: { breaker?: Outage
     park: (event) => runtime.dispatch.park(event),
     intake: runtime.intake,
     logger: runtime.logger,
+    metrics: runtime.metrics,
     now: runtime.now,
   });
 }

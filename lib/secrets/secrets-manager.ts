@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { traced } from '#lib/tracing.ts';
 import { classifyAwsError, MalformedSecretError } from './errors.ts';
 import { type Secrets, type SecretStore, seal } from './secrets.ts';
 
@@ -44,10 +45,12 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
 
   async function fetchSecrets(): Promise<Secrets> {
     // Created on first use so a cold start pays for the client only when a request needs it.
-    client ??= new SecretsManagerClient({
-      // The SDK has no request timeout by default; a provider waits only seconds for our answer.
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-    });
+    client ??= traced(
+      new SecretsManagerClient({
+        // The SDK has no request timeout by default; a provider waits only seconds for our answer.
+        requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+      }),
+    );
     let output: { SecretString?: string | undefined };
     try {
       output = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

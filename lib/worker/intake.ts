@@ -6,6 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ServiceError } from '#lib/errors.ts';
+import { traced } from '#lib/tracing.ts';
 import type { EventSourceMappings } from './lambda-api.ts';
 
 /**
@@ -74,7 +75,7 @@ export function awsIntake(options: AwsIntakeOptions): Intake {
       const { eventSourceMappings } = await import('./lambda-api.ts');
       const dynamo =
         options.dynamo ??
-        new DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+        traced(new DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }));
       const mappings =
         options.mappings ??
         eventSourceMappings({

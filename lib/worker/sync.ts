@@ -3,7 +3,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { queuedMessageSchema, type QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ParkedEvent } from '#lib/dispatch/types.ts';
 import type { Logger } from '#lib/log.ts';
+import { MissingSecretError } from '#lib/secrets/errors.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
+import { count, flushMetrics, type Metrics } from '#lib/telemetry.ts';
 import { deadlineSignal } from '#lib/wolkvox/client.ts';
 import { WolkvoxError } from '#lib/wolkvox/errors.ts';
 import { CommandRejectedError, failureKind, failureReason, isOwnError } from '#lib/errors.ts';
@@ -31,6 +33,8 @@ export interface SyncDeps extends ApplyDeps {
    */
   delayMessages: (messages: MessageHandle[], seconds: number) => Promise<string[]>;
   logger: Logger;
+  /** Outcomes, retries and quota holds (lib/telemetry.ts), flushed once per invocation. */
+  metrics?: Metrics;
   retry?: RetryPolicy;
   /** Paused while wolkvox is down (intake.ts); none in local runs. */
   intake?: Intake;
@@ -67,8 +71,13 @@ export function syncHandler(deps: SyncDeps) {
       );
     const { command, meta } = message;
     const ids = { provider: meta.provider, eventId: meta.eventId, identity: command.identity };
+    // This record's lines carry its ingress request's id; groups run side by side, so a child
+    // logger per record rather than the shared one's key (which the next record would overwrite).
+    const logger = deps.logger.createChild();
+    logger.setCorrelationId(message.correlationId);
     const receives = receiveCount(record);
     if (now().getTime() < quotaHeldUntil) {
+      count(deps.metrics, 'QuotaHolds');
       retryIn(Math.ceil((quotaHeldUntil - now().getTime()) / 1000));
       throw new WolkvoxError('held: the token quota is spent until the daily reset', {
         kind: 'quota',
@@ -83,12 +92,16 @@ export function syncHandler(deps: SyncDeps) {
       });
     }
     try {
-      const applied = await applyCommand(command, deps, {
-        signal: deadlineSignal(context.getRemainingTimeInMillis()),
-      });
+      const applied = await applyCommand(
+        command,
+        { ...deps, logger },
+        { signal: deadlineSignal(context.getRemainingTimeInMillis()) },
+      );
       breaker.succeeded();
+      count(deps.metrics, applied.outcome === 'applied' ? 'Applied' : 'Skipped');
+      if (applied.outcome === 'applied' && receives > 1) count(deps.metrics, 'Recovered');
       const { overpaidBy } = applied.details;
-      deps.logger.info(applied.outcome, {
+      logger.info(applied.outcome, {
         ...ids,
         record: applied.record,
         reason: applied.reason,
@@ -98,20 +111,25 @@ export function syncHandler(deps: SyncDeps) {
       const kind = failureKind(error);
       const reason = failureReason(error);
       if (isOutage(error)) {
-        if (breaker.failed()) await pauseIntake(record, context, reason);
+        if (breaker.failed()) await pauseIntake(record, context, reason, logger);
       } else if (error instanceof WolkvoxError || error instanceof CommandRejectedError) {
         breaker.succeeded(); // wolkvox answered
       } else {
         breaker.inconclusive();
       }
-      if (kind === 'permanent') return park(record, meta, reason, message);
+      if (kind === 'permanent') return park(record, meta, reason, message, logger);
       const seconds =
         error instanceof EventBusyError
           ? Math.max(1, Math.ceil((Date.parse(error.leaseUntil) - now().getTime()) / 1000))
           : retryDelaySeconds(kind, receives, now(), policy);
-      if (kind === 'quota') quotaHeldUntil = now().getTime() + seconds * 1000;
+      if (kind === 'quota') {
+        quotaHeldUntil = now().getTime() + seconds * 1000;
+        count(deps.metrics, 'QuotaHolds');
+      }
+      count(deps.metrics, 'Retried', { failure: kind });
+      if (error instanceof MissingSecretError) count(deps.metrics, 'SecretKeyMissing');
       // An auth failure after the token refresh means someone must rotate it: ERROR raises the alarm.
-      deps.logger[kind === 'auth' ? 'error' : 'warn']('will retry', {
+      logger[kind === 'auth' ? 'error' : 'warn']('will retry', {
         ...ids,
         kind,
         reason,
@@ -126,8 +144,13 @@ export function syncHandler(deps: SyncDeps) {
   }
 
   /** wolkvox looks down: stop receiving until the probe sees it answer (breaker.ts, intake.ts). */
-  async function pauseIntake(record: SQSRecord, context: Context, reason: string): Promise<void> {
-    deps.logger.warn('wolkvox unreachable: pausing the intake', { reason, paused: !!deps.intake });
+  async function pauseIntake(
+    record: SQSRecord,
+    context: Context,
+    reason: string,
+    logger: Logger,
+  ): Promise<void> {
+    logger.warn('wolkvox unreachable: pausing the intake', { reason, paused: !!deps.intake });
     if (!deps.intake) return;
     try {
       await deps.intake.pause(
@@ -136,7 +159,7 @@ export function syncHandler(deps: SyncDeps) {
       );
     } catch (error) {
       // Retries go on with backoff and spend receives: someone should look.
-      deps.logger.error('could not pause the intake', { reason: failureReason(error) });
+      logger.error('could not pause the intake', { reason: failureReason(error) });
     }
   }
 
@@ -162,6 +185,7 @@ export function syncHandler(deps: SyncDeps) {
     meta: Pick<ParkedEvent, 'provider' | 'eventId'>,
     reason: string,
     message?: QueuedMessage,
+    logger = deps.logger,
   ) {
     await deps.park({
       provider: meta.provider,
@@ -171,7 +195,8 @@ export function syncHandler(deps: SyncDeps) {
       summary: message ? { identity: message.command.identity } : { messageId: record.messageId },
       parkedAt: now().toISOString(),
     });
-    deps.logger.warn('parked', { provider: meta.provider, eventId: meta.eventId, reason });
+    count(deps.metrics, 'Parked');
+    logger.warn('parked', { provider: meta.provider, eventId: meta.eventId, reason });
   }
 
   /**
@@ -180,6 +205,14 @@ export function syncHandler(deps: SyncDeps) {
    * another's wolkvox call. The client's slots (WOLKVOX_MAX_IN_FLIGHT) keep wolkvox's limit.
    */
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    try {
+      return await handleBatch(event, context);
+    } finally {
+      flushMetrics(deps.metrics);
+    }
+  };
+
+  async function handleBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     const groups = Map.groupBy(
       event.Records,
       (record) => record.attributes.MessageGroupId ?? record.messageId,
@@ -215,7 +248,7 @@ export function syncHandler(deps: SyncDeps) {
       }),
     );
     return { batchItemFailures: answers.flatMap((answer) => answer.batchItemFailures) };
-  };
+  }
 }
 
 const receiveCount = (record: SQSRecord) => Number(record.attributes.ApproximateReceiveCount) || 1;
