@@ -138,6 +138,27 @@ describe('npm start -- --queue', { timeout: 60_000 }, () => {
     expect(applied.text).toMatch(/Parked queue[^\n]*\n {2}nothing for this event/);
   });
 
+  it("shows the worker's journey in the browser console: the retry with its delay, then applied", async () => {
+    // The console's live stream starts with every delivery so far, steps included.
+    const abort = new AbortController();
+    const response = await fetch(`${base}/console/events`, { signal: abort.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>)
+      .pipeThrough(new TextDecoderStream())
+      .getReader();
+    let text = '';
+    while (!/"event":"applied"[^}]*"record":"demo:65a1f0c2e4b0a1d2c3e4f501:6669999 API"/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    abort.abort();
+    const payment = text
+      .split('\n')
+      .find((data) => data.includes('"event":"retry"') && data.includes('pi_3SWa1fQx7LmN2bKc1HqT4vZp'));
+    expect(payment).toMatch(/"event":"retry","detail":\{[^}]*"kind":"transient"[^}]*"retryInSeconds":\d+/);
+    expect(payment).toMatch(/"event":"applied"/);
+  });
+
   it('refuses a fault it does not know, naming the kinds', async () => {
     const response = await fetch(`${base}/_local/sandbox/fail-next`, {
       method: 'POST',

@@ -47,6 +47,14 @@ export interface QueueModeOptions {
   say?: (line: string) => void;
 }
 
+/** A worker step of one command, for the browser console (lib/local/console/journal.ts). */
+export interface QueueStep {
+  kind: 'queue';
+  identity: string;
+  event: string;
+  detail?: Record<string, string | number | boolean>;
+}
+
 export interface QueueMode {
   /** Settings that give the local runtime the deployed dispatch: queue URLs, ledger table. */
   env: Record<string, string>;
@@ -60,6 +68,8 @@ export interface QueueMode {
   advance(seconds: number): void;
   /** Environment lines that point `npm run redrive` and `npm run status` here. */
   toolEnv: Record<string, string>;
+  /** Where the worker's steps go besides the console lines: the browser console's journal. */
+  onStep(sink: (step: QueueStep) => void): void;
   close(): Promise<void>;
 }
 
@@ -159,7 +169,29 @@ function toEvent(messages: Message[], queueArn: string): SQSEvent {
   return { Records };
 }
 
+/** A worker log line about one command as a journey step (retry with its delay, parked with its reason). */
+export function workerStep(
+  message: string,
+  fields: Record<string, unknown>,
+  worker: string,
+): QueueStep | undefined {
+  if (typeof fields.identity !== 'string') return undefined;
+  const detail: Record<string, string | number | boolean> = { worker };
+  for (const key of ['receiveCount', 'kind', 'reason', 'retryInSeconds', 'record'] as const) {
+    const value = fields[key];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      detail[key] = value;
+  }
+  return {
+    kind: 'queue',
+    identity: fields.identity,
+    event: message === 'will retry' ? 'retry' : message,
+    detail,
+  };
+}
+
 export async function startQueueMode(options: QueueModeOptions = {}): Promise<QueueMode> {
+  let stepSink: ((step: QueueStep) => void) | undefined;
   const say = options.say ?? ((line: string) => console.log(line));
   const names = { ...queueNames(STAGE), dlq: stageResources(STAGE).dlq };
   const table = stageResources(STAGE).table;
@@ -276,6 +308,8 @@ export async function startQueueMode(options: QueueModeOptions = {}): Promise<Qu
         const tell = (message: string, fields: Record<string, unknown>) => {
           const line = describeWorkerLine(message, fields);
           if (line) say(`${name}: ${line}`);
+          const step = workerStep(message, fields, name);
+          if (step) stepSink?.(step);
         };
         const onCall = (call: CallRecord) =>
           say(
@@ -303,6 +337,9 @@ export async function startQueueMode(options: QueueModeOptions = {}): Promise<Qu
     sqs,
     dynalite,
     advance: (seconds) => sqs.advance(seconds * 1000),
+    onStep: (sink) => {
+      stepSink = sink;
+    },
     toolEnv: {
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,

@@ -125,6 +125,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   });
   let port = options.port ?? 0;
   let url = '';
+  // --queue: the worker's steps (retries and their delays, parks and their reasons) join the delivery.
+  options.queue?.onStep((step) => journal.recordStep(step));
   const consoleRoute = consoleRoutes({ journal, local, baseUrl: () => url });
 
   async function webhook(

@@ -196,7 +196,9 @@ export function syncHandler(deps: SyncDeps) {
       parkedAt: now().toISOString(),
     });
     count(deps.metrics, 'Parked');
-    logger.warn('parked', { provider: meta.provider, eventId: meta.eventId, reason });
+    // The identity too: `npm run status` and the local console find the event's lines by it.
+    const identity = message ? { identity: message.command.identity } : {};
+    logger.warn('parked', { provider: meta.provider, eventId: meta.eventId, ...identity, reason });
   }
 
   /**
