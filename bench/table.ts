@@ -157,8 +157,8 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
   });
   const dynamo = results.throughput.oursDynamo;
   if (dynamo) {
-    // The deployed worker's ledger: five DynamoDB calls per payment in four round trips, overlapped with
-    // other groups' wolkvox calls.
+    // The deployed worker's ledger: five DynamoDB calls per payment in three round trips
+    // (lib/ledger/dynamodb.ts), overlapped with other groups' wolkvox calls.
     targets.push({
       name: 'throughput ÷ ideal, DynamoDB ledger (dynalite)',
       value: dynamo.achievedOverIdeal,
