@@ -1,17 +1,18 @@
 /**
  * b. Cold starts: a fresh Node process per run (bench/cold-driver.mjs) loads a bundle with the
  * deploy environment and serves its first event against the loopback services: Secrets Manager,
- * SQS and DynamoDB fakes and the wolkvox sandbox. Ours and naive alternate within each run.
+ * SQS and DynamoDB fakes and the wolkvox sandbox. Ours and the baselines take turns within each run
+ * (who goes first rotates from run to run).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Built, FunctionName } from './build.ts';
-import { FUNCTIONS } from './build.ts';
+import type { Built, FunctionName, Variant } from './build.ts';
+import { FUNCTIONS, VARIANTS } from './build.ts';
 import { deployEnv } from './env.ts';
 import { lambdaContext, sqsRecord, stripePaymentEvent, zendeskResolutionEvent } from './events.ts';
-import { accepted, applied, type Implementation, type Variant } from './implementations.ts';
+import { accepted, applied, type Implementation } from './implementations.ts';
 import type { Services, Target } from './services.ts';
 import { median, round } from './stats.ts';
 
@@ -57,11 +58,11 @@ export async function measureColdStarts(
 ): Promise<ColdResults> {
   const dir = await mkdtemp(join(tmpdir(), 'wolkvox-bench-cold-'));
   const samples = {} as Record<FunctionName, Record<Variant, ColdRun[]>>;
-  for (const name of FUNCTIONS) samples[name] = { ours: [], naive: [] };
+  for (const name of FUNCTIONS) samples[name] = { ours: [], fair: [], naive: [] };
   try {
     for (let run = 0; run < runs; run++) {
-      // Alternate who goes first, so a drift of the machine weighs on both alike.
-      const order: Variant[] = run % 2 === 0 ? ['ours', 'naive'] : ['naive', 'ours'];
+      // Rotate who goes first, so a drift of the machine weighs on all alike.
+      const order: Variant[] = VARIANTS.map((_, i) => VARIANTS[(i + run) % VARIANTS.length] as Variant);
       for (const name of FUNCTIONS) {
         for (const variant of order) {
           const event = await invocationEvent(
@@ -85,7 +86,11 @@ export async function measureColdStarts(
   }
   const results = {} as ColdResults;
   for (const name of FUNCTIONS) {
-    results[name] = { ours: summarize(samples[name].ours), naive: summarize(samples[name].naive) };
+    results[name] = {
+      ours: summarize(samples[name].ours),
+      fair: summarize(samples[name].fair),
+      naive: summarize(samples[name].naive),
+    };
   }
   return results;
 }

@@ -3,12 +3,13 @@
  * LEDGER_TABLE, LOG_LEVEL=INFO), with every AWS endpoint and the wolkvox server pointed at the
  * loopback services, and no AWS config files (as in Lambda). The baseline runs, as it always has,
  * with NODE_OPTIONS=--enable-source-maps: the usual deployment of a minified bundle with linked
- * source maps (AWS SAM's esbuild examples set it). Ours maps stacks when printed instead
+ * source maps (AWS SAM's esbuild examples set it). The fair baseline runs without it (its stack
+ * traces stay minified: the fair price of not paying for the flag). Ours maps stacks when printed instead
  * (lib/stack-traces.ts), so serverless.yml sets no NODE_OPTIONS.
  */
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { Variant } from './implementations.ts';
+import type { Variant } from './build.ts';
 import { LEDGER_TABLE, OPERATION, SECRET_ID, type ServiceEndpoints } from './services.ts';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Ours and the naive baseline, loaded in this process from source for the warm and throughput
+ * Ours, the fair baseline and the naive one, loaded in this process from source for the warm and throughput
  * measurements (the cold starts load the bundles in fresh processes instead). Both read the same
  * deploy-like environment (env.ts); both ingress paths send to an in-memory SQS.
  */
@@ -21,11 +21,14 @@ import {
 } from '#lib/wiring.ts';
 import type { TraceHandler } from '#lib/tracing.ts';
 import { type MemorySqs, memorySqs, redirect } from './memory-sqs.ts';
+import type { Variant } from './build.ts';
+import type * as FairWorker from './fair/wolkvox-sync.ts';
 import type * as NaiveWorker from './naive/wolkvox-sync.ts';
+
+export type { Variant };
 
 export type Ingress = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 export type Worker = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-export type Variant = 'ours' | 'naive';
 
 export interface Implementation {
   variant: Variant;
@@ -35,8 +38,8 @@ export interface Implementation {
   ticket: Ingress;
   /**
    * One worker container. Ours: a runtime of its own (its own secrets cache and batch processor),
-   * sharing `ledger` when given (DynamoDB with LEDGER_TABLE otherwise). Naive: a fresh instance of
-   * its handler module. Both share this process's module-level state otherwise (ours: the
+   * sharing `ledger` when given (DynamoDB with LEDGER_TABLE otherwise). Fair and naive: a fresh
+   * instance of the handler module. Both share this process's module-level state otherwise (ours: the
    * per-token semaphore and the keep-alive agent), so connections are counted per run, not per
    * container.
    */
@@ -61,6 +64,30 @@ export function ours(trace?: TraceHandler): Implementation {
           breaker: options.breaker,
         }),
       ),
+  };
+}
+
+/** Imported only after the environment is set, as naive(): it reads it at its top level. */
+export async function fair(): Promise<Implementation> {
+  const payment = await import('./fair/payment-received.ts');
+  const ticket = await import('./fair/ticket-resolved.ts');
+  const queue = memorySqs();
+  let containers = 0;
+  // Each fair ingress function builds its own SQS client, as a Lambda of its own would.
+  redirect(payment.sqs, queue);
+  redirect(ticket.sqs, queue);
+  return {
+    variant: 'fair',
+    queue,
+    payment: payment.handler as unknown as Ingress,
+    ticket: ticket.handler as unknown as Ingress,
+    // A module instance per container, as naive()'s: the FIFO processor keeps a batch's state.
+    worker: () => {
+      containers += 1;
+      const url = `${new URL('./fair/wolkvox-sync.ts', import.meta.url).href}?container=${containers}`;
+      const loading = import(url) as Promise<typeof FairWorker>;
+      return async (event, context) => (await loading).handler(event, context);
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * `npm run bench` (node bench/run.ts): builds the production bundles (scripts/build.ts) and the
- * naive baseline (bench/naive/), then measures both in one run, side by side:
+ * `npm run bench` (node bench/run.ts): builds the production bundles (scripts/build.ts), the fair
+ * baseline (bench/fair/: the targets are stated against it) and the naive one (bench/naive/: a
+ * second reference), then measures all three in one run, side by side and taking turns:
  *   a. bundle sizes; b. cold starts; c. warm cost per event; d. throughput against the sandbox's
  *   2-concurrent limit; e. Secrets Manager calls and wolkvox connections per 1,000 events, peak RSS;
  *   f. the ticket text converters on hostile text ÷ on ordinary text of the same size (bench/text.ts).
@@ -11,18 +12,18 @@
  *
  * --smoke: tiny counts, to check the bench works (npm test runs it); its numbers mean nothing.
  * --skip-dynamodb: leave out the throughput run of ours with the DynamoDB ledger (dynalite).
- * --build-dir: build both into DIR instead of .esbuild/ (the smoke test does, so that it never
+ * --build-dir: build all three into DIR instead of .esbuild/ (the smoke test does, so that it never
  *   rewrites .esbuild/ while `osls package` zips it).
  */
 import { writeFile } from 'node:fs/promises';
 import { cpus, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildBundles, FUNCTIONS } from './build.ts';
+import { type BASELINES, buildBundles, FUNCTIONS, VARIANTS } from './build.ts';
 import { measureColdStarts, measureTracingCost } from './cold.ts';
 import { startTracing } from '#lib/tracing.ts';
 import { applyInProcessEnv, dropEmfLines } from './env.ts';
-import { naive, ours } from './implementations.ts';
+import { fair, naive, ours } from './implementations.ts';
 import { hostileTextOptions, measureHostileText } from './text.ts';
 import { startServices } from './services.ts';
 import { ratio, round } from './stats.ts';
@@ -83,9 +84,9 @@ try {
   applyInProcessEnv(services);
   // Tracing on, as in prod: ours wraps its handlers and captures its clients (lib/tracing.ts).
   const trace = startTracing();
-  const implementations = { ours: ours(trace), naive: await naive() };
+  const implementations = { ours: ours(trace), fair: await fair(), naive: await naive() };
 
-  log(`cold starts: ${coldRuns} run(s) × ${FUNCTIONS.length} functions × 2`);
+  log(`cold starts: ${coldRuns} run(s) × ${FUNCTIONS.length} functions × ${VARIANTS.length}`);
   const [coldTarget] = await services.addObligations('COLD', 1, '1000000000');
   if (!coldTarget) throw new Error('no obligation for the cold starts');
   const coldStart = await measureColdStarts(built, services, implementations, coldTarget, coldRuns);
@@ -101,7 +102,7 @@ try {
   log(`warm: ${warmup} + ${warm} events per series`);
   const warmTargets = await services.addObligations('WARM', 20, '1000000000');
   // Fresh ingress containers of ours, so each series counts its own Secrets Manager fetch.
-  const warmImplementations = { ours: ours(trace), naive: implementations.naive };
+  const warmImplementations = { ...implementations, ours: ours(trace) };
   const warmResults = await measureWarm(services, warmImplementations, warmTargets, { warm, warmup });
 
   const throughputOptions = {
@@ -125,6 +126,7 @@ try {
   };
   const throughput: BenchResults['throughput'] = {
     ours: await runThroughput('ours', implementations.ours, 2, 'memory'),
+    fair: await runThroughput('fair', implementations.fair, 2, 'memory'),
     naive: await runThroughput('naive', implementations.naive, 2, 'memory'),
     sequential: await runThroughput('sequential', implementations.ours, 1, 'memory'),
     afterOutage: await runThroughput('after-outage', implementations.ours, 2, 'memory', true),
@@ -136,14 +138,22 @@ try {
   const bundleSize = {} as BenchResults['bundleSize'];
   const peakRssBytes = {} as BenchResults['peakRssBytes'];
   for (const name of FUNCTIONS) {
-    const sizes = { ours: built.sizes.ours[name], naive: built.sizes.naive[name] };
-    bundleSize[name] = {
-      ...sizes,
-      ratio: round(ratio(sizes.ours.total, sizes.naive.total), 3),
-      loadedAtColdStartRatio: round(ratio(sizes.ours.loadedAtColdStart, sizes.naive.loadedAtColdStart), 3),
+    const sizes = {
+      ours: built.sizes.ours[name],
+      fair: built.sizes.fair[name],
+      naive: built.sizes.naive[name],
     };
+    const versus = (baseline: (typeof BASELINES)[number]) => ({
+      ratio: round(ratio(sizes.ours.total, sizes[baseline].total), 3),
+      loadedAtColdStartRatio: round(
+        ratio(sizes.ours.loadedAtColdStart, sizes[baseline].loadedAtColdStart),
+        3,
+      ),
+    });
+    bundleSize[name] = { ...sizes, ...versus('fair'), naive: { ...sizes.naive, ...versus('naive') } };
     peakRssBytes[name] = {
       ours: coldStart[name].ours.medianMaxRssBytes,
+      fair: coldStart[name].fair.medianMaxRssBytes,
       naive: coldStart[name].naive.medianMaxRssBytes,
     };
   }

@@ -2,7 +2,7 @@
  * The results' shape (bench/results.json), the issue's targets checked against them, and the
  * table `npm run bench` prints.
  */
-import type { BundleBytes, FunctionName } from './build.ts';
+import type { BundleBytes, FunctionName, Variant } from './build.ts';
 import { FUNCTIONS } from './build.ts';
 import type { ColdResults, TracingCost } from './cold.ts';
 import { HOSTILE_TEXT_LIMIT, type HostileTextResults, renderHostileText, TEXT_CONVERTERS } from './text.ts';
@@ -29,10 +29,19 @@ export interface BenchResults {
     latencyMs: number;
     batchSize: number;
   };
-  /** `ratio`: total shipped .mjs bytes, ours ÷ naive (the target); the other: what a cold start loads. */
+  /**
+   * `ratio`: total shipped .mjs bytes, ours ÷ fair; `loadedAtColdStartRatio`: what a cold start
+   * loads, ours ÷ fair (the target). The same two ratios against naive sit in `naive`.
+   */
   bundleSize: Record<
     FunctionName,
-    { ours: BundleBytes; naive: BundleBytes; ratio: number; loadedAtColdStartRatio: number }
+    {
+      ours: BundleBytes;
+      fair: BundleBytes;
+      naive: BundleBytes & { ratio: number; loadedAtColdStartRatio: number };
+      ratio: number;
+      loadedAtColdStartRatio: number;
+    }
   >;
   /** b. Metrics and tracing on for both (a prod stage); the target is on these. */
   coldStart: ColdResults;
@@ -41,6 +50,7 @@ export interface BenchResults {
   warm: WarmResults;
   throughput: {
     ours: ThroughputRun;
+    fair: ThroughputRun;
     naive: ThroughputRun;
     sequential: ThroughputRun;
     oursDynamo?: ThroughputRun;
@@ -48,13 +58,10 @@ export interface BenchResults {
     afterOutage: ThroughputRun;
   };
   perThousandEvents: {
-    secretsManagerCalls: Record<
-      'payment-received' | 'ticket-resolved' | 'wolkvox-sync',
-      { ours: number; naive: number }
-    >;
-    wolkvoxConnections: { ours: number; naive: number; sequential: number };
+    secretsManagerCalls: Record<FunctionName, Record<Variant, number>>;
+    wolkvoxConnections: Record<Variant, number> & { sequential: number };
   };
-  peakRssBytes: Record<FunctionName, { ours: number; naive: number }>;
+  peakRssBytes: Record<FunctionName, Record<Variant, number>>;
   /** f. Each ticket text converter on hostile text ÷ on ordinary text of the same size. */
   hostileText: HostileTextResults;
   targets: Target[];
@@ -76,54 +83,72 @@ export function perThousand(
 ): BenchResults['perThousandEvents'] {
   const worker = (run: ThroughputRun) => per1000(run.secretsCalls, run.events);
   const connections = (run: ThroughputRun) => per1000(run.wolkvoxConnections, run.events);
+  const ingress = (name: 'payment-received' | 'ticket-resolved') => ({
+    ours: warm[name].ours.secretsCallsPer1000,
+    fair: warm[name].fair.secretsCallsPer1000,
+    naive: warm[name].naive.secretsCallsPer1000,
+  });
   return {
     secretsManagerCalls: {
-      'payment-received': {
-        ours: warm['payment-received'].ours.secretsCallsPer1000,
-        naive: warm['payment-received'].naive.secretsCallsPer1000,
+      'payment-received': ingress('payment-received'),
+      'ticket-resolved': ingress('ticket-resolved'),
+      'wolkvox-sync': {
+        ours: worker(throughput.ours),
+        fair: worker(throughput.fair),
+        naive: worker(throughput.naive),
       },
-      'ticket-resolved': {
-        ours: warm['ticket-resolved'].ours.secretsCallsPer1000,
-        naive: warm['ticket-resolved'].naive.secretsCallsPer1000,
-      },
-      'wolkvox-sync': { ours: worker(throughput.ours), naive: worker(throughput.naive) },
     },
     wolkvoxConnections: {
       ours: connections(throughput.ours),
+      fair: connections(throughput.fair),
       naive: connections(throughput.naive),
       sequential: connections(throughput.sequential),
     },
   };
 }
 
-/** Section 2 of the issue, from this run's numbers. */
+/**
+ * The targets, from this run's numbers: issue 19 §1 states the speed and size targets against the
+ * fair baseline (bench/fair/); the naive one is shown beside it in the table, as a reference only.
+ */
 export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[] {
   const targets: Target[] = [];
   for (const name of FUNCTIONS) {
     // The function's part of a cold start: loading its bundle and serving the first event. Node's
-    // own start-up before that is the same for both and shown beside it, in the table.
+    // own start-up before that is the same for all and shown beside it, in the table.
     const cold = results.coldStart[name];
-    const value = round(ratio(cold.ours.medianLoadAndServeMs, cold.naive.medianLoadAndServeMs), 3);
+    const value = round(ratio(cold.ours.medianLoadAndServeMs, cold.fair.medianLoadAndServeMs), 3);
     targets.push({
-      name: `cold start ${name} ÷ naive (median load + first event)`,
+      name: `cold start ${name} ÷ fair (median load + first event)`,
       value,
-      limit: '≤ 0.5',
-      pass: value <= 0.5,
+      limit: '≤ 0.6',
+      pass: value <= 0.6,
     });
   }
   for (const name of FUNCTIONS) {
-    const { ratio: shipped, loadedAtColdStartRatio: loaded } = results.bundleSize[name];
+    const loaded = results.bundleSize[name].loadedAtColdStartRatio;
     targets.push({
-      name: `bundle ${name} ÷ naive (all shipped)`,
-      value: shipped,
-      limit: '≤ 0.5',
-      pass: shipped <= 0.5,
-    });
-    targets.push({
-      name: `bundle ${name} ÷ naive (loaded at cold start)`,
+      name: `code loaded at cold start ${name} ÷ fair`,
       value: loaded,
-      limit: '≤ 0.5',
-      pass: loaded <= 0.5,
+      limit: '≤ 0.4',
+      pass: loaded <= 0.4,
+    });
+  }
+  // Warm cost per event: wall time p50, the series measured in turns with the fair one's.
+  const warmLimits: Record<FunctionName, number> = {
+    'payment-received': 1,
+    'ticket-resolved': 1,
+    // The ledger does more than the fair baseline's one conditional put (docs/performance-fair.md).
+    'wolkvox-sync': 2,
+  };
+  for (const name of FUNCTIONS) {
+    const warm = results.warm[name];
+    const value = round(ratio(warm.ours.wallUs.p50, warm.fair.wallUs.p50), 3);
+    targets.push({
+      name: `warm ${name} ÷ fair (wall p50)`,
+      value,
+      limit: `≤ ${warmLimits[name].toFixed(1)}`,
+      pass: value <= warmLimits[name],
     });
   }
   const ours = results.throughput.ours;
@@ -135,8 +160,8 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
   });
   const dynamo = results.throughput.oursDynamo;
   if (dynamo) {
-    // The deployed worker's ledger: five DynamoDB calls per payment in four round trips, overlapped with
-    // other groups' wolkvox calls.
+    // The deployed worker's ledger: five DynamoDB calls per payment in three round trips
+    // (lib/ledger/dynamodb.ts), overlapped with other groups' wolkvox calls.
     targets.push({
       name: 'throughput ÷ ideal, DynamoDB ledger (dynalite)',
       value: dynamo.achievedOverIdeal,
@@ -213,22 +238,29 @@ export function renderTable(results: BenchResults): string {
     '',
   );
 
-  const w1 = [44, 12, 12, 8];
+  const w1 = [44, 11, 11, 11, 8, 8];
+  const header = ['', 'ours', 'fair', 'naive', '÷ fair', '÷ naive'];
+  // Three figures, and ours ÷ each baseline: fair is what the targets are stated against.
+  const three = (label: string, v: Record<Variant, number>, show: (n: number) => string, withRatio = true) =>
+    row(
+      [
+        label,
+        show(v.ours),
+        show(v.fair),
+        show(v.naive),
+        withRatio ? fixed(ratio(v.ours, v.fair)) : '',
+        withRatio ? fixed(ratio(v.ours, v.naive)) : '',
+      ],
+      w1,
+    );
   out.push('a. Bundle size (bytes of minified .mjs: all shipped / loaded at cold start)');
-  out.push(row(['', 'ours', 'naive', 'ratio'], w1));
+  out.push(row(header, w1));
   for (const name of FUNCTIONS) {
     const b = results.bundleSize[name];
+    const bytes = (key: keyof BundleBytes) => ({ ours: b.ours[key], fair: b.fair[key], naive: b.naive[key] });
     out.push(
-      row([`   ${name}`, int(b.ours.total), int(b.naive.total), fixed(b.ratio)], w1),
-      row(
-        [
-          `     loaded at cold start`,
-          int(b.ours.loadedAtColdStart),
-          int(b.naive.loadedAtColdStart),
-          fixed(b.loadedAtColdStartRatio),
-        ],
-        w1,
-      ),
+      three(`   ${name}`, bytes('total'), int),
+      three('     loaded at cold start', bytes('loadedAtColdStart'), int),
     );
   }
 
@@ -236,27 +268,19 @@ export function renderTable(results: BenchResults): string {
     '',
     `b. Cold start (ms, median of ${options.coldRuns} fresh Node processes; the target is on load + first event)`,
   );
-  out.push(row(['', 'ours', 'naive', 'ratio'], w1));
+  out.push(row(header, w1));
   for (const name of FUNCTIONS) {
     const c = results.coldStart[name];
-    const msRow = (
-      label: string,
-      key: 'medianLoadAndServeMs' | 'medianTotalMs' | 'medianStartUpMs',
-      withRatio = true,
-    ) =>
-      row(
-        [
-          label,
-          fixed(c.ours[key], 1),
-          fixed(c.naive[key], 1),
-          withRatio ? fixed(ratio(c.ours[key], c.naive[key])) : '',
-        ],
-        w1,
-      );
+    const ms = (key: 'medianLoadAndServeMs' | 'medianTotalMs' | 'medianStartUpMs') => ({
+      ours: c.ours[key],
+      fair: c.fair[key],
+      naive: c.naive[key],
+    });
+    const one = (n: number) => fixed(n, 1);
     out.push(
-      msRow(`   ${name} load + first event`, 'medianLoadAndServeMs'),
-      msRow('     with Node start-up (total)', 'medianTotalMs'),
-      msRow('     of which Node start-up', 'medianStartUpMs', false),
+      three(`   ${name} load + first event`, ms('medianLoadAndServeMs'), one),
+      three('     with Node start-up (total)', ms('medianTotalMs'), one),
+      three('     of which Node start-up', ms('medianStartUpMs'), one, false),
     );
   }
 
@@ -275,9 +299,9 @@ export function renderTable(results: BenchResults): string {
     );
   }
 
-  const w2 = [44, 16, 16, 10];
-  out.push('', `c. Warm cost per event (µs, p50 / p99 of ${options.warmEvents})`);
-  out.push(row(['', 'ours', 'naive', 'p50 ratio'], w2));
+  const w2 = [36, 14, 14, 14, 8, 8];
+  out.push('', `c. Warm cost per event (µs, p50 / p99 of ${options.warmEvents}; ratios of p50)`);
+  out.push(row(header, w2));
   const labels: Record<FunctionName, string> = {
     'payment-received': 'ingress payment (Stripe)',
     'ticket-resolved': 'ingress ticket (Zendesk)',
@@ -290,7 +314,14 @@ export function renderTable(results: BenchResults): string {
       const label = kind === 'wallUs' ? `   ${labels[name]} wall` : `     CPU`;
       out.push(
         row(
-          [label, pair(w.ours, kind), pair(w.naive, kind), fixed(ratio(w.ours[kind].p50, w.naive[kind].p50))],
+          [
+            label,
+            pair(w.ours, kind),
+            pair(w.fair, kind),
+            pair(w.naive, kind),
+            fixed(ratio(w.ours[kind].p50, w.fair[kind].p50)),
+            fixed(ratio(w.ours[kind].p50, w.naive[kind].p50)),
+          ],
           w2,
         ),
       );
@@ -298,8 +329,8 @@ export function renderTable(results: BenchResults): string {
   }
   const memory = results.warm['wolkvox-sync'].oursMemoryLedger;
   out.push(
-    row(['   worker, ours with memory ledger', pair(memory, 'wallUs'), '', ''], w2),
-    row(['     CPU', pair(memory, 'cpuUs'), '', ''], w2),
+    row(['   worker, ours with memory ledger', pair(memory, 'wallUs'), '', '', '', ''], w2),
+    row(['     CPU', pair(memory, 'cpuUs'), '', '', '', ''], w2),
   );
 
   const t = results.throughput;
@@ -314,7 +345,8 @@ export function renderTable(results: BenchResults): string {
     ['   ours (2 containers)', t.ours],
     ['   ours, DynamoDB ledger (dynalite)', t.oursDynamo],
     ['   ours, draining after an outage', t.afterOutage],
-    ['   naive (2 containers)', t.naive],
+    ['   fair baseline (2 containers)', t.fair],
+    ['   naive baseline (2 containers)', t.naive],
     ['   strictly sequential (1 container)', t.sequential],
   ];
   for (const [label, run] of runs) {
@@ -346,30 +378,17 @@ export function renderTable(results: BenchResults): string {
 
   const p = results.perThousandEvents;
   out.push('', 'e. Per 1,000 events; peak RSS (cold process after its first event, median)');
-  out.push(row(['', 'ours', 'naive', ''], w1));
+  out.push(row(header, w1));
+  const tenth = (n: number) => fixed(n, 1);
   for (const name of FUNCTIONS) {
-    const s = p.secretsManagerCalls[name];
-    out.push(row([`   Secrets Manager calls, ${name}`, fixed(s.ours, 1), fixed(s.naive, 1), ''], w1));
+    out.push(three(`   Secrets Manager calls, ${name}`, p.secretsManagerCalls[name], tenth, false));
   }
-  out.push(
-    row(
-      [
-        '   wolkvox TCP connections (worker)',
-        fixed(p.wolkvoxConnections.ours, 1),
-        fixed(p.wolkvoxConnections.naive, 1),
-        '',
-      ],
-      w1,
-    ),
-  );
-  for (const name of FUNCTIONS) {
-    const r = results.peakRssBytes[name];
-    out.push(row([`   peak RSS, ${name}`, mib(r.ours), mib(r.naive), fixed(ratio(r.ours, r.naive))], w1));
-  }
+  out.push(three('   wolkvox TCP connections (worker)', p.wolkvoxConnections, tenth, false));
+  for (const name of FUNCTIONS) out.push(three(`   peak RSS, ${name}`, results.peakRssBytes[name], mib));
 
   out.push('', ...renderHostileText(results.hostileText));
 
-  out.push('', 'Targets (ratios from this run)');
+  out.push('', 'Targets (ratios from this run; speed and size against the fair baseline)');
   for (const target of results.targets) {
     out.push(`   ${target.pass ? 'PASS' : 'FAIL'}  ${target.name}: ${target.value} (${target.limit})`);
   }

@@ -27,7 +27,7 @@ const GROUPS = 30;
 export interface ThroughputRun {
   label: string;
   containers: number;
-  ledger: 'memory' | 'dynamodb' | 'naive (DynamoDB marker)';
+  ledger: 'memory' | 'dynamodb' | 'DynamoDB marker';
   events: number;
   applied: number;
   elapsedMs: number;
@@ -106,7 +106,7 @@ export async function measureThroughput(
   return {
     label: plan.label,
     containers: plan.containers,
-    ledger: impl.variant === 'naive' ? 'naive (DynamoDB marker)' : plan.ledger,
+    ledger: impl.variant === 'ours' ? plan.ledger : 'DynamoDB marker',
     events: options.events,
     applied,
     elapsedMs: round(elapsedMs, 0),

@@ -12,12 +12,10 @@ declare module 'undici/lib/dispatcher/dispatcher.js' {
   export = DispatcherClass;
 }
 
-declare module 'undici/lib/api/index.js' {
+declare module 'undici/lib/api/api-request.js' {
   import type { Dispatcher } from 'undici';
-  const api: {
-    request: (this: Dispatcher, opts: object) => Promise<Dispatcher.ResponseData>;
-  } & Record<string, unknown>;
-  export = api;
+  const request: (this: Dispatcher, opts: object) => Promise<Dispatcher.ResponseData>;
+  export = request;
 }
 
 declare module 'undici/lib/core/errors.js' {

@@ -95,7 +95,7 @@ function builtinsThroughRequire(): Plugin {
  * (events, assert, stream, module) and process (its methods use `this`) are required as they are:
  * a default import must be the module itself.
  */
-function lazyBuiltin(name: string): string {
+export function lazyBuiltin(name: string): string {
   const eager = `module.exports = require(${JSON.stringify(name)});`;
   const exported = createRequire(import.meta.url)(name) as object;
   if (typeof exported === 'function' || name.replace(/^node:/, '') === 'process') return eager;

@@ -474,6 +474,53 @@ describe('dynamodb ledger items', () => {
     } as unknown as DynamoDBClient;
   }
 
+  /** The table's client, failing the next `count` writes of a record item (not of an event item). */
+  function failingRecordWrites(count: number): DynamoDBClient {
+    const client = db().client;
+    return {
+      send: async (command: { constructor: { name: string }; input: { Key?: { pk?: { S?: string } } } }) => {
+        if (
+          command.constructor.name === 'UpdateItemCommand' &&
+          command.input.Key?.pk?.S?.startsWith('RECORD#')
+        ) {
+          if (count-- > 0) throw Object.assign(new Error('throttled'), { name: 'InternalServerError' });
+        }
+        return client.send(command as never);
+      },
+    } as unknown as DynamoDBClient;
+  }
+
+  it("settles in one round trip; if only the event's write lands, the redelivery's claim moves newest on", async () => {
+    const time = clock();
+    const ledger = createDynamoLedger({ tableName: TABLE, client: failingRecordWrites(1), now: time.now });
+    const event = entry();
+    const token = tokenOf(await ledger.claim(event, LEASE_MS));
+    await expect(ledger.settle(event, token)).rejects.toMatchObject({ name: 'LedgerUnavailableError' });
+    // The event's write landed beside the failed one: applied, but the record lags behind it.
+    expect(await ledger.read(event.identity)).toMatchObject({ status: 'applied' });
+    expect(await rawItem(`RECORD#${event.record}`, 'RECORD')).toBeUndefined();
+    // The message was not acknowledged: its redelivery finds the event applied and catches the record up.
+    expect(await ledger.claim(event, LEASE_MS)).toEqual({ status: 'applied' });
+    expect((await rawItem(`RECORD#${event.record}`, 'RECORD'))?.newest?.S).toBe(event.eventTime);
+    // So the group's next event, older than this one, is told it is older.
+    const older = entry({ record: event.record, eventTime: '2025-03-01T09:00:00.000Z' });
+    expect(await ledger.claim(older, LEASE_MS)).toMatchObject({ status: 'claimed', newest: event.eventTime });
+  });
+
+  it('does not write the record when the claim showed the event not newer than its newest', async () => {
+    const time = clock();
+    const log: string[] = [];
+    const ledger = createDynamoLedger({ tableName: TABLE, client: loggingClient(log), now: time.now });
+    const newer = entry();
+    await ledger.settle(newer, tokenOf(await ledger.claim(newer, LEASE_MS)));
+    const older = entry({ record: newer.record, eventTime: '2025-03-01T09:00:00.000Z' });
+    const token = tokenOf(await ledger.claim(older, LEASE_MS));
+    log.length = 0;
+    await ledger.settle(older, token, { outcome: 'skipped', reason: 'older' });
+    expect(log).toEqual(['UpdateItem']);
+    expect((await rawItem(`RECORD#${newer.record}`, 'RECORD'))?.newest?.S).toBe(newer.eventTime);
+  });
+
   it('gives a fresh claim back when the record read beside it fails, so the retry claims at once', async () => {
     const time = clock();
     const ledger = createDynamoLedger({ tableName: TABLE, client: failingRecordReads(1), now: time.now });

@@ -54,13 +54,27 @@ const LEASE_MARGIN_MS = 5_000;
  *   RECORD#<record>  / RECORD  newest (ISO UTC event time), expiresAt
  * Not Powertools idempotency: its in-progress/completed records have no prepare step (the fingerprints
  * a recovering attempt needs) and no per-record newest time, and both fit in two conditional items.
+ *
+ * A payment's round trips, and what each buys (a one-PutItem marker has none of it):
+ *   1. claim: the event's conditional UpdateItem (ALL_OLD: a dead attempt's fingerprints come back
+ *      with it) beside a GetItem of the record's newest time — exactly-once, and the order of
+ *      state changes (an older payment reduces the balance but never sets last_pay);
+ *   2. prepare: the fingerprints, durable before the wolkvox write — a worker that dies mid-write
+ *      leaves enough for the next attempt to tell "written" from "not yet" without counting twice.
+ *      It cannot join 1: the fingerprints come from the wolkvox read that must follow the claim
+ *      (a read before it would spend quota and a wolkvox slot on duplicates and busy events);
+ *   3. settle: the record's newest forward beside the event marked applied with its outcome (see
+ *      settle for why side by side is safe); the record's write is left out when the claim's read
+ *      showed this event not newer.
  */
 export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   const { tableName: TableName, now = Date.now, retentionMs = DEFAULT_RETENTION_MS } = options;
   let client = options.client;
   // The claims this ledger won, by event: while one's lease has time left nobody can take it over
   // (a claim needs the lease to have ended), so settling it needs no ownership read.
-  const won = new Map<string, { token: string; leaseUntil: number }>();
+  // Each keeps the record's newest time read beside its claim: settle skips moving it when this
+  // event is not newer (nothing settles the record in between, see claim).
+  const won = new Map<string, { token: string; leaseUntil: number; newest: string | undefined }>();
 
   async function send<T>(
     operation: LedgerOperation,
@@ -145,6 +159,31 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
             ':expiresAt': expiresAt(at),
           },
           ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+  }
+
+  /** Moves the record's newest time forward to `eventTime`; an older or equal one leaves it. */
+  async function advanceNewest(
+    operation: 'claim' | 'settle',
+    entry: LedgerEntry,
+    eventTime: string,
+    at: number,
+  ): Promise<void> {
+    await send(operation, entry.identity, (c) =>
+      c.send(
+        new UpdateItemCommand({
+          TableName,
+          Key: recordKey(entry.record),
+          ConditionExpression: 'attribute_not_exists(#newest) OR #newest < :eventTime',
+          UpdateExpression: 'SET #newest = :eventTime, #kind = :kind, #expiresAt = :expiresAt',
+          ExpressionAttributeNames: names('newest', 'kind', 'expiresAt'),
+          ExpressionAttributeValues: {
+            ':eventTime': s(eventTime),
+            ':kind': s(entry.kind),
+            ':expiresAt': expiresAt(at),
+          },
         }),
       ),
     );
@@ -244,15 +283,21 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
             throw read.reason;
           }
           forgetEndedLeases(at);
-          won.set(entry.identity, { token, leaseUntil: at + leaseMs });
           const newest = read.value;
+          won.set(entry.identity, { token, leaseUntil: at + leaseMs, newest });
           const claim: Claim = fingerprints
             ? { status: 'recovered', newest, token, fingerprints }
             : { status: 'claimed', newest, token };
           return claim;
         }
         const item = await readEvent('claim', entry.identity);
-        if (str(item, 'status') === 'applied') return { status: 'applied' };
+        if (str(item, 'status') === 'applied') {
+          // settle writes the event and the record side by side: if only the event's write landed,
+          // the record's newest lags, and this redelivery (the FIFO group waits for it) moves it on
+          // before the event is acknowledged. Never wrong: an applied event's time is a time applied.
+          await advanceNewest('claim', entry, str(item, 'eventTime') ?? eventTime, now());
+          return { status: 'applied' };
+        }
         const leaseUntil = num(item, 'leaseUntil');
         if (leaseUntil !== undefined && leaseUntil >= now()) {
           return { status: 'busy', leaseUntil: new Date(leaseUntil).toISOString() };
@@ -289,67 +334,67 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     /*
      * Not one TransactWriteItems: DynamoDB has no max(), so the record's "only forward" condition
      * would cancel the whole transaction for an older event (and dynalite, the tests' DynamoDB, has
-     * no transactions). Three steps instead, ordered so that a crash anywhere leaves a safe state:
+     * no transactions). Instead:
      *   1. read the event: a wrong token is rejected before anything changes (skipped for a claim this
      *      ledger won whose lease has time left: nobody else can hold it);
-     *   2. move the record's newest forward (a conditional update; "not newer" is fine);
-     *   3. mark the event applied if the token still owns it.
-     * The record goes first: settle runs only after the wolkvox write happened, so advancing newest
-     * is true whatever follows. A crash between 2 and 3 leaves the event pending with its
-     * fingerprints, and the redelivery recovers it (seeing newest equal to its own time, not older).
-     * The other order could mark the event applied while newest still lagged, and a later, older
-     * event would then overwrite the newer state.
+     *   2. in one round trip, side by side: move the record's newest forward (a conditional update;
+     *      "not newer" is fine, and it is not sent at all when the claim's read showed this event
+     *      not newer), and mark the event applied if the token still owns it.
+     * settle runs only after the wolkvox write happened, so advancing newest is true whatever else
+     * fails. If only the record's write lands, the event stays pending with its fingerprints and the
+     * redelivery recovers it (seeing newest equal to its own time, not older). If only the event's
+     * lands, settle still fails, the message is not acknowledged, and the redelivery's claim finds
+     * the event applied and moves newest on before acknowledging it (claim above): the FIFO group's
+     * next event never sees a newest that lags an applied one. (It took two round trips, record
+     * first, before that catch-up existed.)
      */
     async settle(entry, token, settlement = APPLIED) {
       const eventTime = normalizedTime(entry);
       const ours = won.get(entry.identity);
-      if (ours?.token !== token || now() >= ours.leaseUntil - LEASE_MARGIN_MS) {
+      const live = ours?.token === token && now() < ours.leaseUntil - LEASE_MARGIN_MS;
+      if (!live) {
         const why = rejection(await readEvent('settle', entry.identity), token);
         if (why) throw new ClaimLostError('settle', entry.identity, why);
       }
 
       const at = now();
-      await send('settle', entry.identity, (c) =>
-        c.send(
-          new UpdateItemCommand({
-            TableName,
-            Key: recordKey(entry.record),
-            ConditionExpression: 'attribute_not_exists(#newest) OR #newest < :eventTime',
-            UpdateExpression: 'SET #newest = :eventTime, #kind = :kind, #expiresAt = :expiresAt',
-            ExpressionAttributeNames: names('newest', 'kind', 'expiresAt'),
-            ExpressionAttributeValues: {
-              ':eventTime': s(eventTime),
-              ':kind': s(entry.kind),
-              ':expiresAt': expiresAt(at),
-            },
-          }),
+      const newer = !live || ours.newest === undefined || ours.newest < eventTime;
+      const [advanced, marked] = await Promise.allSettled([
+        newer ? advanceNewest('settle', entry, eventTime, at) : undefined,
+        // Pending or already applied by this same token (a retried settle): both end applied.
+        send('settle', entry.identity, (c) =>
+          c.send(
+            new UpdateItemCommand({
+              TableName,
+              Key: eventKey(entry.identity),
+              ConditionExpression: '#token = :token AND #status <> :parked',
+              UpdateExpression:
+                'SET #status = :applied, #expiresAt = :expiresAt, #outcome = :outcome, #outcomeAt = :outcomeAt' +
+                (settlement.reason === undefined ? ' REMOVE #reason' : ', #reason = :reason'),
+              ExpressionAttributeNames: names(
+                'token',
+                'status',
+                'expiresAt',
+                'outcome',
+                'outcomeAt',
+                'reason',
+              ),
+              ExpressionAttributeValues: {
+                ':token': s(token),
+                ':applied': s('applied'),
+                ':parked': s('parked'),
+                ':expiresAt': expiresAt(at),
+                ':outcome': s(settlement.outcome),
+                ':outcomeAt': s(new Date(at).toISOString()),
+                ...(settlement.reason === undefined ? {} : { ':reason': s(settlement.reason) }),
+              },
+            }),
+          ),
         ),
-      );
-
-      // Pending or already applied by this same token (a retried settle): both end applied.
-      const output = await send('settle', entry.identity, (c) =>
-        c.send(
-          new UpdateItemCommand({
-            TableName,
-            Key: eventKey(entry.identity),
-            ConditionExpression: '#token = :token AND #status <> :parked',
-            UpdateExpression:
-              'SET #status = :applied, #expiresAt = :expiresAt, #outcome = :outcome, #outcomeAt = :outcomeAt' +
-              (settlement.reason === undefined ? ' REMOVE #reason' : ', #reason = :reason'),
-            ExpressionAttributeNames: names('token', 'status', 'expiresAt', 'outcome', 'outcomeAt', 'reason'),
-            ExpressionAttributeValues: {
-              ':token': s(token),
-              ':applied': s('applied'),
-              ':parked': s('parked'),
-              ':expiresAt': expiresAt(at),
-              ':outcome': s(settlement.outcome),
-              ':outcomeAt': s(new Date(at).toISOString()),
-              ...(settlement.reason === undefined ? {} : { ':reason': s(settlement.reason) }),
-            },
-          }),
-        ),
-      );
-      if (output === CONDITION_FAILED) {
+      ]);
+      if (advanced.status === 'rejected') throw advanced.reason;
+      if (marked.status === 'rejected') throw marked.reason;
+      if (marked.value === CONDITION_FAILED) {
         throw new ClaimLostError('settle', entry.identity, 'another attempt took it over while settling');
       }
       won.delete(entry.identity);

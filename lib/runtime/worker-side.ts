@@ -1,7 +1,7 @@
 import type { Config } from '#lib/config.ts';
 import { type DirectDispatch, directDispatch } from '#lib/dispatch/direct.ts';
 import { createDynamoLedger } from '#lib/ledger/dynamodb.ts';
-import { createMemoryLedger } from '#lib/ledger/memory.ts';
+import type { Ledger } from '#lib/ledger/types.ts';
 import type { Logger } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
 import { countWolkvoxCall, type Metrics } from '#lib/telemetry.ts';
@@ -52,8 +52,27 @@ export function createWorkerSide(
           tableName: config.queue.ledgerTable,
           retentionMs: config.queue.ledgerRetentionMs,
         })
-      : createMemoryLedger());
+      : memoryLedgerOnFirstUse());
   return { client, attachments, ledger };
+}
+
+/**
+ * The in-memory ledger of local runs without LEDGER_TABLE, loaded by its first call: a deployed
+ * worker always has a table, so its cold start need not load this one. Each method of the memory
+ * ledger still runs without an await inside, so concurrent calls cannot interleave within one.
+ */
+function memoryLedgerOnFirstUse(): Ledger {
+  let loading: Promise<Ledger> | undefined;
+  const ledger = () => (loading ??= import('#lib/ledger/memory.ts').then((m) => m.createMemoryLedger()));
+  return {
+    claim: async (...args) => (await ledger()).claim(...args),
+    prepare: async (...args) => (await ledger()).prepare(...args),
+    settle: async (...args) => (await ledger()).settle(...args),
+    release: async (...args) => (await ledger()).release(...args),
+    endLease: async (...args) => (await ledger()).endLease(...args),
+    park: async (...args) => (await ledger()).park(...args),
+    read: async (...args) => (await ledger()).read(...args),
+  };
 }
 
 /** DISPATCH=direct (local runs): the worker's code applied in the same process. */
