@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { OpsError, type RedriveOptions, runRedrive, type Selection, UsageError } from './redrive.ts';
+import {
+  OpsError,
+  parseCommand,
+  type RedriveOptions,
+  runRedrive,
+  type Selection,
+  UsageError,
+} from './redrive.ts';
 
 export const USAGE = `Usage: npm run redrive -- --stage <stage> [--region <region>] [--dry-run]
                           [--all | --select <n,n,…> | --reason <text>] [--discard]
@@ -140,18 +147,8 @@ export interface CliDeps {
 
 /** The whole command: returns the exit code (0 done, 1 failed, 2 usage). */
 export async function redriveMain(argv: string[], deps: CliDeps): Promise<number> {
-  let parsed: ParsedArgs;
-  try {
-    parsed = parseRedriveArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    deps.err(`${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.help) {
-    deps.out(USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(argv, parseRedriveArgs, USAGE, deps);
+  if (typeof parsed === 'number') return parsed;
   const client = deps.createClient(parsed.region);
   try {
     await runRedrive(client, { ...parsed.options, now: deps.now }, deps.out);

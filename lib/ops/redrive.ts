@@ -57,6 +57,31 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * The operator commands' shared start: the parsed command line, or the exit code already given —
+ * 2 with what is wrong and the usage, or 0 after printing the usage for --help.
+ */
+export function parseCommand<P extends { help: boolean }>(
+  argv: string[],
+  parse: (argv: string[]) => P,
+  usage: string,
+  io: { out: (line: string) => void; err: (line: string) => void },
+): Exclude<P, { help: true }> | number {
+  let parsed: P;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`${error.message}\n\n${usage}`);
+    return 2;
+  }
+  if (parsed.help) {
+    io.out(usage);
+    return 0;
+  }
+  return parsed as Exclude<P, { help: true }>;
+}
+
 /** Queue URLs from the flags, else from the stage's queue names (GetQueueUrl, needs no CloudFormation). */
 export async function resolveQueueUrls(
   client: SQSClient,

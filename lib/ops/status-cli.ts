@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { REGISTRY } from '#lib/providers/registry.ts';
 import type { Family } from '#lib/providers/types.ts';
-import { OpsError, UsageError } from './redrive.ts';
+import { OpsError, parseCommand, UsageError } from './redrive.ts';
 import { regionOf } from './redrive-cli.ts';
 import { ConfigError, runStatus, type StatusClients, type StatusOptions } from './status.ts';
 
@@ -150,18 +150,8 @@ export interface StatusCliDeps {
 
 /** The whole command: returns the exit code (0 found, 1 not found or failed, 2 usage or configuration). */
 export async function statusMain(argv: string[], deps: StatusCliDeps): Promise<number> {
-  let parsed: ParsedStatusArgs;
-  try {
-    parsed = parseStatusArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    deps.err(`${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.help) {
-    deps.out(USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(argv, parseStatusArgs, USAGE, deps);
+  if (typeof parsed === 'number') return parsed;
   const clients = deps.createClients(parsed.region);
   try {
     const report = await runStatus(
