@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { localEnvironment } from './defaults.ts';
 import { catalogFamily } from './samples.ts';
-import { signSample } from './sign.ts';
+import { delivery } from './trigger.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -17,20 +17,21 @@ export interface Delivered {
 /**
  * A sample (`events/<provider>/<case>.json`, relative to the repository or absolute) signed now
  * with the local secrets and POSTed to `baseUrl` as the provider sends it: its headers, its content
- * type, its query. What `npm run trigger` and the browser console's send button do.
+ * type, its user agent, its query (trigger.ts `delivery`, which `npm run trigger` sends too): the
+ * browser console's send button.
  */
 export async function deliverSample(provider: string, file: string, baseUrl: string): Promise<Delivered> {
   const path = isAbsolute(file) ? file : join(ROOT, file);
-  const signed = signSample(
+  const request = delivery(
     provider,
     await readFile(path, 'utf8'),
+    baseUrl,
     await localEnvironment(),
     new Date(),
     await catalogFamily(path),
   );
-  const query = new URLSearchParams(signed.query ?? {}).toString();
-  const url = new URL(`/webhooks/${signed.family}/${provider}${query ? `?${query}` : ''}`, baseUrl).href;
-  const response = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
+  const { url } = request;
+  const response = await fetch(url, { method: request.method, headers: request.headers, body: request.body });
   return {
     url,
     status: response.status,
