@@ -7,6 +7,7 @@ import { FUNCTIONS } from './build.ts';
 import type { ColdResults } from './cold.ts';
 import { HOSTILE_TEXT_LIMIT, type HostileTextResults, renderHostileText, TEXT_CONVERTERS } from './text.ts';
 import type { ThroughputRun } from './throughput.ts';
+import { renderTokens, tokensTargets, type TokensRun } from './tokens.ts';
 import type { WarmResults, WarmSeries } from './warm.ts';
 import { ratio, round } from './stats.ts';
 
@@ -54,6 +55,8 @@ export interface BenchResults {
   peakRssBytes: Record<FunctionName, { ours: number; naive: number }>;
   /** f. Each ticket text converter on hostile text ÷ on ordinary text of the same size. */
   hostileText: HostileTextResults;
+  /** g. More than one token (bench/tokens.ts). */
+  tokens?: TokensRun[];
   targets: Target[];
 }
 
@@ -192,6 +195,7 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
       pass: worst.ratio <= HOSTILE_TEXT_LIMIT,
     });
   }
+  if (results.tokens) targets.push(...tokensTargets(results.tokens));
   return targets;
 }
 
@@ -350,6 +354,7 @@ export function renderTable(results: BenchResults): string {
   }
 
   out.push('', ...renderHostileText(results.hostileText));
+  if (results.tokens) out.push('', ...renderTokens(results.tokens));
 
   out.push('', 'Targets (ratios from this run)');
   for (const target of results.targets) {
