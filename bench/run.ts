@@ -29,6 +29,7 @@ import { startServices } from './services.ts';
 import { ratio, round } from './stats.ts';
 import { type BenchResults, evaluateTargets, perThousand, renderTable } from './table.ts';
 import { BATCH_SIZE, measureThroughput, type ThroughputRun } from './throughput.ts';
+import { measureTokens, tokenPlans } from './tokens.ts';
 import { measureWarm } from './warm.ts';
 
 const { values: flags } = parseArgs({
@@ -135,6 +136,11 @@ try {
     throughput.oursDynamo = await runThroughput('ours-dynamodb', implementations.ours, 2, 'dynamodb');
   }
 
+  const tokens = [];
+  for (const plan of tokenPlans(smoke)) {
+    log(`tokens: ${plan.tokens} at ${plan.latencyMs} ms, ${plan.events} payments`);
+    tokens.push(await measureTokens(plan));
+  }
   const bundleSize = {} as BenchResults['bundleSize'];
   const peakRssBytes = {} as BenchResults['peakRssBytes'];
   for (const name of FUNCTIONS) {
@@ -184,6 +190,7 @@ try {
     perThousandEvents: perThousand(warmResults, throughput),
     peakRssBytes,
     hostileText,
+    tokens,
   };
   const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);

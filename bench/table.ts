@@ -7,6 +7,7 @@ import { FUNCTIONS } from './build.ts';
 import type { ColdResults, TracingCost } from './cold.ts';
 import { HOSTILE_TEXT_LIMIT, type HostileTextResults, renderHostileText, TEXT_CONVERTERS } from './text.ts';
 import type { ThroughputRun } from './throughput.ts';
+import { renderTokens, tokensTargets, type TokensRun } from './tokens.ts';
 import type { WarmResults, WarmSeries } from './warm.ts';
 import { ratio, round } from './stats.ts';
 
@@ -64,6 +65,8 @@ export interface BenchResults {
   peakRssBytes: Record<FunctionName, Record<Variant, number>>;
   /** f. Each ticket text converter on hostile text ÷ on ordinary text of the same size. */
   hostileText: HostileTextResults;
+  /** g. More than one token (bench/tokens.ts). */
+  tokens?: TokensRun[];
   targets: Target[];
 }
 
@@ -220,6 +223,7 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
       pass: worst.ratio <= HOSTILE_TEXT_LIMIT,
     });
   }
+  if (results.tokens) targets.push(...tokensTargets(results.tokens));
   return targets;
 }
 
@@ -387,6 +391,7 @@ export function renderTable(results: BenchResults): string {
   for (const name of FUNCTIONS) out.push(three(`   peak RSS, ${name}`, results.peakRssBytes[name], mib));
 
   out.push('', ...renderHostileText(results.hostileText));
+  if (results.tokens) out.push('', ...renderTokens(results.tokens));
 
   out.push('', 'Targets (ratios from this run; speed and size against the fair baseline)');
   for (const target of results.targets) {

@@ -5,6 +5,7 @@ import { blankIsUnset, DAY_SECONDS, flag, integer, jsonMap, preprocess, text } f
 import { type CaseRules, DEFAULT_PRIORITY_MAP } from './translate/case.ts';
 import type { ObligationRules } from './translate/obligation.ts';
 import { resolveWolkvoxServer } from './wolkvox/host.ts';
+import { parseTokens } from './wolkvox/tokens.ts';
 import { MAX_CONCURRENT_PER_TOKEN } from './wolkvox/vendor.ts';
 
 /**
@@ -59,6 +60,19 @@ const base = {
   AWS_LAMBDA_FUNCTION_NAME: text(),
   /** SQS FIFO queue the ingress functions send commands to (DISPATCH=queue). */
   QUEUE_URL: text(),
+  /**
+   * Every shard's work queue, comma-separated, in shard order (one per wolkvox token): ingress
+   * sends each record's commands to its shard's queue. Unset: QUEUE_URL alone (one token).
+   */
+  QUEUE_URLS: preprocess(
+    (value) =>
+      typeof value === 'string' && value.trim() !== ''
+        ? value.split(',').map((url) => url.trim())
+        : undefined,
+    z.optional(z.array(z.string().check(z.minLength(1, 'has an empty queue URL')))),
+  ),
+  /** Which token of WOLKVOX_TOKEN this worker uses, 0-based: its queue's shard (serverless.yml). */
+  TOKEN_SHARD: integer(0, 0, 63),
   /** SQS FIFO queue where parked and dead-lettered events wait for an operator (the DLQ). */
   PARKED_QUEUE_URL: text(),
   /** DynamoDB table of applied events and per-record ordering (DISPATCH=queue; local runs keep it in memory). */
@@ -115,6 +129,8 @@ export const SETTING_NAMES: readonly string[] = Object.keys(shape);
 export const SET_BY_DEPLOYMENT: ReadonlySet<string> = new Set([
   'AWS_LAMBDA_FUNCTION_NAME',
   'QUEUE_URL',
+  'QUEUE_URLS',
+  'TOKEN_SHARD',
   'PARKED_QUEUE_URL',
   'LEDGER_TABLE',
   'WOLKVOX_MAX_IN_FLIGHT',
@@ -226,11 +242,15 @@ export interface Config {
     obligationUpdateMethod: 'POST' | 'PUT';
     /** wolkvox requests this container may have in flight at once (all containers: ≤ 2). */
     maxInFlight: number;
+    /** TOKEN_SHARD: which token of WOLKVOX_TOKEN this worker uses (0-based). */
+    tokenShard: number;
   };
   secrets: { secretId: string | undefined; ttlMs: number };
   dispatch: 'queue' | 'direct';
   queue: {
     url: string | undefined;
+    /** Every shard's work queue in shard order (QUEUE_URLS, else [QUEUE_URL]); empty in direct mode. */
+    urls: readonly string[];
     parkedUrl: string | undefined;
     ledgerTable: string | undefined;
     /** How long applied events are remembered (LEDGER_RETENTION_DAYS). */
@@ -290,6 +310,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!value.PARKED_QUEUE_URL) problems.push('PARKED_QUEUE_URL: is required when DISPATCH=queue');
     if (!value.LEDGER_TABLE) problems.push('LEDGER_TABLE: is required when DISPATCH=queue');
   }
+  if (value?.QUEUE_URLS && value.TOKEN_SHARD >= value.QUEUE_URLS.length) {
+    problems.push(
+      `TOKEN_SHARD: ${value.TOKEN_SHARD} has no queue in QUEUE_URLS (${value.QUEUE_URLS.length} shards, numbered from 0)`,
+    );
+  }
+  // Local runs read the secret from the environment: its token list is checked with the rest.
+  const tokens = blankIsUnset(env.WOLKVOX_TOKEN);
+  if (typeof tokens === 'string') {
+    const parsed = parseTokens(tokens);
+    if (!parsed.ok) problems.push(...parsed.problems.map((problem) => `WOLKVOX_TOKEN: ${problem}`));
+  }
   const providers = value ? readProviders(value) : undefined;
   if (value && providers) problems.push(...replayProblems(value.LEDGER_RETENTION_DAYS, providers));
   if (problems.length > 0 || !value || !providers || !server?.ok) throw new ConfigError(problems);
@@ -301,12 +332,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: value.WOLKVOX_TIMEOUT_MS,
       obligationUpdateMethod: value.WOLKVOX_OBLIGATION_UPDATE_METHOD,
       maxInFlight: value.WOLKVOX_MAX_IN_FLIGHT,
+      tokenShard: value.TOKEN_SHARD,
     },
     secrets: { secretId: value.SECRET_ID, ttlMs: value.SECRETS_TTL_SECONDS * 1000 },
     // Deployments queue (the 2-per-token limit needs one drain); local runs apply directly.
     dispatch,
     queue: {
       url: value.QUEUE_URL,
+      urls: value.QUEUE_URLS ?? (value.QUEUE_URL ? [value.QUEUE_URL] : []),
       parkedUrl: value.PARKED_QUEUE_URL,
       ledgerTable: value.LEDGER_TABLE,
       ledgerRetentionMs: value.LEDGER_RETENTION_DAYS * DAY_SECONDS * 1000,

@@ -24,11 +24,13 @@ describe('loadConfig', () => {
         timeoutMs: 10_000,
         obligationUpdateMethod: 'POST',
         maxInFlight: 2,
+        tokenShard: 0,
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',
       queue: {
         url: undefined,
+        urls: [],
         parkedUrl: undefined,
         ledgerTable: undefined,
         ledgerRetentionMs: 400 * 86_400_000,

@@ -883,3 +883,73 @@ describe('osls invoke local --stage local', () => {
     },
   );
 });
+
+// Two wolkvox tokens: the `shards` param gives each its own work queue and worker (issue 19 §2).
+describe('osls package --param=shards=2 (prod)', () => {
+  let sharded: Template;
+  beforeAll(async () => {
+    const out = join(dir, 'sharded');
+    await osls(
+      ['package', '--stage', 'prod', '--package', out, ...REQUIRED_PARAMS, '--param=shards=2'],
+      offlineEnv(),
+    );
+    sharded = JSON.parse(
+      await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Template;
+  }, 120_000);
+
+  const of = (type: string) => Object.entries(sharded.Resources).filter(([, r]) => r.Type === type);
+
+  it('has two work queues, each drained by its own worker, 2 at a time, bound to its token', () => {
+    const queues = of('AWS::SQS::Queue')
+      .map(([id, r]) => [id, r.Properties.QueueName])
+      .filter(([, name]) => !/-(?:dlq|parked)\.fifo$/.test(String(name)));
+    expect(Object.fromEntries(queues)).toEqual({
+      WorkQueue: 'wolkvox-webhooks-prod.fifo',
+      WorkQueueShard1: 'wolkvox-webhooks-prod-shard1.fifo',
+    });
+    const mappings = of('AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties);
+    expect(mappings).toHaveLength(2);
+    const bound = mappings.map((mapping) => {
+      expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
+      const fn = (mapping.FunctionName as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const env = (sharded.Resources[fn]?.Properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      return {
+        queue: (mapping.EventSourceArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0],
+        tokenShard: env.TOKEN_SHARD,
+        ownQueue: env.QUEUE_URL,
+      };
+    });
+    expect(bound).toEqual([
+      { queue: 'WorkQueue', tokenShard: '0', ownQueue: { Ref: 'WorkQueue' } },
+      { queue: 'WorkQueueShard1', tokenShard: '1', ownQueue: { Ref: 'WorkQueueShard1' } },
+    ]);
+    // Ingress routes each record to its shard: it knows every queue, in shard order.
+    const ingress = of('AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.FunctionName === 'wolkvox-webhooks-prod-paymentReceived',
+    );
+    expect(
+      (ingress?.[1].Properties.Environment as { Variables: Record<string, unknown> }).Variables.QUEUE_URLS,
+    ).toEqual({ 'Fn::Join': [',', [{ Ref: 'WorkQueue' }, { Ref: 'WorkQueueShard1' }]] });
+  });
+
+  it('lets each worker read its queue, pause its mapping and write its logs; alarms per shard', () => {
+    const worker = JSON.stringify(sharded.Resources.WolkvoxSyncRole?.Properties);
+    for (const needed of [
+      '"WorkQueueShard1","Arn"',
+      '-wolkvoxSyncShard1:*',
+      'function:wolkvox-webhooks-prod-wolkvoxSyncShard1"',
+    ])
+      expect(worker).toContain(needed);
+    expect(JSON.stringify(sharded.Resources.PaymentReceivedRole?.Properties)).toContain(
+      '"WorkQueueShard1","Arn"',
+    );
+    expect(sharded.Resources.WorkQueueAgeAlarmShard1?.Properties.AlarmName).toBe(
+      'wolkvox-webhooks-prod-work-queue-age-shard1',
+    );
+    expect(sharded.Resources.WorkerErrorsAlarmShard1?.Properties.Dimensions).toEqual([
+      { Name: 'FunctionName', Value: { Ref: 'WolkvoxSyncShard1LambdaFunction' } },
+    ]);
+  });
+});

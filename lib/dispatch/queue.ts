@@ -3,11 +3,17 @@ import type { SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { ServiceError } from '#lib/errors.ts';
 import { traced } from '#lib/tracing.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
+import { shardOf } from '#lib/wolkvox/tokens.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from './message.ts';
 import type { Dispatch, ParkedEvent } from './types.ts';
 
 export interface QueueDispatchOptions {
   queueUrl: string;
+  /**
+   * Every shard's work queue (one per wolkvox token), in shard order: a record's commands all go
+   * to the queue of shardOf(its group), so its order holds. Default: [queueUrl].
+   */
+  queueUrls?: readonly string[];
   parkedQueueUrl: string;
   /** The container's SQS client, made on first use (sqsOnDemand). */
   sqs: SqsOnDemand;
@@ -45,6 +51,7 @@ export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
 /** Deployments: ingress enqueues to the SQS FIFO queue that wolkvoxSync drains 2 at a time. */
 export function queueDispatch(options: QueueDispatchOptions): Dispatch {
   const now = options.now ?? (() => new Date());
+  const queueUrls = options.queueUrls?.length ? options.queueUrls : [options.queueUrl];
 
   async function send(input: SendMessageCommandInput, signal?: AbortSignal) {
     try {
@@ -52,7 +59,7 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
       return await client.send(new sqs.SendMessageCommand(input), { abortSignal: signal });
     } catch (cause) {
       // The provider retries on a 503: nothing was taken in, so nothing is lost.
-      const what = input.QueueUrl === options.queueUrl ? 'send' : 'park';
+      const what = input.QueueUrl === options.parkedQueueUrl ? 'park' : 'send';
       throw new ServiceError('queue', 'transient', `SQS ${what} failed`, { cause });
     }
   }
@@ -72,11 +79,12 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
         meta: { ...ids, receivedAt: now().toISOString() },
         correlationId,
       };
+      const groupId = messageGroupId(command);
       const sent = await send(
         {
-          QueueUrl: options.queueUrl,
+          QueueUrl: queueUrls[shardOf(groupId, queueUrls.length)],
           MessageBody: JSON.stringify(body),
-          MessageGroupId: messageGroupId(command),
+          MessageGroupId: groupId,
           MessageDeduplicationId: deduplicationId(command.identity),
         },
         signal,

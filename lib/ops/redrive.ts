@@ -17,6 +17,7 @@ import {
   queuedMessageSchema,
 } from '#lib/dispatch/message.ts';
 import { wolkvoxCommandSchema } from '#lib/events.ts';
+import { shardOf } from '#lib/wolkvox/tokens.ts';
 
 /**
  * Operations on the parked queue: list what waits there and why, and put chosen commands back on
@@ -45,6 +46,11 @@ export function queueNames(stage: string): { work: string; parked: string } {
 export interface QueueUrls {
   work: string;
   parked: string;
+  /**
+   * Every shard's work queue in shard order (the `shards` param: one per wolkvox token), when the
+   * stage has more than one: a command is redriven to its record's shard, never beside it.
+   */
+  shards?: string[];
 }
 
 /** A problem the operator can fix (a wrong stage, region or queue URL): reported without a stack. */
@@ -104,10 +110,22 @@ export async function resolveQueueUrls(
       );
     }
   }
-  return {
-    work: await lookup(options.workQueueUrl, 'work', '--work-queue-url'),
-    parked: await lookup(options.parkedQueueUrl, 'parked', '--parked-queue-url'),
-  };
+  const work = await lookup(options.workQueueUrl, 'work', '--work-queue-url');
+  const parked = await lookup(options.parkedQueueUrl, 'parked', '--parked-queue-url');
+  // Shards 1, 2, … are named after the work queue (scripts/osls-shards-plugin.cjs) until one is missing.
+  const shards = [work];
+  while (options.stage && !options.workQueueUrl) {
+    const name = queueNames(options.stage).work.replace(/\.fifo$/, `-shard${shards.length}.fifo`);
+    try {
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
+      if (!QueueUrl) break;
+      shards.push(QueueUrl);
+    } catch (error) {
+      if (error instanceof QueueDoesNotExist) break;
+      throw error;
+    }
+  }
+  return shards.length > 1 ? { work, parked, shards } : { work, parked };
 }
 
 export type Disposition = 'parked' | 'dead-lettered';
@@ -307,7 +325,7 @@ export async function redriveMessage(
   const group = messageGroupId(body.command);
   const sent = await client.send(
     new SendMessageCommand({
-      QueueUrl: urls.work,
+      QueueUrl: urls.shards?.[shardOf(group, urls.shards.length)] ?? urls.work,
       MessageBody: JSON.stringify(body),
       MessageGroupId: group,
       MessageDeduplicationId: deduplicationId(`${body.command.identity}:redrive:${now().getTime()}`),

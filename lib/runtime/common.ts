@@ -28,6 +28,7 @@ export function createBase(
 export function createQueueDispatch(config: Config, sqs: SqsOnDemand, now: () => Date): Dispatch {
   return queueDispatch({
     queueUrl: config.queue.url ?? '',
+    queueUrls: config.queue.urls,
     parkedQueueUrl: config.queue.parkedUrl ?? '',
     sqs,
     now,

@@ -26,7 +26,7 @@ export function createWorkerSide(
   const client = createWolkvoxClient({
     baseUrl: config.wolkvox.baseUrl,
     operation: config.wolkvox.operation,
-    token: wolkvoxTokenFrom(secrets),
+    token: wolkvoxTokenFrom(secrets, config.wolkvox.tokenShard),
     timeoutMs: config.wolkvox.timeoutMs,
     obligationUpdateMethod: config.wolkvox.obligationUpdateMethod,
     maxInFlight: config.wolkvox.maxInFlight,

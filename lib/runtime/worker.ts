@@ -25,7 +25,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const intake =
     overrides.intake ??
     (config.dispatch === 'queue' && config.queue.ledgerTable
-      ? awsIntake({ tableName: config.queue.ledgerTable, now: base.now })
+      ? awsIntake({ tableName: config.queue.ledgerTable, shard: config.wolkvox.tokenShard, now: base.now })
       : undefined);
   return { ...base, ...side, dispatch, sqs, intake };
 }

@@ -57,10 +57,16 @@ export interface AwsIntakeOptions {
   dynamo?: DynamoDBClient;
   /** Default: the Lambda API of the DynamoDB client's region, signed with its credentials. */
   mappings?: EventSourceMappings;
+  /** TOKEN_SHARD: each shard's worker pauses and resumes its own queue's mapping. */
+  shard?: number;
   now?: () => Date;
 }
 
-const KEY = { pk: { S: 'INTAKE#wolkvoxSync' }, sk: { S: 'INTAKE' } };
+/** Shard 0 keeps the key from before shards, so a pause recorded then is still resumed. */
+const intakeKey = (shard = 0) => ({
+  pk: { S: shard === 0 ? 'INTAKE#wolkvoxSync' : `INTAKE#wolkvoxSync#shard${shard}` },
+  sk: { S: 'INTAKE' },
+});
 
 /**
  * Deployments: the pause in DynamoDB (the ledger's client library, already loaded), the mapping
@@ -69,6 +75,7 @@ const KEY = { pk: { S: 'INTAKE#wolkvoxSync' }, sk: { S: 'INTAKE' } };
  */
 export function awsIntake(options: AwsIntakeOptions): Intake {
   const now = options.now ?? (() => new Date());
+  const key = intakeKey(options.shard);
   let clients: Promise<{ dynamo: DynamoDBClient; mappings: EventSourceMappings }> | undefined;
   const ready = () =>
     (clients ??= (async () => {
@@ -102,7 +109,7 @@ export function awsIntake(options: AwsIntakeOptions): Intake {
         await dynamo.send(
           new UpdateItemCommand({
             TableName: options.tableName,
-            Key: KEY,
+            Key: key,
             UpdateExpression:
               'SET mappingId = :mappingId, reason = :reason, pauseId = :pauseId, latest = :now, ' +
               'since = if_not_exists(since, :now)',
@@ -124,7 +131,7 @@ export function awsIntake(options: AwsIntakeOptions): Intake {
       try {
         const { dynamo } = await ready();
         const { Item } = await dynamo.send(
-          new GetItemCommand({ TableName: options.tableName, Key: KEY, ConsistentRead: true }),
+          new GetItemCommand({ TableName: options.tableName, Key: key, ConsistentRead: true }),
         );
         const mappingId = Item?.mappingId?.S;
         if (!mappingId) return undefined;
@@ -147,7 +154,7 @@ export function awsIntake(options: AwsIntakeOptions): Intake {
         await dynamo.send(
           new DeleteItemCommand({
             TableName: options.tableName,
-            Key: KEY,
+            Key: key,
             ConditionExpression: 'pauseId = :pauseId',
             ExpressionAttributeValues: { ':pauseId': { S: paused.pauseId } },
           }),
