@@ -6,6 +6,7 @@ import type { BundleBytes, FunctionName } from './build.ts';
 import { FUNCTIONS } from './build.ts';
 import type { ColdResults } from './cold.ts';
 import { HOSTILE_TEXT_LIMIT, type HostileTextResults, renderHostileText, TEXT_CONVERTERS } from './text.ts';
+import { type LatencyRun, latencyTargets, renderLatency } from './latency.ts';
 import type { ThroughputRun } from './throughput.ts';
 import type { WarmResults, WarmSeries } from './warm.ts';
 import { ratio, round } from './stats.ts';
@@ -54,6 +55,8 @@ export interface BenchResults {
   peakRssBytes: Record<FunctionName, { ours: number; naive: number }>;
   /** f. Each ticket text converter on hostile text ÷ on ordinary text of the same size. */
   hostileText: HostileTextResults;
+  /** g. Issue 19 §3–4: requests per payment and webhook → CRM time of a month-end burst (bench/latency.ts). */
+  latency?: LatencyRun[];
   targets: Target[];
 }
 
@@ -192,6 +195,7 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
       pass: worst.ratio <= HOSTILE_TEXT_LIMIT,
     });
   }
+  targets.push(...latencyTargets(results.latency));
   return targets;
 }
 
@@ -350,6 +354,7 @@ export function renderTable(results: BenchResults): string {
   }
 
   out.push('', ...renderHostileText(results.hostileText));
+  out.push('', ...renderLatency(results.latency));
 
   out.push('', 'Targets (ratios from this run)');
   for (const target of results.targets) {

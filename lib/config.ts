@@ -51,6 +51,8 @@ const base = {
   WOLKVOX_TIMEOUT_MS: integer(10_000, 100, 60_000),
   // wolkvox rejects a third in-flight request per token; several containers must share the two.
   WOLKVOX_MAX_IN_FLIGHT: integer(MAX_CONCURRENT_PER_TOKEN, 1, MAX_CONCURRENT_PER_TOKEN),
+  /** How often the worker reads the token's remaining quota (each reading costs one call); 0: never. */
+  QUOTA_CHECK_SECONDS: integer(300, 0, 86_400),
   WOLKVOX_OBLIGATION_UPDATE_METHOD: preprocess(blankIsUnset, z._default(z.enum(['POST', 'PUT']), 'POST')),
   LOG_LEVEL: preprocess(
     (value) => (typeof value === 'string' ? value.toUpperCase() : value),
@@ -226,6 +228,8 @@ export interface Config {
     obligationUpdateMethod: 'POST' | 'PUT';
     /** wolkvox requests this container may have in flight at once (all containers: ≤ 2). */
     maxInFlight: number;
+    /** How often a worker container reads the token's quota (QUOTA_CHECK_SECONDS); 0: never. */
+    quotaCheckMs: number;
   };
   secrets: { secretId: string | undefined; ttlMs: number };
   dispatch: 'queue' | 'direct';
@@ -301,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: value.WOLKVOX_TIMEOUT_MS,
       obligationUpdateMethod: value.WOLKVOX_OBLIGATION_UPDATE_METHOD,
       maxInFlight: value.WOLKVOX_MAX_IN_FLIGHT,
+      quotaCheckMs: value.QUOTA_CHECK_SECONDS * 1000,
     },
     secrets: { secretId: value.SECRET_ID, ttlMs: value.SECRETS_TTL_SECONDS * 1000 },
     // Deployments queue (the 2-per-token limit needs one drain); local runs apply directly.

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
         timeoutMs: 10_000,
         obligationUpdateMethod: 'POST',
         maxInFlight: 2,
+        quotaCheckMs: 300_000,
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',

@@ -9,7 +9,8 @@ import { WolkvoxError } from '#lib/wolkvox/errors.ts';
 import { CommandRejectedError, failureKind, failureReason, isOwnError } from '#lib/errors.ts';
 import { isOutage, type OutageBreaker, outageBreaker } from './breaker.ts';
 import type { Intake } from './intake.ts';
-import { type ApplyDeps, applyCommand, EventBusyError } from './apply.ts';
+import { type ApplyDeps, EventBusyError } from './apply.ts';
+import { batchApplier } from './apply-run.ts';
 import {
   DEFAULT_RETRY_POLICY,
   MAX_VISIBILITY_SECONDS,
@@ -57,6 +58,7 @@ export function syncHandler(deps: SyncDeps) {
     record: SQSRecord,
     context: Context,
     retryIn: (seconds: number) => void,
+    apply: ReturnType<typeof batchApplier>,
   ): Promise<void> {
     const message = parse(record.body);
     if (!message)
@@ -83,7 +85,7 @@ export function syncHandler(deps: SyncDeps) {
       });
     }
     try {
-      const applied = await applyCommand(command, deps, {
+      const applied = await apply(record, command, {
         signal: deadlineSignal(context.getRemainingTimeInMillis()),
       });
       breaker.succeeded();
@@ -190,9 +192,11 @@ export function syncHandler(deps: SyncDeps) {
         // is answered, the sooner the batch's first wolkvox call starts.
         if (i > 0) await new Promise(setImmediate);
         let delay: number | undefined;
+        // Payments to one obligation side by side in the group: one read and one write (apply-run.ts).
+        const apply = batchApplier(Records, deps);
         const answer = await processPartialResponse(
           { Records },
-          (record: SQSRecord) => handleRecord(record, context, (seconds) => (delay = seconds)),
+          (record: SQSRecord) => handleRecord(record, context, (seconds) => (delay = seconds), apply),
           new SqsFifoPartialProcessorAsync(),
           {
             context,
