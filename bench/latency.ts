@@ -106,7 +106,9 @@ export async function measureLatency(
     () =>
       new FifoQueue(() => Date.now(), { visibilityMs: 360_000, maxReceiveCount: 1e9, sameGroupFirst: true }),
   );
-  const config = loadConfig(process.env);
+  // Merging on (MERGE_OBLIGATION_PAYMENTS=true; off by default): what it saves is what §3 asks to show.
+  const loaded = loadConfig(process.env);
+  const config = { ...loaded, wolkvox: { ...loaded.wolkvox, mergePayments: true } };
   const ledger = createMemoryLedger();
   const workers = tokens.flatMap((token, shard) =>
     Array.from({ length: CONTAINERS_PER_TOKEN }, () => ({

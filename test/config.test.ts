@@ -25,6 +25,7 @@ describe('loadConfig', () => {
         obligationUpdateMethod: 'POST',
         maxInFlight: 2,
         quotaCheckMs: 300_000,
+        mergePayments: false,
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',

@@ -25,6 +25,7 @@ function worker(ledger: Ledger, env: Record<string, string> = {}) {
     QUEUE_URL: 'http://127.0.0.1/000000000000/commands.fifo',
     PARKED_QUEUE_URL: 'http://127.0.0.1/000000000000/parked.fifo',
     LEDGER_TABLE: 'in-memory-for-this-test',
+    MERGE_OBLIGATION_PAYMENTS: 'true',
     ...env,
   });
   const runtime = createRuntime(config, {

@@ -37,6 +37,7 @@ export function wolkvoxSyncHandler(runtime: Runtime, options: { breaker?: Outage
   const quota = quotaWatchOf(runtime);
   const sync = syncHandler({
     breaker: options.breaker,
+    mergePayments: runtime.config.wolkvox.mergePayments,
     client: runtime.client,
     rules: runtime.config.obligations,
     attachments: runtime.attachments,

@@ -34,9 +34,13 @@ import {
   write,
 } from './apply.ts';
 
-/** The run cannot be applied as one: why, and each payment goes through applyCommand instead. */
+/**
+ * The run cannot be applied as one: why, and each payment goes through applyCommand instead,
+ * with the claim taken here (by command index): claiming again at once would find its own lease.
+ */
 export interface OneByOne {
   oneByOne: string;
+  claims: Map<number, Claim>;
 }
 
 /** Applies `commands` (payments to one obligation, in queue order); one Applied per command, same order. */
@@ -57,21 +61,13 @@ export async function applyPaymentRun(
     if (answer.status === 'fulfilled') claims.set(firsts[k] as number, answer.value);
   });
   const held = [...claims].filter((pair): pair is [number, Claimed] => 'token' in pair[1]);
-  const giveBack = async (why: string): Promise<OneByOne> => {
-    const now = (deps.now?.() ?? new Date()).getTime();
-    await Promise.all(
-      held.map(([i, claim]) =>
-        (claim.status === 'claimed'
-          ? deps.ledger.release(entry(i), claim.token)
-          : deps.ledger.endLease(entry(i), claim.token, now)
-        ).catch(() => undefined),
-      ),
-    );
-    return { oneByOne: why };
-  };
+  const giveBack = async (why: string): Promise<OneByOne> => ({ oneByOne: why, claims });
   const failedClaim = answers.find((a) => a.status === 'rejected');
   if (failedClaim) {
-    await giveBack('a claim failed');
+    await handBack(
+      held.map(([i, claim]) => [entry(i), claim]),
+      deps,
+    );
     throw failedClaim.reason;
   }
   if ([...claims.values()].some((c) => c.status === 'busy')) return giveBack('another attempt holds one');
@@ -91,43 +87,64 @@ export async function applyPaymentRun(
   const prints = new Set(
     recovered.map(([, c]) => c.status === 'recovered' && JSON.stringify(c.fingerprints)),
   );
-  if (recovered.length > 0 && (recovered.length !== held.length || prints.size !== 1)) {
-    return giveBack('recoveries from different attempts');
-  }
+  // Recoveries of one earlier write (this run's, or one payment's) are decided together; more
+  // than one earlier write is left to each payment.
+  if (prints.size > 1) return giveBack('recoveries from different attempts');
   const earlier = recovered[0]?.[1];
   const attempt: Attempt = { writing: false };
+  let toApply = held;
   try {
     const { wolkvoxId, obligation } = (commands[0] as ApplyPaymentCommand).target;
     const current = await deps.client.queryObligation({ wolkvoxId, obligation }, call);
     if (!current) return await giveBack('obligation not found');
+    const landedReason = 'the previous attempt had written it before it stopped';
+    let landed: Array<[number, Claimed]> = [];
     if (earlier?.status === 'recovered') {
       const seen = obligationPrint(current);
+      // The earlier write landed: its payments are done, the fresh ones go on top of it.
       if (seen === earlier.fingerprints.after) {
-        const reason = 'the previous attempt had written it before it stopped';
-        await Promise.all(
-          held.map(([i, c]) => deps.ledger.settle(entry(i), c.token, { outcome: 'skipped', reason })),
-        );
-        return results((i) => skipped(commands[i] as ApplyPaymentCommand, reason));
+        landed = recovered;
+        toApply = held.filter(([, c]) => c.status === 'claimed');
+      } else if (seen !== earlier.fingerprints.before) {
+        return await giveBack('changed since the previous attempt');
       }
-      if (seen !== earlier.fingerprints.before) return await giveBack('changed since the previous attempt');
     }
-    const next = fold(current, held, deps);
+    const settleLanded = () =>
+      Promise.all(
+        landed.map(([i, c]) =>
+          deps.ledger.settle(entry(i), c.token, { outcome: 'skipped', reason: landedReason }),
+        ),
+      );
+    const isLanded = (i: number) => landed.some(([k]) => k === i);
+    if (toApply.length === 0) {
+      await settleLanded();
+      return results((i) => skipped(commands[i] as ApplyPaymentCommand, landedReason));
+    }
+    const next = fold(current, toApply, deps);
     if (!next) return await giveBack('the sum exceeds the balance, or the balance is unreadable');
     const fingerprints = { before: obligationPrint(current), after: obligationPrint(next) };
-    await Promise.all(held.map(([i, c]) => deps.ledger.prepare(entry(i), c.token, fingerprints)));
+    // Known to have landed: settled before the new write, whose fate may turn out unknown.
+    await Promise.all([
+      settleLanded(),
+      ...toApply.map(([i, c]) => deps.ledger.prepare(entry(i), c.token, fingerprints)),
+    ]);
     await write(attempt, deps, () =>
       deps.client.updateObligation({ wolkvoxId, obligation, fields: next }, call),
     );
-    await Promise.all(held.map(([i, c]) => deps.ledger.settle(entry(i), c.token)));
-    const change = { ...describeChange(current, next), together: held.length };
-    return results((i) => ({
-      identity: commands[i]?.identity ?? '',
-      record: entry(i).record,
-      outcome: 'applied',
-      details: change,
-    }));
+    await Promise.all(toApply.map(([i, c]) => deps.ledger.settle(entry(i), c.token)));
+    const change = { ...describeChange(current, next), together: toApply.length };
+    return results((i) =>
+      isLanded(i)
+        ? skipped(commands[i] as ApplyPaymentCommand, landedReason)
+        : {
+            identity: commands[i]?.identity ?? '',
+            record: entry(i).record,
+            outcome: 'applied',
+            details: change,
+          },
+    );
   } catch (error) {
-    await Promise.all(held.map(([i, claim]) => letGo(entry(i), claim, attempt, error, deps)));
+    await Promise.all(toApply.map(([i, claim]) => letGo(entry(i), claim, attempt, error, deps)));
     throw error;
   }
 
@@ -152,6 +169,20 @@ export async function applyPaymentRun(
     }
     return next;
   }
+}
+
+/** Claims nobody will use after all: released, or (a recovery's) lease ended, as letGo would. */
+async function handBack(claims: Array<[LedgerEntry, Claim]>, deps: ApplyDeps): Promise<void> {
+  const now = (deps.now?.() ?? new Date()).getTime();
+  await Promise.all(
+    claims.map(([entry, claim]) =>
+      claim.status === 'claimed'
+        ? deps.ledger.release(entry, claim.token).catch(() => undefined)
+        : claim.status === 'recovered'
+          ? deps.ledger.endLease(entry, claim.token, now).catch(() => undefined)
+          : undefined,
+    ),
+  );
 }
 
 interface Run {
@@ -198,7 +229,22 @@ export function batchApplier(records: SQSRecord[], deps: ApplyDeps) {
     if (!own || own.commands.length < 2) return applyCommand(command, deps, call);
     own.result ??= applyPaymentRun(own.commands, deps, call);
     const result = await own.result;
-    if ('oneByOne' in result) return applyCommand(command, deps, call);
-    return result[own.messageIds.indexOf(record.messageId)] as Applied;
+    const index = own.messageIds.indexOf(record.messageId);
+    if (!('oneByOne' in result)) return result[index] as Applied;
+    const claim = result.claims.get(index);
+    result.claims.delete(index);
+    try {
+      return await applyCommand(command, deps, call, claim);
+    } catch (error) {
+      // The processor skips the rest of the group now (or parks this one and goes on): either way
+      // the later payments' claims are not held for them.
+      const rest = [...result.claims].filter(([i]) => i > index);
+      for (const [i] of rest) result.claims.delete(i);
+      await handBack(
+        rest.map(([i, c]) => [ledgerEntry(own.commands[i] as ApplyPaymentCommand), c]),
+        deps,
+      );
+      throw error;
+    }
   };
 }

@@ -77,9 +77,11 @@ export async function applyCommand(
   command: WolkvoxCommand,
   deps: ApplyDeps,
   call: CallOptions = {},
+  /** Already claimed for this attempt (a batch's run handing its payments over, apply-run.ts). */
+  claimed?: Claim,
 ): Promise<Applied> {
   const entry = ledgerEntry(command);
-  const claim = await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  const claim = claimed ?? (await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS));
   if (claim.status === 'applied') return skipped(command, 'already applied');
   if (claim.status === 'busy') throw new EventBusyError(command.identity, claim.leaseUntil);
   const attempt: Attempt = { writing: false };

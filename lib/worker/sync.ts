@@ -37,6 +37,8 @@ export interface SyncDeps extends ApplyDeps {
   intake?: Intake;
   /** Default: 5 outage failures in a row open it for 60 s (breaker.ts). */
   breaker?: OutageBreaker;
+  /** MERGE_OBLIGATION_PAYMENTS: a batch's payments to one obligation in one read and one write. */
+  mergePayments?: boolean;
 }
 
 /**
@@ -193,7 +195,7 @@ export function syncHandler(deps: SyncDeps) {
         if (i > 0) await new Promise(setImmediate);
         let delay: number | undefined;
         // Payments to one obligation side by side in the group: one read and one write (apply-run.ts).
-        const apply = batchApplier(Records, deps);
+        const apply = batchApplier(deps.mergePayments ? Records : [], deps);
         const answer = await processPartialResponse(
           { Records },
           (record: SQSRecord) => handleRecord(record, context, (seconds) => (delay = seconds), apply),
