@@ -43,6 +43,8 @@ export function deployEnv(
     LOG_LEVEL: 'INFO',
     // serverless.yml sets it on the worker (2 containers × 1 = wolkvox's limit); ingress never calls wolkvox.
     WOLKVOX_MAX_IN_FLIGHT: '1',
+    // No quota readings (lib/worker/quota.ts): they would add wolkvox calls and EMF lines to what is measured.
+    QUOTA_CHECK_SECONDS: '0',
     ...(variant === 'naive' ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_REGION: 'us-east-1',

@@ -5,10 +5,12 @@
  *   a. bundle sizes; b. cold starts; c. warm cost per event; d. throughput against the sandbox's
  *   2-concurrent limit; e. Secrets Manager calls and wolkvox connections per 1,000 events, peak RSS;
  *   f. the ticket text converters on hostile text ÷ on ordinary text of the same size (bench/text.ts).
+ *   g. a month-end burst through the queue: wolkvox requests per payment, webhook → CRM p50/p99 on 1 and
+ *   4 tokens beside the physical limit (bench/latency.ts).
  * Prints a table with the issue's targets and writes bench/results.json.
  *
  *   node bench/run.ts [--cold-runs 25] [--warm 2000] [--warmup 200] [--throughput 300]
- *                     [--latency 50] [--skip-dynamodb] [--build-dir DIR] [--out FILE] [--smoke]
+ *                     [--latency 50] [--burst-latency 200] [--skip-dynamodb] [--build-dir DIR] [--out FILE] [--smoke]
  *
  * --smoke: tiny counts, to check the bench works (npm test runs it); its numbers mean nothing.
  * --skip-dynamodb: leave out the throughput run of ours with the DynamoDB ledger (dynalite).
@@ -24,6 +26,7 @@ import { measureColdStarts, measureTracingCost } from './cold.ts';
 import { startTracing } from '#lib/tracing.ts';
 import { applyInProcessEnv, dropEmfLines } from './env.ts';
 import { fair, naive, ours } from './implementations.ts';
+import { latencyPlans, measureLatency } from './latency.ts';
 import { hostileTextOptions, measureHostileText } from './text.ts';
 import { startServices } from './services.ts';
 import { ratio, round } from './stats.ts';
@@ -39,6 +42,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     throughput: { type: 'string' },
     latency: { type: 'string' },
+    'burst-latency': { type: 'string' },
     'skip-dynamodb': { type: 'boolean' },
     'build-dir': { type: 'string' },
     out: { type: 'string' },
@@ -62,6 +66,8 @@ const warm = count('warm', flags.warm, smoke ? 20 : 2000, 1);
 const warmup = count('warmup', flags.warmup, smoke ? 5 : Math.max(20, Math.round(warm / 10)), 0);
 const throughputEvents = count('throughput', flags.throughput, smoke ? 12 : 300, 1);
 const latencyMs = count('latency', flags.latency, 50, 1);
+// The month-end burst (bench/latency.ts) at a slower wolkvox, where a backlog forms.
+const latencyBurstMs = count('burst-latency', flags['burst-latency'], 200, 1);
 const out = flags.out ?? join(import.meta.dirname, 'results.json');
 // The DynamoDB-ledger throughput run takes the longest: off in smoke runs unless asked.
 const skipDynamo = flags['skip-dynamodb'] ?? smoke;
@@ -141,6 +147,13 @@ try {
     log(`tokens: ${plan.tokens} at ${plan.latencyMs} ms, ${plan.events} payments`);
     tokens.push(await measureTokens(plan));
   }
+
+  const latency = [];
+  for (const plan of latencyPlans({ smoke, latencyMs: latencyBurstMs })) {
+    log(`webhook → CRM: ${plan.label}`);
+    latency.push(await measureLatency(services, implementations.ours, plan));
+  }
+
   const bundleSize = {} as BenchResults['bundleSize'];
   const peakRssBytes = {} as BenchResults['peakRssBytes'];
   for (const name of FUNCTIONS) {
@@ -191,6 +204,7 @@ try {
     peakRssBytes,
     hostileText,
     tokens,
+    latency,
   };
   const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -33,6 +33,8 @@ export interface Services extends ServiceEndpoints {
   /** Balances of the obligations named, from the sandbox's state. */
   balances(targets: Target[]): Promise<string[]>;
   clearRequests(): Promise<void>;
+  /** The tokens the sandbox accepts (several: one per shard, bench/latency.ts). */
+  setTokens(tokens: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startServices(): Promise<Services> {
     addObligations: (prefix, count, balance) => call('addObligations', prefix, count, balance),
     balances: (targets) => call('balances', targets),
     clearRequests: () => call('clearRequests'),
+    setTokens: (tokens) => call('setTokens', tokens),
     close: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -112,6 +115,7 @@ async function serve(): Promise<void> {
     secretsCalls: () => secretsManager.calls.count,
     setLatency: (ms: number) => sandbox.setFaults({ latencyMs: ms }),
     clearRequests: () => sandbox.clearRequests(),
+    setTokens: (tokens: string[]) => sandbox.setTokens(tokens),
     addObligations: async (prefix: string, count: number, balance: string) => {
       const targets: Target[] = [];
       for (let i = 0; i < count; i++) {

@@ -6,6 +6,7 @@ import type { BundleBytes, FunctionName, Variant } from './build.ts';
 import { FUNCTIONS } from './build.ts';
 import type { ColdResults, TracingCost } from './cold.ts';
 import { HOSTILE_TEXT_LIMIT, type HostileTextResults, renderHostileText, TEXT_CONVERTERS } from './text.ts';
+import { type LatencyRun, latencyTargets, renderLatency } from './latency.ts';
 import type { ThroughputRun } from './throughput.ts';
 import { renderTokens, tokensTargets, type TokensRun } from './tokens.ts';
 import type { WarmResults, WarmSeries } from './warm.ts';
@@ -67,6 +68,8 @@ export interface BenchResults {
   hostileText: HostileTextResults;
   /** g. More than one token (bench/tokens.ts). */
   tokens?: TokensRun[];
+  /** h. Issue 19 §3–4: requests per payment and webhook → CRM time of a month-end burst (bench/latency.ts). */
+  latency?: LatencyRun[];
   targets: Target[];
 }
 
@@ -224,6 +227,7 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
     });
   }
   if (results.tokens) targets.push(...tokensTargets(results.tokens));
+  targets.push(...latencyTargets(results.latency));
   return targets;
 }
 
@@ -392,6 +396,7 @@ export function renderTable(results: BenchResults): string {
 
   out.push('', ...renderHostileText(results.hostileText));
   if (results.tokens) out.push('', ...renderTokens(results.tokens));
+  out.push('', ...renderLatency(results.latency));
 
   out.push('', 'Targets (ratios from this run; speed and size against the fair baseline)');
   for (const target of results.targets) {

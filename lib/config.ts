@@ -52,6 +52,13 @@ const base = {
   WOLKVOX_TIMEOUT_MS: integer(10_000, 100, 60_000),
   // wolkvox rejects a third in-flight request per token; several containers must share the two.
   WOLKVOX_MAX_IN_FLIGHT: integer(MAX_CONCURRENT_PER_TOKEN, 1, MAX_CONCURRENT_PER_TOKEN),
+  /**
+   * Payments to one obligation side by side in a batch: one read and one write (lib/worker/apply-run.ts).
+   * Off by default until its recoveries park no more than one by one's under injected faults.
+   */
+  MERGE_OBLIGATION_PAYMENTS: flag(false),
+  /** How often the worker reads the token's remaining quota (each reading costs one call); 0: never. */
+  QUOTA_CHECK_SECONDS: integer(300, 0, 86_400),
   WOLKVOX_OBLIGATION_UPDATE_METHOD: preprocess(blankIsUnset, z._default(z.enum(['POST', 'PUT']), 'POST')),
   LOG_LEVEL: preprocess(
     (value) => (typeof value === 'string' ? value.toUpperCase() : value),
@@ -244,6 +251,10 @@ export interface Config {
     maxInFlight: number;
     /** TOKEN_SHARD: which token of WOLKVOX_TOKEN this worker uses (0-based). */
     tokenShard: number;
+    /** How often a worker container reads the token's quota (QUOTA_CHECK_SECONDS); 0: never. */
+    quotaCheckMs: number;
+    /** MERGE_OBLIGATION_PAYMENTS: one read and one write for a batch's payments to one obligation. */
+    mergePayments: boolean;
   };
   secrets: { secretId: string | undefined; ttlMs: number };
   dispatch: 'queue' | 'direct';
@@ -333,6 +344,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       obligationUpdateMethod: value.WOLKVOX_OBLIGATION_UPDATE_METHOD,
       maxInFlight: value.WOLKVOX_MAX_IN_FLIGHT,
       tokenShard: value.TOKEN_SHARD,
+      quotaCheckMs: value.QUOTA_CHECK_SECONDS * 1000,
+      mergePayments: value.MERGE_OBLIGATION_PAYMENTS,
     },
     secrets: { secretId: value.SECRET_ID, ttlMs: value.SECRETS_TTL_SECONDS * 1000 },
     // Deployments queue (the 2-per-token limit needs one drain); local runs apply directly.

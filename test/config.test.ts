@@ -25,6 +25,8 @@ describe('loadConfig', () => {
         obligationUpdateMethod: 'POST',
         maxInFlight: 2,
         tokenShard: 0,
+        quotaCheckMs: 300_000,
+        mergePayments: false,
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',

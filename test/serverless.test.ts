@@ -401,7 +401,8 @@ describe('osls package (offline, no AWS credentials)', () => {
       ofType('AWS::CloudWatch::Alarm').map(([id, alarm]) => {
         const p = alarm.Properties;
         expect(p.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
-        expect(p.TreatMissingData).toBe('notBreaching');
+        // The quota is read every few minutes: a period without a reading keeps the alarm's state.
+        expect(p.TreatMissingData).toBe(id === 'QuotaUsedAlarm' ? 'ignore' : 'notBreaching');
         return [id, p];
       }),
     );
@@ -434,6 +435,16 @@ describe('osls package (offline, no AWS credentials)', () => {
       MetricName: 'IntakePaused',
       Period: 60,
     });
+    // Issue 19 §3: the token's quota, alarmed at quotaAlarmPercent (80 by default) of the day used.
+    expect(alarms.QuotaUsedAlarm).toMatchObject({
+      Namespace: namespace,
+      MetricName: 'QuotaUsed',
+      Dimensions: [{ Name: 'service', Value: 'wolkvox-webhooks' }],
+      Statistic: 'Maximum',
+      Threshold: 80,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+    });
     expect(alarms.WorkQueueAgeAlarm).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateAgeOfOldestMessage',
@@ -457,8 +468,8 @@ describe('osls package (offline, no AWS credentials)', () => {
       Threshold: 1,
     });
     expect(alarms.WorkerErrorLogsAlarm).toMatchObject({ MetricName: 'WorkerErrorLogs', Threshold: 1 });
-    // 9 above, plus the generated ones: a 401 alarm per provider and the worker metrics' three.
-    expect(Object.keys(alarms)).toHaveLength(9 + REGISTRY.length + 3);
+    // 10 above (QuotaUsedAlarm included), plus the generated ones: a 401 alarm per provider and the worker metrics' three.
+    expect(Object.keys(alarms)).toHaveLength(10 + REGISTRY.length + 3);
 
     // The metrics come from log lines: `parked` in every function's group, the worker's ERRORs, its pauses.
     const logGroup = (name: FunctionName) =>

@@ -4,6 +4,8 @@ import type { OutageBreaker } from '#lib/worker/breaker.ts';
 import { awsIntake } from '#lib/worker/intake.ts';
 import { intakeProbe } from '#lib/worker/probe.ts';
 import { syncHandler } from '#lib/worker/sync.ts';
+import { deadlineSignal } from '#lib/wolkvox/client.ts';
+import { quotaWatchOf } from './quota.ts';
 import { createWorkerSide, createDirectDispatch } from './worker-side.ts';
 import { createBase, createQueueDispatch } from './common.ts';
 import type { Runtime, RuntimeOverrides } from './types.ts';
@@ -32,8 +34,10 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
 
 /** SQS FIFO → wolkvox: the worker's handler over a runtime (the bench gives a breaker already open). */
 export function wolkvoxSyncHandler(runtime: Runtime, options: { breaker?: OutageBreaker } = {}) {
-  return syncHandler({
+  const quota = quotaWatchOf(runtime);
+  const sync = syncHandler({
     breaker: options.breaker,
+    mergePayments: runtime.config.wolkvox.mergePayments,
     client: runtime.client,
     rules: runtime.config.obligations,
     attachments: runtime.attachments,
@@ -60,10 +64,23 @@ export function wolkvoxSyncHandler(runtime: Runtime, options: { breaker?: Outage
     metrics: runtime.metrics,
     now: runtime.now,
   });
+  if (!quota) return sync;
+  // After the batch, when this container's reading is stale: the probe may run elsewhere.
+  return async (...[event, context]: Parameters<typeof sync>) => {
+    const answer = await sync(event, context);
+    await quota.read({ signal: deadlineSignal(context.getRemainingTimeInMillis()) });
+    return answer;
+  };
 }
 
 /** The scheduled probe (every minute): resumes a paused intake once wolkvox answers again. */
 export function intakeProbeHandler(runtime: Runtime) {
   const { intake } = runtime;
-  return intakeProbe({ intake, client: runtime.client, logger: runtime.logger, now: runtime.now });
+  return intakeProbe({
+    intake,
+    client: runtime.client,
+    logger: runtime.logger,
+    now: runtime.now,
+    quota: quotaWatchOf(runtime),
+  });
 }

@@ -31,6 +31,19 @@ export class DailyQuota {
     return true;
   }
 
+  /** Calls `token` made today (the one being answered included). */
+  used(token: string): number {
+    const entry = this.#used.get(token);
+    return entry?.day === BOGOTA_DAY.format(this.#now()) ? entry.used : 0;
+  }
+
+  /** Whole hours until the counter restarts at midnight in Bogotá (UTC−5 all year, no DST), rounded up. */
+  hoursToRestart(): number {
+    const bogota = new Date(this.#now().getTime() - 5 * 3_600_000);
+    const msIntoDay = bogota.getTime() % 86_400_000;
+    return Math.ceil((86_400_000 - msIntoDay) / 3_600_000);
+  }
+
   /** Calls counted today, per token. */
   usedToday(): Map<string, number> {
     const day = BOGOTA_DAY.format(this.#now());

@@ -19,7 +19,10 @@ type Route =
   | { encoding: 'json'; handle: (json: unknown, store: Store) => Reply }
   | { encoding: 'form'; handle: (form: RecordedForm | undefined, store: Store) => Reply };
 
-const ROUTES: Record<EndpointPath, Route> = {
+/** The scripts that read a body; token information reads its query string (token-information.ts). */
+export type BodyEndpoint = Exclude<EndpointPath, typeof ENDPOINTS.tokenInformation>;
+
+const ROUTES: Record<BodyEndpoint, Route> = {
   [ENDPOINTS.insertObligation]: { encoding: 'json', handle: insertObligation },
   [ENDPOINTS.updateObligation]: { encoding: 'json', handle: updateObligation },
   [ENDPOINTS.queryObligation]: { encoding: 'json', handle: queryObligation },
@@ -32,10 +35,11 @@ const ROUTES: Record<EndpointPath, Route> = {
 export function endpointOf(path: string): EndpointPath | null {
   if (!path.startsWith(API_PREFIX)) return null;
   const script = path.slice(API_PREFIX.length);
+  if (script === ENDPOINTS.tokenInformation) return script;
   return Object.hasOwn(ROUTES, script) ? (script as EndpointPath) : null;
 }
 
-export function dispatch(endpoint: EndpointPath, body: DecodedBody, store: Store): Reply {
+export function dispatch(endpoint: BodyEndpoint, body: DecodedBody, store: Store): Reply {
   const route = ROUTES[endpoint];
   try {
     if (route.encoding === 'form') return route.handle(body.form, store);

@@ -5,13 +5,21 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MAX_CONCURRENT_PER_TOKEN, MESSAGES, type WolkvoxEnvelope } from '#lib/wolkvox/vendor.ts';
+import {
+  ENDPOINT_METHOD,
+  ENDPOINTS,
+  type EndpointPath,
+  MAX_CONCURRENT_PER_TOKEN,
+  MESSAGES,
+  type WolkvoxEnvelope,
+} from '#lib/wolkvox/vendor.ts';
 import { fail, INVENTED_MESSAGES, type Reply } from './envelope.ts';
 import { effectOf, type FaultPlan } from './faults.ts';
 import { isFormContentType, parseFormBody } from './multipart.ts';
 import type { DailyQuota } from './quota.ts';
 import { type DecodedBody, dispatch, endpointOf } from './router.ts';
 import type { Store } from './store.ts';
+import { tokenInformation } from './token-information.ts';
 import type { Traffic } from './traffic.ts';
 import type { FaultKind, Faults, RecordedRequest } from './types.ts';
 
@@ -74,7 +82,8 @@ function admit(
 ): { early?: Reply; inFlightAtStart: number } {
   if (endpoint === null) return { early: fail(400, MESSAGES.apiDoesNotExist), inFlightAtStart: 0 };
   // The vendor's 405 text is unknown (A16): invented.
-  if (method !== 'POST') return { early: fail(405, INVENTED_MESSAGES.methodNotAllowed), inFlightAtStart: 0 };
+  if (method !== (ENDPOINT_METHOD[endpoint as EndpointPath] ?? 'POST'))
+    return { early: fail(405, INVENTED_MESSAGES.methodNotAllowed), inFlightAtStart: 0 };
   if (token === undefined || token === '')
     return { early: fail(401, MESSAGES.enterToken), inFlightAtStart: 0 };
   if (!deps.isValidToken(token)) return { early: fail(403, MESSAGES.validateToken), inFlightAtStart: 0 };
@@ -114,7 +123,7 @@ export function createRequestHandler(
     traffic.stats.requestsTotal += 1;
 
     const method = req.method ?? '';
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', query = ''] = (req.url ?? '/').split('?');
     const endpoint = endpointOf(path);
     const headers = flattenHeaders(req.headers);
     const token = headers['wolkvox-token'];
@@ -154,7 +163,7 @@ export function createRequestHandler(
       res.writeHead(reply.status, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(text),
-        ...(reply.status === 405 ? { allow: 'POST' } : {}),
+        ...(reply.status === 405 ? { allow: (endpoint && ENDPOINT_METHOD[endpoint]) ?? 'POST' } : {}),
       });
       res.end(text);
     };
@@ -215,6 +224,12 @@ export function createRequestHandler(
         finish(0, null);
         return;
       }
+    }
+    if (endpoint === ENDPOINTS.tokenInformation) {
+      const description = traffic.label(token ?? '');
+      return send(
+        tokenInformation(new URLSearchParams(query), store.operation, token ?? '', deps.quota, description),
+      );
     }
     send(dispatch(endpoint, body, store));
   }

@@ -49,7 +49,8 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-type Body = { json: unknown } | { form: FormData };
+/** `query`: a GET's parameters, sent in the URL with no body (token information, §3.2). */
+type Body = { json: unknown } | { form: FormData } | { query: Record<string, string> };
 
 let sharedAgent: Agent | undefined;
 
@@ -111,14 +112,17 @@ export function createWolkvoxClient(options: WolkvoxClientOptions) {
       options.onCall?.({ endpoint, outcome, status, ms: performance.now() - started });
     try {
       const headers: Record<string, string> = { 'wolkvox-token': tokenValue, accept: 'application/json' };
-      if ('json' in body) headers['content-type'] = 'application/json';
+      // The token information page asks for the JSON content type on its body-less GET too.
+      if (!('form' in body)) headers['content-type'] = 'application/json';
+      const url =
+        'query' in body ? `${baseUrl}${endpoint}?${new URLSearchParams(body.query)}` : baseUrl + endpoint;
       let status: number;
       let text: string;
       try {
-        const response = await request(baseUrl + endpoint, {
+        const response = await request(url, {
           method,
           headers,
-          body: 'json' in body ? JSON.stringify(body.json) : body.form,
+          body: 'json' in body ? JSON.stringify(body.json) : 'form' in body ? body.form : undefined,
           signal,
           dispatcher,
         });
@@ -241,11 +245,47 @@ export function createWolkvoxClient(options: WolkvoxClientOptions) {
       return String((envelope.data as { wolkvox_id?: unknown } | null)?.wolkvox_id ?? '');
     },
 
+    /** The token's daily quota as wolkvox counts it; the reading itself costs one unit (§3.2). */
+    async tokenInformation(call: CallOptions = {}): Promise<TokenQuota> {
+      const envelope = await send(ENDPOINTS.tokenInformation, { query: { operation } }, 'GET', call);
+      return toTokenQuota(envelope.data);
+    },
+
     async queryCases(query: { field: string; value: string }, call?: CallOptions): Promise<CaseRecord[]> {
       const envelope = await json(ENDPOINTS.queryCases, { field: query.field, value: query.value }, call);
       return Array.isArray(envelope.data) ? (envelope.data as CaseRecord[]) : [];
     },
   };
+}
+
+/** The token information answer (§3.2): numbers, possibly as strings (A9); `available…` is spelled as wolkvox spells it. */
+export interface TokenQuota {
+  limit: number;
+  usedToday: number;
+  remaining: number;
+  hoursToRestart: number;
+}
+
+function toTokenQuota(data: unknown): TokenQuota {
+  const raw = (Array.isArray(data) ? data[0] : data) as Record<string, unknown> | null | undefined;
+  const number = (key: string) => {
+    const value = Number(raw?.[key]);
+    if (raw?.[key] === undefined || raw[key] === '' || !Number.isFinite(value)) {
+      throw new WolkvoxError(`token information without a numeric ${key}`, {
+        kind: 'transient',
+        endpoint: ENDPOINTS.tokenInformation,
+      });
+    }
+    return value;
+  };
+  const limit = number('token_limit');
+  const usedToday = number('token_use_today');
+  // The remaining count is derived when wolkvox leaves it out: it is what the alarm is about.
+  const remaining =
+    raw?.available_consumition_options === undefined
+      ? Math.max(0, limit - usedToday)
+      : number('available_consumition_options');
+  return { limit, usedToday, remaining, hoursToRestart: number('hours_to_restart_count') };
 }
 
 /** Query answers may carry numbers where writes take strings; normalise to the write shape. */

@@ -14,7 +14,14 @@ export const ENDPOINTS = {
   insertCase: 'cases/insert.php',
   updateCase: 'cases/update.php',
   queryCases: 'cases/queryCases.php',
+  /** GET with `?operation=`, no body; it costs one unit of the token's daily quota (§3.2). */
+  tokenInformation: 'token/tokenInformation.php',
 } as const;
+
+/** Every script is POST (a vendor article says so) except the token information page's GET (§3.2). */
+export const ENDPOINT_METHOD: Partial<Record<EndpointPath, 'GET'>> = {
+  [ENDPOINTS.tokenInformation]: 'GET',
+};
 
 export type EndpointName = keyof typeof ENDPOINTS;
 export type EndpointPath = (typeof ENDPOINTS)[EndpointName];

@@ -59,15 +59,15 @@ export interface Applied {
   details: Record<string, unknown>;
 }
 
-type Claimed = Extract<Claim, { token: string }>;
-interface Attempt {
+export type Claimed = Extract<Claim, { token: string }>;
+export interface Attempt {
   /** Set once the wolkvox write has started: from then on the claim must not be released. */
   writing: boolean;
   /** When a write that got no answer can no longer land (epoch ms): the lease holds until then. */
   inFlightUntil?: number;
 }
 
-const DEFAULT_LEASE_MS = 120_000;
+export const DEFAULT_LEASE_MS = 120_000;
 // A write with no answer may still be under way after our deadline (wolkvox finishing what it had
 // received): the request timeout plus this margin bounds it.
 const IN_FLIGHT_MARGIN_MS = 10_000;
@@ -77,9 +77,11 @@ export async function applyCommand(
   command: WolkvoxCommand,
   deps: ApplyDeps,
   call: CallOptions = {},
+  /** Already claimed for this attempt (a batch's run handing its payments over, apply-run.ts). */
+  claimed?: Claim,
 ): Promise<Applied> {
   const entry = ledgerEntry(command);
-  const claim = await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  const claim = claimed ?? (await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS));
   if (claim.status === 'applied') return skipped(command, 'already applied');
   if (claim.status === 'busy') throw new EventBusyError(command.identity, claim.leaseUntil);
   const attempt: Attempt = { writing: false };
@@ -109,7 +111,13 @@ export async function applyCommand(
  *   the next attempt reads wolkvox and recognises a write that landed, or makes it.
  * A ledger failure here is swallowed: the lease then runs out by itself, which is only slower.
  */
-async function letGo(entry: LedgerEntry, claim: Claimed, attempt: Attempt, error: unknown, deps: ApplyDeps) {
+export async function letGo(
+  entry: LedgerEntry,
+  claim: Claimed,
+  attempt: Attempt,
+  error: unknown,
+  deps: ApplyDeps,
+) {
   const now = (deps.now?.() ?? new Date()).getTime();
   const ending =
     failureKind(error) === 'permanent'
@@ -121,7 +129,7 @@ async function letGo(entry: LedgerEntry, claim: Claimed, attempt: Attempt, error
 }
 
 /** The wolkvox write: from here the claim is never released, and a write without an answer holds the lease. */
-async function write(attempt: Attempt, deps: ApplyDeps, request: () => Promise<void>): Promise<void> {
+export async function write(attempt: Attempt, deps: ApplyDeps, request: () => Promise<void>): Promise<void> {
   const clock = () => (deps.now?.() ?? new Date()).getTime();
   attempt.writing = true;
   const started = clock();
@@ -146,9 +154,9 @@ export function ledgerEntry(command: WolkvoxCommand): LedgerEntry {
   };
 }
 
-const isOlder = (eventTime: string, newest: string | undefined) => !!newest && eventTime < newest;
+export const isOlder = (eventTime: string, newest: string | undefined) => !!newest && eventTime < newest;
 const digest = (parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('base64url');
-const obligationPrint = (o: Obligation) =>
+export const obligationPrint = (o: Obligation) =>
   digest([o.total_balance, o.last_pay, o.last_pay_date, o.days_delay]);
 const casePrint = (status: unknown, solution: unknown) =>
   digest([
@@ -158,7 +166,7 @@ const casePrint = (status: unknown, solution: unknown) =>
       .trim(),
   ]);
 
-function skipped(command: WolkvoxCommand, reason: string): Applied {
+export function skipped(command: WolkvoxCommand, reason: string): Applied {
   return { identity: command.identity, record: recordKey(command), outcome: 'skipped', reason, details: {} };
 }
 

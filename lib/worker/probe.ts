@@ -4,12 +4,15 @@ import type { Logger } from '#lib/log.ts';
 import type { WolkvoxClient } from '#lib/wolkvox/client.ts';
 import { isOutage } from './breaker.ts';
 import type { Intake } from './intake.ts';
+import type { QuotaWatch } from './quota.ts';
 
 export interface ProbeDeps {
   intake: Intake | undefined;
   client: WolkvoxClient;
   logger: Logger;
   now?: () => Date;
+  /** Read (at most once per QUOTA_CHECK_SECONDS) on every run, paused or not: quota.ts. */
+  quota?: QuotaWatch;
 }
 
 export type ProbeResult = { intake: 'running' | 'paused' | 'resumed' | 'none' };
@@ -24,7 +27,7 @@ export const PROBE_TARGET = { wolkvoxId: 'wolkvox-webhooks-probe', obligation: '
  */
 export function intakeProbe(deps: ProbeDeps) {
   const now = deps.now ?? (() => new Date());
-  return async (context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ProbeResult> => {
+  const probe = async (context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ProbeResult> => {
     if (!deps.intake) return { intake: 'none' };
     const paused = await deps.intake.paused();
     if (!paused) return { intake: 'running' };
@@ -43,5 +46,9 @@ export function intakeProbe(deps: ProbeDeps) {
     await deps.intake.resume(paused);
     deps.logger.warn('intake resumed: wolkvox answers again', { since: paused.since, reason: paused.reason });
     return { intake: 'resumed' };
+  };
+  return async (context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<ProbeResult> => {
+    await deps.quota?.read({ signal: AbortSignal.timeout(10_000) });
+    return probe(context);
   };
 }

@@ -11,7 +11,8 @@ import { WolkvoxError } from '#lib/wolkvox/errors.ts';
 import { CommandRejectedError, failureKind, failureReason, isOwnError } from '#lib/errors.ts';
 import { isOutage, type OutageBreaker, outageBreaker } from './breaker.ts';
 import type { Intake } from './intake.ts';
-import { type ApplyDeps, applyCommand, EventBusyError } from './apply.ts';
+import { type ApplyDeps, EventBusyError } from './apply.ts';
+import { batchApplier } from './apply-run.ts';
 import {
   DEFAULT_RETRY_POLICY,
   MAX_VISIBILITY_SECONDS,
@@ -40,6 +41,8 @@ export interface SyncDeps extends ApplyDeps {
   intake?: Intake;
   /** Default: 5 outage failures in a row open it for 60 s (breaker.ts). */
   breaker?: OutageBreaker;
+  /** MERGE_OBLIGATION_PAYMENTS: a batch's payments to one obligation in one read and one write. */
+  mergePayments?: boolean;
 }
 
 /**
@@ -61,6 +64,7 @@ export function syncHandler(deps: SyncDeps) {
     record: SQSRecord,
     context: Context,
     retryIn: (seconds: number) => void,
+    apply: ReturnType<typeof batchApplier>,
   ): Promise<void> {
     const message = parse(record.body);
     if (!message)
@@ -92,10 +96,11 @@ export function syncHandler(deps: SyncDeps) {
       });
     }
     try {
-      const applied = await applyCommand(
+      const applied = await apply(
+        record,
         command,
-        { ...deps, logger },
         { signal: deadlineSignal(context.getRemainingTimeInMillis()) },
+        logger,
       );
       breaker.succeeded();
       count(deps.metrics, applied.outcome === 'applied' ? 'Applied' : 'Skipped');
@@ -225,9 +230,11 @@ export function syncHandler(deps: SyncDeps) {
         // is answered, the sooner the batch's first wolkvox call starts.
         if (i > 0) await new Promise(setImmediate);
         let delay: number | undefined;
+        // Payments to one obligation side by side in the group: one read and one write (apply-run.ts).
+        const apply = batchApplier(deps.mergePayments ? Records : [], deps);
         const answer = await processPartialResponse(
           { Records },
-          (record: SQSRecord) => handleRecord(record, context, (seconds) => (delay = seconds)),
+          (record: SQSRecord) => handleRecord(record, context, (seconds) => (delay = seconds), apply),
           new SqsFifoPartialProcessorAsync(),
           {
             context,

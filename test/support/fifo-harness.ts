@@ -34,17 +34,29 @@ export class FifoQueue {
   readonly #visibilityMs: number;
   readonly #maxReceiveCount: number;
   readonly #retentionMs: number;
+  readonly #sameGroupFirst: boolean;
   #sequence = 0;
 
   constructor(
     now: () => number,
-    options: { visibilityMs: number; maxReceiveCount: number; retentionMs?: number },
+    options: {
+      visibilityMs: number;
+      maxReceiveCount: number;
+      retentionMs?: number;
+      /**
+       * As SQS does ("returns as many messages with the same message group ID as possible", AWS
+       * knowledge center, sqs-fifo-messages-not-returned): a batch takes a group's waiting messages
+       * together, groups by their oldest message. Off: strictly in sending order across groups.
+       */
+      sameGroupFirst?: boolean;
+    },
   ) {
     this.#now = now;
     this.#visibilityMs = options.visibilityMs;
     this.#maxReceiveCount = options.maxReceiveCount;
     // serverless.yml: 14 days on every queue.
     this.#retentionMs = options.retentionMs ?? 14 * 86_400_000;
+    this.#sameGroupFirst = options.sameGroupFirst ?? false;
   }
 
   get pending(): number {
@@ -80,7 +92,12 @@ export class FifoQueue {
       this.#messages.filter((m) => m.visibleAt > now && m.receiptHandle).map((m) => m.groupId),
     );
     const taken: SQSRecord[] = [];
-    for (const message of [...this.#messages]) {
+    const rank = new Map<string, number>();
+    for (const [i, m] of this.#messages.entries()) if (!rank.has(m.groupId)) rank.set(m.groupId, i);
+    const order = this.#sameGroupFirst
+      ? this.#messages.toSorted((a, b) => (rank.get(a.groupId) ?? 0) - (rank.get(b.groupId) ?? 0))
+      : [...this.#messages];
+    for (const message of order) {
       if (taken.length >= max) break;
       if (blocked.has(message.groupId) || message.visibleAt > now) {
         blocked.add(message.groupId);

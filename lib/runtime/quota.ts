@@ -1,0 +1,30 @@
+import { powertoolsQuotaMetrics } from '#lib/worker/quota-metrics.ts';
+import { type QuotaWatch, quotaWatch } from '#lib/worker/quota.ts';
+import type { Runtime } from './types.ts';
+
+// One watch per runtime (per container): the worker and the probe it also serves share the cache.
+const watches = new WeakMap<Runtime, QuotaWatch | undefined>();
+
+/**
+ * The container's quota watch (lib/worker/quota.ts), only inside Lambda: local runs and the bench
+ * have no CloudWatch to publish to, and their sandbox calls would skew what they count.
+ */
+export function quotaWatchOf(runtime: Runtime): QuotaWatch | undefined {
+  if (!watches.has(runtime)) {
+    const { config } = runtime;
+    const on = config.inLambda && config.wolkvox.quotaCheckMs > 0;
+    watches.set(
+      runtime,
+      on
+        ? quotaWatch({
+            client: runtime.client,
+            metrics: powertoolsQuotaMetrics(),
+            logger: runtime.logger,
+            checkMs: config.wolkvox.quotaCheckMs,
+            now: runtime.now,
+          })
+        : undefined,
+    );
+  }
+  return watches.get(runtime);
+}

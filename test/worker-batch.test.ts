@@ -1,0 +1,170 @@
+// Issue 19 §3: payments to one obligation that meet in one batch cost one read and one write, with
+// each payment's ledger guarantees intact (lib/worker/apply-run.ts).
+import type { SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '#lib/config.ts';
+import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
+import type { ApplyPaymentCommand } from '#lib/events.ts';
+import { createMemoryLedger } from '#lib/ledger/memory.ts';
+import type { Ledger } from '#lib/ledger/types.ts';
+import { localContext } from '#lib/local/runtime.ts';
+import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
+import { createRuntime, wolkvoxSyncHandler } from '#lib/wiring.ts';
+import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
+
+const harness = useSandboxAndSqs();
+const { carlosRamirez: carlos } = SEED_RECORD_IDS;
+const { carlosLibreInversion: loan } = SEED_OBLIGATION_IDS;
+const START = 1_250_000; // the seeded balance of Carlos' loan, in pesos
+
+function worker(ledger: Ledger, env: Record<string, string> = {}) {
+  const config = loadConfig({
+    WOLKVOX_SERVER: harness.sandbox.url,
+    WOLKVOX_OPERATION: 'demo',
+    DISPATCH: 'queue',
+    QUEUE_URL: 'http://127.0.0.1/000000000000/commands.fifo',
+    PARKED_QUEUE_URL: 'http://127.0.0.1/000000000000/parked.fifo',
+    LEDGER_TABLE: 'in-memory-for-this-test',
+    MERGE_OBLIGATION_PAYMENTS: 'true',
+    ...env,
+  });
+  const runtime = createRuntime(config, {
+    secrets: localSecretStore(),
+    sqs: harness.sqs.client,
+    logLevel: 'SILENT',
+    ledger,
+  });
+  return wolkvoxSyncHandler(runtime);
+}
+
+const payment = (id: string, pesos: number, paidAt: string): ApplyPaymentCommand => ({
+  kind: 'applyPayment',
+  identity: `wompi:${id}`,
+  target: { operation: 'demo', wolkvoxId: carlos, obligation: loan },
+  payment: {
+    provider: 'wompi',
+    paymentId: id,
+    amount: { minor: pesos * 100, currency: 'COP', exponent: 2 },
+    paidAt,
+  },
+});
+
+let sequence = 0;
+function record(command: ApplyPaymentCommand, receives = 1): SQSRecord {
+  sequence++;
+  const body: QueuedMessage = {
+    command,
+    meta: { provider: 'wompi', eventId: command.payment.paymentId, receivedAt: command.payment.paidAt },
+  };
+  return {
+    messageId: `m-${sequence}`,
+    receiptHandle: `rh-${sequence}`,
+    body: JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: String(receives),
+      SentTimestamp: '1763900000000',
+      SenderId: 'AROA',
+      ApproximateFirstReceiveTimestamp: '1763900000000',
+      MessageGroupId: messageGroupId(command),
+      MessageDeduplicationId: deduplicationId(command.identity),
+      SequenceNumber: String(sequence),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:commands.fifo',
+    awsRegion: 'us-east-1',
+  };
+}
+
+const obligation = () =>
+  harness.sandbox
+    .state()
+    .records.find((r) => r.wolkvox_id === carlos)
+    ?.obligations.find((o) => o.id === loan);
+const calls = () =>
+  harness.sandbox
+    .requests()
+    .filter((r) => r.status !== 0)
+    .map((r) => r.endpoint);
+const QUERY = 'collections/queryObligation.php';
+const UPDATE = 'collections/updateObligation.php';
+
+const first = payment('p-1', 100_000, '2026-11-30T14:00:00.000Z');
+const second = payment('p-2', 50_000, '2026-11-30T15:30:00.000Z');
+const third = payment('p-3', 25_000, '2026-11-30T16:00:00.000Z');
+
+describe('payments to one obligation in one batch', () => {
+  it('two payments: one query and one update, both applied in the ledger, the sum off the balance, last_pay the newest', async () => {
+    const ledger = createMemoryLedger();
+    const answer = await worker(ledger)(
+      { Records: [record(first), record(second)] },
+      localContext('wolkvoxSync'),
+    );
+
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(calls()).toEqual([QUERY, UPDATE]);
+    expect(obligation()).toMatchObject({ total_balance: String(START - 150_000), last_pay: '50000' });
+    for (const p of [first, second]) {
+      expect(await ledger.read(p.identity)).toMatchObject({
+        status: 'applied',
+        outcome: 'applied',
+        attempts: 1,
+      });
+    }
+  });
+
+  it('leaves a payment already applied, and a second copy in the batch, out of the sum', async () => {
+    const ledger = createMemoryLedger();
+    const sync = worker(ledger);
+    await sync({ Records: [record(first)] }, localContext('wolkvoxSync'));
+    harness.sandbox.clearRequests();
+
+    const again = await sync(
+      { Records: [record(first), record(second), record(second), record(third)] },
+      localContext('wolkvoxSync'),
+    );
+
+    expect(again).toEqual({ batchItemFailures: [] });
+    expect(calls()).toEqual([QUERY, UPDATE]);
+    expect(obligation()).toMatchObject({ total_balance: String(START - 175_000), last_pay: '25000' });
+    expect(await ledger.read(first.identity)).toMatchObject({ status: 'applied', attempts: 1 });
+    expect(await ledger.read(second.identity)).toMatchObject({ status: 'applied', attempts: 1 });
+  });
+
+  it('a failed write: both come back, neither applied, and the retry applies each exactly once', async () => {
+    const ledger = createMemoryLedger();
+    const sync = worker(ledger);
+    harness.sandbox.failNext('error500', 1, UPDATE);
+    const records = [record(first), record(second)];
+
+    const failed = await sync({ Records: records }, localContext('wolkvoxSync'));
+
+    expect(failed.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(records.map((r) => r.messageId));
+    expect(obligation()?.total_balance).toBe(String(START));
+    for (const p of [first, second]) expect((await ledger.read(p.identity))?.status).toBe('pending');
+
+    const retried = await sync(
+      { Records: [record(first, 2), record(second, 2)] },
+      localContext('wolkvoxSync'),
+    );
+    expect(retried).toEqual({ batchItemFailures: [] });
+    expect(obligation()?.total_balance).toBe(String(START - 150_000));
+    for (const p of [first, second])
+      expect(await ledger.read(p.identity)).toMatchObject({ status: 'applied', attempts: 2 });
+  });
+
+  it('a sum beyond the balance goes one by one: with OBLIGATION_OVERPAYMENT=park only the one that overpays is parked', async () => {
+    const ledger = createMemoryLedger();
+    const big = payment('p-big', START - 50_000, '2026-11-30T17:00:00.000Z');
+    const answer = await worker(ledger, { OBLIGATION_OVERPAYMENT: 'park' })(
+      { Records: [record(first), record(big)] },
+      localContext('wolkvoxSync'),
+    );
+
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(obligation()?.total_balance).toBe(String(START - 100_000));
+    expect(await ledger.read(first.identity)).toMatchObject({ status: 'applied' });
+    expect(await ledger.read(big.identity)).toMatchObject({ status: 'parked' });
+  });
+});
