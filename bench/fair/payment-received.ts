@@ -2,20 +2,24 @@
  * Fair baseline of functions/payment-received.ts (bench only): the same job as the naive one
  * (Stripe and Wompi verified by hand, parsed with zod, sent to the SQS FIFO queue), written the way
  * Powertools' examples/app and the AWS docs show: it imports only what it uses (the SQS client, the
- * Secrets Manager client through secrets.ts, the Powertools logger), builds its clients once per
- * container, caches the secret, and runs as a plain async handler.
- * TODO(issue 17 §2): emit the same Powertools metrics as ours once ours do.
+ * Secrets Manager client through secrets.ts, Powertools through powertools.ts), builds its clients
+ * once per container, caches the secret. Observed as Powertools' docs wire it into middy: the
+ * tracer's handler segment (no response as metadata: answers name payments) and every SDK call,
+ * one Deliveries count per answer by provider and outcome, published by logMetrics.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { json, type Message, same } from './message.ts';
+import { logger, metrics, tracer } from './powertools.ts';
 import { getSecrets } from './secrets.ts';
 
-export const sqs = new SQSClient({});
-const logger = new Logger({ serviceName: 'wolkvox-webhooks-fair' });
+export const sqs = tracer.captureAWSv3Client(new SQSClient({}));
 const QUEUE_URL = process.env.QUEUE_URL;
 
 type Payment = Extract<Message, { kind: 'payment' }>;
@@ -99,7 +103,13 @@ function wompiPayment(body: string, secret: string): Payment | string {
   };
 }
 
-export async function handler(event: APIGatewayProxyEventV2) {
+/** One per answer; an unknown provider's path segment is no dimension (anyone can invent one). */
+function delivered(provider: string, outcome: 'queued' | 'ignored' | '400' | '404') {
+  metrics.addDimensions({ provider, outcome });
+  metrics.addMetric('Deliveries', MetricUnit.Count, 1);
+}
+
+async function receive(event: APIGatewayProxyEventV2) {
   const secrets = await getSecrets();
   const body = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
@@ -116,13 +126,18 @@ export async function handler(event: APIGatewayProxyEventV2) {
     } else if (provider === 'wompi') {
       result = wompiPayment(body, secrets.WOMPI_EVENTS_SECRET ?? '');
     } else {
+      delivered('unknown', '404');
       return json(404, { error: 'unknown provider' });
     }
   } catch (error) {
     logger.warn('rejected', { provider, error: (error as Error).message });
+    delivered(provider ?? 'unknown', '400');
     return json(400, { error: 'invalid webhook' });
   }
-  if (typeof result === 'string') return json(200, { status: 'ignored', reason: result });
+  if (typeof result === 'string') {
+    delivered(provider, 'ignored');
+    return json(200, { status: 'ignored', reason: result });
+  }
   const group = createHash('sha256').update(`${result.wolkvoxId}:${result.obligation}`).digest('hex');
   await sqs.send(
     new SendMessageCommand({
@@ -132,6 +147,11 @@ export async function handler(event: APIGatewayProxyEventV2) {
       MessageDeduplicationId: createHash('sha256').update(result.identity).digest('hex'),
     }),
   );
+  delivered(provider, 'queued');
   logger.info('queued', { provider, identity: result.identity });
   return json(200, { status: 'queued', identity: result.identity });
 }
+
+export const handler = middy(receive)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(logMetrics(metrics));

@@ -1,19 +1,22 @@
 /**
  * Fair baseline of functions/ticket-resolved.ts (bench only): Zendesk (HMAC over timestamp + body)
  * and Freshdesk (shared token header), as the naive one, written as payment-received.ts here is:
- * only what it uses, clients once per container, the secret cached.
- * TODO(issue 17 §2): emit the same Powertools metrics as ours once ours do.
+ * only what it uses, clients once per container, the secret cached, observed the same way (the
+ * tracer's middleware and captured clients, one Deliveries count per answer by provider and outcome).
  */
 import { createHash, createHmac } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { json, type Message, same } from './message.ts';
+import { logger, metrics, tracer } from './powertools.ts';
 import { getSecrets } from './secrets.ts';
 
-export const sqs = new SQSClient({});
-const logger = new Logger({ serviceName: 'wolkvox-webhooks-fair' });
+export const sqs = tracer.captureAWSv3Client(new SQSClient({}));
 const QUEUE_URL = process.env.QUEUE_URL;
 const CASE_RESOLVED_STATUS = process.env.CASE_RESOLVED_STATUS ?? 'Resuelto';
 
@@ -49,10 +52,19 @@ function verify(
   }
 }
 
-export async function handler(event: APIGatewayProxyEventV2) {
+/** One per answer; an unknown provider's path segment is no dimension (anyone can invent one). */
+function delivered(provider: string, outcome: 'queued' | 'ignored' | 'parked' | '400' | '404') {
+  metrics.addDimensions({ provider, outcome });
+  metrics.addMetric('Deliveries', MetricUnit.Count, 1);
+}
+
+async function receive(event: APIGatewayProxyEventV2) {
   const secrets = await getSecrets();
   const provider = event.pathParameters?.provider ?? '';
-  if (provider !== 'zendesk' && provider !== 'freshdesk') return json(404, { error: 'unknown provider' });
+  if (provider !== 'zendesk' && provider !== 'freshdesk') {
+    delivered('unknown', '404');
+    return json(404, { error: 'unknown provider' });
+  }
   const body = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : (event.body ?? '');
@@ -62,13 +74,18 @@ export async function handler(event: APIGatewayProxyEventV2) {
     parsed = ticket.parse(JSON.parse(body));
   } catch (error) {
     logger.warn('rejected', { provider, error: (error as Error).message });
+    delivered(provider, '400');
     return json(400, { error: 'invalid webhook' });
   }
   if (!['solved', 'closed', 'resolved'].includes(parsed.status.toLowerCase())) {
+    delivered(provider, 'ignored');
     return json(200, { status: 'ignored', reason: `status ${parsed.status}` });
   }
   const solution = (parsed.resolution ?? parsed.solution ?? '').trim();
-  if (!solution) return json(202, { status: 'parked', reason: 'no solution' });
+  if (!solution) {
+    delivered(provider, 'parked');
+    return json(202, { status: 'parked', reason: 'no solution' });
+  }
   const resolvedAt = new Date(parsed.resolved_at ?? parsed.updated_at ?? Date.now()).toISOString();
   const message: Message = {
     kind: 'case',
@@ -86,6 +103,11 @@ export async function handler(event: APIGatewayProxyEventV2) {
       MessageDeduplicationId: createHash('sha256').update(message.identity).digest('hex'),
     }),
   );
+  delivered(provider, 'queued');
   logger.info('queued', { provider, identity: message.identity });
   return json(200, { status: 'queued', identity: message.identity });
 }
+
+export const handler = middy(receive)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(logMetrics(metrics));

@@ -7,25 +7,30 @@
  * write fails, so the retry can apply it). What it does not do, and ours does: recognise a write
  * that landed before a crash (fingerprints), order state changes by event time (newest), park
  * what cannot be applied, cap requests per token across containers, or keep a lease.
- * TODO(issue 17 §2): emit the same Powertools metrics as ours once ours do.
+ * Observed as Powertools' docs wire it into middy: the tracer's handler segment and the DynamoDB
+ * client's calls (wolkvox's requests through the tracer's undici instrumentation), Applied stored
+ * and published by logMetrics, each wolkvox call's count and latency by endpoint as single metrics.
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Agent, FormData, request } from 'undici';
 import { z } from 'zod';
 import { type Message, messageSchema } from './message.ts';
+import { logger, metrics, tracer } from './powertools.ts';
 import { getSecrets } from './secrets.ts';
 
 const processor = new SqsFifoPartialProcessorAsync();
-const logger = new Logger({ serviceName: 'wolkvox-webhooks-fair' });
-const dynamo = new DynamoDBClient({});
+const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
 // One pool of keep-alive connections for the container's life (undici keeps sockets alive by default).
 const agent = new Agent({ keepAliveTimeout: 60_000 });
 
@@ -43,7 +48,29 @@ const obligationSchema = z
   .object({ total_balance: z.coerce.string(), days_delay: z.coerce.string().optional() })
   .passthrough();
 
+/** A metric's dimensions are per EMF line: each call's goes out at once, as the docs' singleMetric. */
+function countCall(endpoint: string, outcome: 'done' | 'failed', ms: number) {
+  const call = metrics.singleMetric();
+  call.addDimensions({ endpoint, outcome });
+  call.addMetric('WolkvoxCalls', MetricUnit.Count, 1);
+  const latency = metrics.singleMetric();
+  latency.addDimension('endpoint', endpoint);
+  latency.addMetric('WolkvoxLatency', MetricUnit.Milliseconds, ms);
+}
+
 async function wolkvox(endpoint: string, token: string, body: Record<string, unknown> | FormData) {
+  const started = performance.now();
+  let outcome: 'done' | 'failed' = 'failed';
+  try {
+    const envelope = await call(endpoint, token, body);
+    outcome = 'done';
+    return envelope;
+  } finally {
+    countCall(endpoint, outcome, performance.now() - started);
+  }
+}
+
+async function call(endpoint: string, token: string, body: Record<string, unknown> | FormData) {
   const response = await request(baseUrl + endpoint, {
     method: 'POST',
     headers: {
@@ -117,6 +144,7 @@ async function processRecord(record: SQSRecord, token: string) {
   try {
     if (message.kind === 'payment') await applyPayment(message, token);
     else await applyCase(message, token);
+    metrics.addMetric('Applied', MetricUnit.Count, 1);
     logger.info('applied', { identity: message.identity });
   } catch (error) {
     await dynamo.send(new DeleteItemCommand({ TableName: LEDGER_TABLE, Key }));
@@ -125,9 +153,13 @@ async function processRecord(record: SQSRecord, token: string) {
   }
 }
 
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+async function drain(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const token = (await getSecrets()).WOLKVOX_TOKEN ?? '';
   return processPartialResponse(event, (record: SQSRecord) => processRecord(record, token), processor, {
     context,
   });
 }
+
+export const handler = middy(drain)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(logMetrics(metrics));
