@@ -279,7 +279,14 @@ describe('the built bundles, run as deployed (DISPATCH=queue) against loopback A
     async (noSimd) => {
       const script = join(import.meta.dirname, 'support', 'run-bundles.ts');
       // Metrics off: their EMF lines would share stdout with the script's answer (test/telemetry.test.ts reads them).
-      const env = { ...process.env, UNDICI_NO_WASM_SIMD: noSimd, POWERTOOLS_METRICS_DISABLED: 'true' };
+      // The quota reading off: it runs beside the batches, so the exact call list below would depend
+      // on timing (test/worker-quota.test.ts covers it).
+      const env = {
+        ...process.env,
+        UNDICI_NO_WASM_SIMD: noSimd,
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        QUOTA_CHECK_SECONDS: '0',
+      };
       const { stdout } = await promisify(execFile)(process.execPath, [script, dir], { env, timeout: 50_000 });
       expect(JSON.parse(stdout)).toEqual({
         answers: [
