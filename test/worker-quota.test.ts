@@ -7,6 +7,8 @@ import { WolkvoxError } from '#lib/wolkvox/errors.ts';
 import { intakeProbe } from '#lib/worker/probe.ts';
 import { powertoolsQuotaMetrics } from '#lib/worker/quota-metrics.ts';
 import { type QuotaReading, quotaWatch } from '#lib/worker/quota.ts';
+import { loadConfig } from '#lib/config.ts';
+import { quotaLabel } from '#lib/runtime/quota.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
 
@@ -107,5 +109,24 @@ describe('powertoolsQuotaMetrics', () => {
     expect(byToken.flatMap((s) => s.metrics)).toHaveLength(2);
     expect(byService[0]?.e).toMatchObject({ service: 'wolkvox-webhooks' });
     expect(emitted.find((e) => 'QuotaUsed' in e)).toMatchObject({ QuotaUsed: 81.3 });
+  });
+});
+
+describe('quotaLabel', () => {
+  const base = {
+    WOLKVOX_SERVER: 'crm0001.wolkvox.com',
+    WOLKVOX_OPERATION: 'acme',
+    DISPATCH: 'queue',
+    QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/a.fifo',
+    PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/parked.fifo',
+    LEDGER_TABLE: 'ledger',
+  };
+  it("labels a sharded worker's readings with its token (never the token itself), and none with one token", () => {
+    const urls = 'https://sqs.us-east-1.amazonaws.com/1/a.fifo,https://sqs.us-east-1.amazonaws.com/1/b.fifo';
+    expect(quotaLabel(loadConfig({ ...base, QUEUE_URLS: urls, TOKEN_SHARD: '1' }))).toBe('token#2');
+    expect(quotaLabel(loadConfig({ ...base, QUEUE_URLS: urls, TOKEN_SHARD: '0' }))).toBe('token#1');
+    expect(
+      quotaLabel(loadConfig({ ...base, QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/a.fifo' })),
+    ).toBe(undefined);
   });
 });

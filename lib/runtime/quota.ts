@@ -1,9 +1,15 @@
 import { powertoolsQuotaMetrics } from '#lib/worker/quota-metrics.ts';
 import { type QuotaWatch, quotaWatch } from '#lib/worker/quota.ts';
+import { tokenLabel } from '#lib/wolkvox/tokens.ts';
 import type { Runtime } from './types.ts';
 
 // One watch per runtime (per container): the worker and the probe it also serves share the cache.
 const watches = new WeakMap<Runtime, QuotaWatch | undefined>();
+
+/** Several tokens (shards): a worker's readings also go out under its token's label; one: none. */
+export function quotaLabel(config: Runtime['config']): string | undefined {
+  return config.queue.urls.length > 1 ? tokenLabel(config.wolkvox.tokenShard) : undefined;
+}
 
 /**
  * The container's quota watch (lib/worker/quota.ts), only inside Lambda: local runs and the bench
@@ -21,6 +27,7 @@ export function quotaWatchOf(runtime: Runtime): QuotaWatch | undefined {
             metrics: powertoolsQuotaMetrics(),
             logger: runtime.logger,
             checkMs: config.wolkvox.quotaCheckMs,
+            token: quotaLabel(config),
             now: runtime.now,
           })
         : undefined,
