@@ -13,6 +13,8 @@ export interface OperationsOptions {
   stage: string;
   /** 401 answers per provider in 5 minutes above which its alarm fires (param unauthorizedThreshold). */
   unauthorizedThreshold: number;
+  /** Work queues, one per wolkvox token (param shards; scripts/osls-shards-plugin.cjs): all on the dashboard. */
+  shards?: number;
 }
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
@@ -109,7 +111,7 @@ export function operationsResources(options: OperationsOptions): Record<string, 
 }
 
 /** Metric widgets; `${AWS::Region}` is substituted by CloudFormation (Fn::Sub). */
-function dashboard({ service, stage }: OperationsOptions): Resource {
+function dashboard({ service, stage, shards }: OperationsOptions): Resource {
   const namespace = `${service}/${stage}`;
   const search = (schema: string, metric: string, stat: string, period: number, id: string) => ({
     expression: `SEARCH('{"${namespace}",${schema}} MetricName="${metric}"', '${stat}', ${period})`,
@@ -143,6 +145,12 @@ function dashboard({ service, stage }: OperationsOptions): Resource {
     parked: `${service}-${stage}-parked.fifo`,
     dlq: `${service}-${stage}-dlq.fifo`,
   };
+  // Shard 0 is the work queue; shard i's is named as osls-shards-plugin.cjs names its copy.
+  const work = Array.from({ length: shards ?? 1 }, (_, i) =>
+    i === 0
+      ? { name: queues.work, label: 'work' }
+      : { name: `${service}-${stage}-shard${i}.fifo`, label: `work, token #${i + 1}` },
+  );
   const body = {
     widgets: [
       widget(0, 0, 'Deliveries by provider and outcome (5 min)', [
@@ -174,13 +182,15 @@ function dashboard({ service, stage }: OperationsOptions): Resource {
         18,
         'Queue depth',
         [
-          [...queue('ApproximateNumberOfMessagesVisible'), 'QueueName', queues.work, { label: 'work' }],
-          [
-            ...queue('ApproximateNumberOfMessagesNotVisible'),
-            'QueueName',
-            queues.work,
-            { label: 'work (in flight)' },
-          ],
+          ...work.flatMap(({ name, label }) => [
+            [...queue('ApproximateNumberOfMessagesVisible'), 'QueueName', name, { label }],
+            [
+              ...queue('ApproximateNumberOfMessagesNotVisible'),
+              'QueueName',
+              name,
+              { label: `${label} (in flight)` },
+            ],
+          ]),
           [...queue('ApproximateNumberOfMessagesVisible'), 'QueueName', queues.parked, { label: 'parked' }],
           [
             ...queue('ApproximateNumberOfMessagesVisible'),
@@ -196,7 +206,12 @@ function dashboard({ service, stage }: OperationsOptions): Resource {
         18,
         'Oldest message age (s)',
         [
-          [...queue('ApproximateAgeOfOldestMessage'), 'QueueName', queues.work, { label: 'work' }],
+          ...work.map(({ name, label }) => [
+            ...queue('ApproximateAgeOfOldestMessage'),
+            'QueueName',
+            name,
+            { label },
+          ]),
           [...queue('ApproximateAgeOfOldestMessage'), 'QueueName', queues.parked, { label: 'parked' }],
         ],
         { stat: 'Maximum', period: 300 },

@@ -21,6 +21,7 @@ class OperationsPlugin {
       service: typeof service === 'string' ? service : service.name,
       stage: this.serverless.getProvider('aws').getStage(),
       unauthorizedThreshold: Number(custom.operations.unauthorizedThreshold),
+      shards: Number(custom.shards ?? 1),
     });
     const resources = provider.compiledCloudFormationTemplate.Resources;
     for (const [id, resource] of Object.entries(generated)) {

@@ -911,6 +911,13 @@ describe('osls package --param=shards=2 (prod)', () => {
 
   const of = (type: string) => Object.entries(sharded.Resources).filter(([, r]) => r.Type === type);
 
+  it("shows every shard's work queue on the dashboard (depth and age)", () => {
+    const [, board] = of('AWS::CloudWatch::Dashboard')[0] ?? [];
+    const body = JSON.stringify(board?.Properties.DashboardBody);
+    for (const name of ['wolkvox-webhooks-prod.fifo', 'wolkvox-webhooks-prod-shard1.fifo'])
+      expect(body.split(name).length - 1, name).toBe(3); // visible, in flight, oldest age
+  });
+
   it('has two work queues, each drained by its own worker, 2 at a time, bound to its token', () => {
     const queues = of('AWS::SQS::Queue')
       .map(([id, r]) => [id, r.Properties.QueueName])
