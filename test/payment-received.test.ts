@@ -242,6 +242,8 @@ describe('POST /webhooks/payments/{provider} — direct dispatch', () => {
     const output = lines.join('');
     expect(output).toContain('applied');
     expect(output).toContain('rejected: signature');
+    // A local run: the refusal says how to sign again (a sample signed minutes ago has expired).
+    expect(output).toContain('npm run sign -- stripe <sample.json>');
     for (const secret of Object.values(LOCAL_SECRETS)) expect(output).not.toContain(secret);
     expect(output).not.toContain(good.headers['stripe-signature'] ?? 'never');
     expect(output).not.toContain('Carlos');

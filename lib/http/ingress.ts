@@ -23,6 +23,8 @@ export interface IngressDeps<E> {
   now: () => Date;
   logger: Logger;
   metrics?: Metrics;
+  /** Outside Lambda (npm start, osls invoke local): refusals say how to fix them. */
+  local?: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
     .use(verifyWebhook(deps.providers, deps.secrets, deps.now, deps.logger))
     .use(
       errorResponses(deps.logger, {
+        local: deps.local,
         answered: (provider, status) => delivered(provider, status),
         secretKeyMissing: () => countNow(deps.metrics, 'SecretKeyMissing'),
       }),

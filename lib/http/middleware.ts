@@ -71,7 +71,12 @@ export function verifyWebhook<E>(
 }
 
 /** What the error answers count (lib/telemetry.ts). */
-export interface ErrorCounts {
+export interface ErrorOptions {
+  /**
+   * A local run (npm start, osls invoke local): a refused signature's log line says how to sign
+   * again — a sample signed minutes ago has expired. Deployed, the line stays without advice.
+   */
+  local?: boolean;
   /** Deliveries: `provider` is `unknown` until the path named a served one. */
   answered?: (provider: string, outcome: '400' | '401' | '404' | '413' | '503') => void;
   /** A served provider's key (or the wolkvox token) is not in the secret: a configuration error. */
@@ -103,7 +108,7 @@ const RETRY_AFTER_SECONDS = '30';
  * 503 naming only the component, so the provider retries; a permanent one (configuration) and
  * anything unclassified are a 500. The log gets what happened; the answer never does.
  */
-export function errorResponses(logger: Logger, counts: ErrorCounts = {}): WebhookMiddleware {
+export function errorResponses(logger: Logger, counts: ErrorOptions = {}): WebhookMiddleware {
   const answered = counts.answered ?? (() => undefined);
   return {
     onError: (request) => {
@@ -112,7 +117,12 @@ export function errorResponses(logger: Logger, counts: ErrorCounts = {}): Webhoo
       // A metric dimension per slug sent would let anyone add metrics (and cost): only served ones.
       const counted = request.context.servedProvider ?? 'unknown';
       if (error instanceof SignatureError) {
-        logger.warn('rejected: signature', { provider, check: error.internalReason });
+        const hint = counts.local
+          ? {
+              hint: `signatures expire (most in 5 minutes): sign the sample again right before sending it (npm run sign -- ${provider} <sample.json>), or send it with npm run trigger -- ${provider} <sample>`,
+            }
+          : {};
+        logger.warn('rejected: signature', { provider, check: error.internalReason, ...hint });
         answered(counted, '401');
         return json(401, { error: error.message });
       }

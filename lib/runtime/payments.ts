@@ -9,6 +9,7 @@ export function paymentReceivedHandler(runtime: IngressRuntime) {
   const { config } = runtime;
   return ingressHandler<PaymentReceived>({
     ...runtime,
+    local: !config.inLambda,
     providers: providerLoader('payments', config, runtime.logger),
     translate: (event) => paymentCommand(event, config.obligations),
     describe: (event) => ({

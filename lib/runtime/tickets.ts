@@ -10,6 +10,7 @@ export function ticketResolvedHandler(runtime: IngressRuntime) {
   const operation = config.wolkvox.operation;
   return ingressHandler<TicketResolved>({
     ...runtime,
+    local: !config.inLambda,
     providers: providerLoader('tickets', config, runtime.logger),
     translate: (event) => caseCommand(event, config.cases, operation),
     describe: (event) => ({
