@@ -14,11 +14,9 @@
  * duration is multiplied back, so a 60 s burst at 50 ms takes 12 s at scale 5. Our own per-batch
  * CPU is not scaled, so the compression slightly flatters nothing and slightly penalises us.
  *
- * Several tokens: §2's sharding (one FIFO queue per token, records sharded by wolkvox record) is
- * built elsewhere; here each token gets its own queue and worker pair, records sharded by a hash of
- * their message group, which is what §2 specifies. `tokens` is the one parameter.
+ * Several tokens: each token gets its own queue and worker pair, records routed by the service's
+ * own shardOf (lib/wolkvox/tokens.ts), as ingress routes them. `tokens` is the one parameter.
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '#lib/config.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
@@ -26,13 +24,14 @@ import { DEFAULT_SEED, seededRandom } from '#lib/sandbox/faults.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import { createEnvStore } from '#lib/secrets/index.ts';
 import { createRuntime, wolkvoxSyncHandler } from '#lib/wiring.ts';
+import { shardOf } from '#lib/wolkvox/tokens.ts';
 import { FifoQueue } from '../test/support/fifo-harness.ts';
 import { lambdaContext, stripePaymentEvent } from './events.ts';
 import { accepted, type Implementation, type Worker } from './implementations.ts';
 import { type Services, type Target, TOKEN } from './services.ts';
 import { percentile, ratio, round } from './stats.ts';
 import type { Target as BenchTarget } from './table.ts';
-import { BATCH_SIZE } from './throughput.ts';
+import { BATCH_SIZE, invokeBatch } from './throughput.ts';
 
 const PESOS = 100;
 const INITIAL_BALANCE = 100_000_000;
@@ -74,9 +73,6 @@ export interface LatencyRun extends LatencyPlan {
   drainOverLimit: number;
   completed: boolean;
 }
-
-const shardOf = (group: string, shards: number) =>
-  createHash('sha256').update(group).digest().readUInt32BE(0) % shards;
 
 export async function measureLatency(
   services: Services,
@@ -203,21 +199,9 @@ async function drain(
       await sleep(1);
       continue;
     }
-    let failed: Set<string>;
-    try {
-      const answer = await worker({ Records }, context);
-      failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
-    } catch {
-      failed = new Set(Records.map((r) => r.messageId));
-    }
+    const succeeded = await invokeBatch(worker, queue, Records, context);
     const now = performance.now();
-    for (const record of Records) {
-      if (failed.has(record.messageId)) queue.changeVisibility(record.receiptHandle, 0);
-      else {
-        queue.delete(record.receiptHandle);
-        done.set(record.body, now);
-      }
-    }
+    for (const record of succeeded) done.set(record.body, now);
   }
 }
 

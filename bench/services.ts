@@ -4,7 +4,7 @@
  * Secrets Manager (counting GetSecretValue calls), a fake SQS and an in-memory DynamoDB (dynalite)
  * with the ledger table. The parent drives it over IPC: `startServices()`.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { forkServer, serveOps } from './child-rpc.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { SEED_RECORD_IDS, startSandbox } from '#lib/sandbox/index.ts';
 import type { SandboxStats } from '#lib/sandbox/index.ts';
@@ -43,44 +43,11 @@ export interface Target {
   obligation: string;
 }
 
-type Request = { id: number; op: string; args: unknown[] };
-type Reply = { id: number; result?: unknown; error?: string };
-
 /** Forks this file as the services process and waits until everything listens. */
 export async function startServices(): Promise<Services> {
-  const child: ChildProcess = fork(import.meta.filename, [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'advanced',
-  });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
-  let ready: (endpoints: ServiceEndpoints) => void = () => {};
-  let failed: (error: Error) => void = () => {};
-  const started = new Promise<ServiceEndpoints>((resolve, reject) => {
-    ready = resolve;
-    failed = reject;
-  });
-  child.on('message', (message: Reply | { ready: ServiceEndpoints }) => {
-    if ('ready' in message) return ready(message.ready);
-    const waiter = pending.get(message.id);
-    pending.delete(message.id);
-    if (message.error !== undefined) waiter?.reject(new Error(message.error));
-    else waiter?.resolve(message.result);
-  });
-  child.once('exit', (code) => {
-    const error = new Error(`bench services exited (${code})`);
-    failed(error);
-    for (const waiter of pending.values()) waiter.reject(error);
-    pending.clear();
-  });
-  const call = <T>(op: string, ...args: unknown[]): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const id = ++nextId;
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.send({ id, op, args } satisfies Request);
-    });
-  const timer = setTimeout(() => failed(new Error('bench services did not start within 30 s')), 30_000);
-  const endpoints = await started.finally(() => clearTimeout(timer));
+  const server = await forkServer<ServiceEndpoints>(import.meta.filename, [], 'bench services');
+  const { call } = server;
+  const endpoints = server.ready;
   return {
     ...endpoints,
     stats: () => call('stats'),
@@ -90,12 +57,7 @@ export async function startServices(): Promise<Services> {
     balances: (targets) => call('balances', targets),
     clearRequests: () => call('clearRequests'),
     setTokens: (tokens) => call('setTokens', tokens),
-    close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      await call('close').catch(() => undefined);
-      await exited;
-    },
+    close: server.close,
   };
 }
 
@@ -152,28 +114,12 @@ async function serve(): Promise<void> {
     },
   };
 
-  process.on('message', (message: Request) => {
-    const op = ops[message.op];
-    Promise.resolve()
-      .then(() => {
-        if (!op) throw new Error(`unknown op ${message.op}`);
-        return op(...(message.args as never[]));
-      })
-      .then(
-        (result) => process.send?.({ id: message.id, result } satisfies Reply),
-        (error: unknown) => process.send?.({ id: message.id, error: String(error) } satisfies Reply),
-      );
-  });
-  // The parent went away without closing us: do not linger.
-  process.on('disconnect', () => process.exit(0));
-  process.send?.({
-    ready: {
-      sandboxUrl: sandbox.url,
-      secretsManager: secretsManager.endpoint,
-      sqs: sqs.endpoint,
-      dynamodb: dynalite.endpoint,
-    } satisfies ServiceEndpoints,
-  });
+  serveOps(ops, {
+    sandboxUrl: sandbox.url,
+    secretsManager: secretsManager.endpoint,
+    sqs: sqs.endpoint,
+    dynamodb: dynalite.endpoint,
+  } satisfies ServiceEndpoints);
 }
 
 if (import.meta.main) await serve();

@@ -9,6 +9,7 @@
  * 2 × payments applied ÷ elapsed; ideal = 2 ÷ latency (both slots busy all the time).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
 import { type OutageBreaker, outageBreaker } from '#lib/worker/breaker.ts';
@@ -132,6 +133,35 @@ function trippedBreaker(): OutageBreaker {
   return breaker;
 }
 
+/**
+ * One invocation as the event source mapping makes it: the batch to the worker, then each record
+ * deleted, or made visible again when the worker reported it failed (a thrown batch — Powertools'
+ * full-batch failure — fails every record). Returns the records that succeeded.
+ */
+export async function invokeBatch(
+  worker: Worker,
+  queue: FifoQueue,
+  Records: SQSRecord[],
+  context: Context,
+): Promise<SQSRecord[]> {
+  let failed: Set<string>;
+  try {
+    const answer = await worker({ Records }, context);
+    failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
+  } catch {
+    failed = new Set(Records.map((r) => r.messageId));
+  }
+  const succeeded: SQSRecord[] = [];
+  for (const record of Records) {
+    if (failed.has(record.messageId)) queue.changeVisibility(record.receiptHandle, 0);
+    else {
+      queue.delete(record.receiptHandle);
+      succeeded.push(record);
+    }
+  }
+  return succeeded;
+}
+
 /** One container: invoke with the next batch until the queue is empty (or the deadline). */
 async function drain(worker: Worker, queue: FifoQueue, deadline: number): Promise<number> {
   const context = lambdaContext('bench-worker');
@@ -144,18 +174,7 @@ async function drain(worker: Worker, queue: FifoQueue, deadline: number): Promis
       continue;
     }
     invocations++;
-    let failed: Set<string>;
-    try {
-      const answer = await worker({ Records }, context);
-      failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
-    } catch {
-      // A thrown batch (Powertools' full-batch failure) fails every record.
-      failed = new Set(Records.map((r) => r.messageId));
-    }
-    for (const record of Records) {
-      if (failed.has(record.messageId)) queue.changeVisibility(record.receiptHandle, 0);
-      else queue.delete(record.receiptHandle);
-    }
+    await invokeBatch(worker, queue, Records, context);
   }
   return invocations;
 }

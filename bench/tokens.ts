@@ -25,10 +25,10 @@ import type { Worker } from './implementations.ts';
 import { memorySqs } from './memory-sqs.ts';
 import { type SandboxProcess, startSandboxProcess } from './sandbox-process.ts';
 import { ratio, round } from './stats.ts';
+import { BATCH_SIZE, invokeBatch } from './throughput.ts';
 import type { Target } from './table.ts';
 
 const OPERATION = 'demo';
-const BATCH_SIZE = 5;
 const INITIAL_PESOS = 100_000_000;
 /** Worker containers per queue: serverless.yml's maximumConcurrency. */
 const CONTAINERS_PER_SHARD = 2;
@@ -300,17 +300,7 @@ async function drain(worker: Worker, queue: FifoQueue, deadline: number, onEmpty
       await sleep(1);
       continue;
     }
-    let failed: Set<string>;
-    try {
-      const answer = await worker({ Records }, context);
-      failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
-    } catch {
-      failed = new Set(Records.map((r) => r.messageId));
-    }
-    for (const record of Records) {
-      if (failed.has(record.messageId)) queue.changeVisibility(record.receiptHandle, 0);
-      else queue.delete(record.receiptHandle);
-    }
+    await invokeBatch(worker, queue, Records, context);
   }
   onEmpty();
 }
