@@ -157,6 +157,10 @@ describe('npm start -- --queue', { timeout: 60_000 }, () => {
       .find((data) => data.includes('"event":"retry"') && data.includes('pi_3SWa1fQx7LmN2bKc1HqT4vZp'));
     expect(payment).toMatch(/"event":"retry","detail":\{[^}]*"kind":"transient"[^}]*"retryInSeconds":\d+/);
     expect(payment).toMatch(/"event":"applied"/);
+    // The worker applied it after the answer: the balance's before → after comes with it.
+    expect(payment).toMatch(
+      /"kind":"changes","changes":\[\{"kind":"obligation","key":"65a1f0c2e4b0a1d2c3e4f501 6669999 API"/,
+    );
   });
 
   it('refuses a fault it does not know, naming the kinds', async () => {

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '#lib/http/request.ts';
 import { OUTCOME_HEADER } from '#lib/http/ingress.ts';
 import { stateChanges } from './console/changes.ts';
+import type { SandboxState } from '#lib/sandbox/types.ts';
 import { Journal, decisionOf, runInDelivery } from './console/journal.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { type Ingress, type LocalOptions, type LocalRuntime, localContext, startLocal } from './runtime.ts';
@@ -108,6 +109,9 @@ export interface LocalServerOptions extends LocalOptions {
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
   const journal = new Journal();
   const log = options.log ?? (() => undefined);
+  // --queue: the worker applies after the answer, so a command's before → after is the sandbox as it
+  // was when the command was queued, against the sandbox when the worker reports the outcome.
+  const queuedBefore = new Map<string, SandboxState>();
   const local = await startLocal({
     ...options,
     onCall: (call) => {
@@ -116,6 +120,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     },
     onSubmit: (command, meta) => {
       journal.recordStep({ kind: 'command', command, eventId: meta.eventId });
+      if (options.queue && local.sandbox) queuedBefore.set(command.identity, local.sandbox.state());
       options.onSubmit?.(command, meta);
     },
     onPark: (event) => {
@@ -126,7 +131,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   let port = options.port ?? 0;
   let url = '';
   // --queue: the worker's steps (retries and their delays, parks and their reasons) join the delivery.
-  options.queue?.onStep((step) => journal.recordStep(step));
+  options.queue?.onStep((step) => {
+    journal.recordStep(step);
+    const before = queuedBefore.get(step.identity);
+    if (!before || !['applied', 'skipped', 'parked'].includes(step.event)) return;
+    queuedBefore.delete(step.identity);
+    if (step.event === 'applied' && local.sandbox)
+      journal.recordStep({
+        kind: 'changes',
+        identity: step.identity,
+        changes: stateChanges(before, local.sandbox.state()),
+      });
+  });
   const consoleRoute = consoleRoutes({ journal, local, baseUrl: () => url });
 
   async function webhook(
