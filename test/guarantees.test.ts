@@ -141,9 +141,11 @@ describe('exactly once, in the right order', () => {
     // The connection drops on the write itself: it may or may not have landed (here: not).
     const cut: Ledger = {
       ...ledger,
-      prepare: async (...args) => {
-        await ledger.prepare(...args);
+      // The claim prepares (stores the fingerprints); the next wolkvox request is the write.
+      claim: async (...args) => {
+        const claim = await ledger.claim(...args);
         harness.sandbox.failNext('reset');
+        return claim;
       },
     };
     await expect(
@@ -166,9 +168,11 @@ describe('recovering an unknown write', () => {
     const ledger = createMemoryLedger({ now: () => clock });
     const cut: Ledger = {
       ...ledger,
-      prepare: async (...args) => {
-        await ledger.prepare(...args);
+      // The claim prepares (stores the fingerprints); the next wolkvox request is the write.
+      claim: async (...args) => {
+        const claim = await ledger.claim(...args);
         harness.sandbox.failNext('reset');
+        return claim;
       },
     };
     const env = { WOLKVOX_TIMEOUT_MS: '2000' };
@@ -184,6 +188,73 @@ describe('recovering an unknown write', () => {
     expect((await deliver(ledger, 'g3')).status).toBe('applied');
     expect(obligation()?.total_balance).toBe('1150000');
     expect(await ledger.read('wompi:tx-g')).toMatchObject({ outcome: 'applied', attempts: 2 });
+  });
+
+  it('reads wolkvox again on recovery: a late write that lands after the read ahead is recognised', async () => {
+    let clock = Date.parse('2026-11-20T16:00:00Z');
+    const now = () => new Date(clock);
+    const ledger = createMemoryLedger({ now: () => clock });
+    const env = { WOLKVOX_TIMEOUT_MS: '2000' };
+    const deliver = (via: Ledger, id: string) =>
+      dispatch(via, env, now).submit(payment('tx-h', 100_000, '2026-11-20T15:00:00Z'), meta(id));
+    const cut: Ledger = {
+      ...ledger,
+      claim: async (...args) => {
+        const claim = await ledger.claim(...args);
+        harness.sandbox.failNext('reset');
+        return claim;
+      },
+    };
+    await expect(deliver(cut, 'h1')).rejects.toThrow(/network error/);
+    clock += 12_001;
+    // The next delivery reads the obligation ahead of its claim; the first attempt's write lands
+    // just after (the same write, made here by a worker with a ledger of its own).
+    const late: Ledger = {
+      ...ledger,
+      claim: async (...args) => {
+        await dispatch(createMemoryLedger()).submit(
+          payment('tx-h', 100_000, '2026-11-20T15:00:00Z'),
+          meta('x'),
+        );
+        return ledger.claim(...args);
+      },
+    };
+    expect(await deliver(late, 'h2')).toEqual({
+      status: 'skipped',
+      reason: 'the previous attempt had written it before it stopped',
+    });
+    expect(obligation()?.total_balance).toBe('1150000');
+  });
+
+  it("spends three ledger calls on a payment: the record's newest, the claim that prepares, the settle", async () => {
+    const inner = createMemoryLedger();
+    const calls: string[] = [];
+    const counting = Object.fromEntries(
+      Object.entries(inner).map(([name, method]) => [
+        name,
+        (...args: unknown[]) => (calls.push(name), (method as (...a: unknown[]) => unknown)(...args)),
+      ]),
+    ) as unknown as Ledger;
+    expect(
+      (await dispatch(counting).submit(payment('tx-i', 100_000, '2026-11-20T15:00:00Z'), meta('i'))).status,
+    ).toBe('applied');
+    expect(calls).toEqual(['newest', 'claim', 'settle']);
+    // A duplicate costs one wolkvox read (ahead of the claim) and nothing else.
+    const reads = harness.sandbox.requests().length;
+    calls.length = 0;
+    expect(
+      await dispatch(counting).submit(payment('tx-i', 100_000, '2026-11-20T15:00:00Z'), meta('i2')),
+    ).toEqual({
+      status: 'skipped',
+      reason: 'already applied',
+    });
+    expect(calls).toEqual(['newest', 'claim']);
+    expect(
+      harness.sandbox
+        .requests()
+        .slice(reads)
+        .map((r) => r.endpoint),
+    ).toEqual(['collections/queryObligation.php']);
   });
 
   it('keeps the earlier fingerprints when the recovering attempt fails before writing', async () => {

@@ -208,6 +208,53 @@ describe.each(implementations)('$name ledger', ({ make }) => {
     expect((await ledger.read(event.identity))?.reason).toBeUndefined();
   });
 
+  it('prepares in the claim itself when given the fingerprints: a takeover recovers them', async () => {
+    const time = clock();
+    const ledger = make(time.now);
+    const event = entry();
+    expect(await ledger.claim(event, LEASE_MS, { fingerprints })).toMatchObject({ status: 'claimed' });
+    time.advance(LEASE_MS + 1);
+    expect(await ledger.claim(event, LEASE_MS)).toMatchObject({ status: 'recovered', fingerprints });
+  });
+
+  it("keeps an earlier attempt's fingerprints when a prepared claim takes the event over", async () => {
+    const time = clock();
+    const ledger = make(time.now);
+    const event = entry();
+    await ledger.prepare(event, tokenOf(await ledger.claim(event, LEASE_MS)), fingerprints);
+    time.advance(LEASE_MS + 1);
+    const later = { before: 'balance-60', after: 'balance-20' };
+    // The earlier write may have landed: its fingerprints come back, and stay for the next takeover.
+    expect(await ledger.claim(event, LEASE_MS, { fingerprints: later })).toMatchObject({
+      status: 'recovered',
+      fingerprints,
+    });
+    time.advance(LEASE_MS + 1);
+    expect(await ledger.claim(event, LEASE_MS)).toMatchObject({ status: 'recovered', fingerprints });
+  });
+
+  it("reads the record's newest on its own, and a claim given it reads nothing more", async () => {
+    const ledger = make(clock().now);
+    const first = entry();
+    await ledger.settle(first, tokenOf(await ledger.claim(first, LEASE_MS)));
+    const next = entry({ record: first.record, eventTime: '2025-03-01T11:00:00.000Z' });
+    expect(await ledger.newest(next)).toBe('2025-03-01T10:00:00.000Z');
+    expect(await ledger.newest(entry())).toBeUndefined();
+    // The caller's reading is what the claim answers with (here a made-up one, to tell them apart).
+    expect(
+      await ledger.claim(next, LEASE_MS, { known: { newest: '2025-02-01T00:00:00.000Z' } }),
+    ).toMatchObject({ status: 'claimed', newest: '2025-02-01T00:00:00.000Z' });
+  });
+
+  it('forgets the fingerprints of a parked claim that never wrote: its redrive starts afresh', async () => {
+    const ledger = make(clock().now);
+    const event = entry();
+    const token = tokenOf(await ledger.claim(event, LEASE_MS, { fingerprints }));
+    await ledger.park(event, token, 'the payment exceeds the balance', true);
+    expect(await ledger.read(event.identity)).toMatchObject({ status: 'parked' });
+    expect(await ledger.claim(event, LEASE_MS)).toMatchObject({ status: 'claimed' });
+  });
+
   it('answers busy while the lease is live, and claims again once it has passed', async () => {
     const time = clock();
     const ledger = make(time.now);
@@ -410,6 +457,18 @@ describe('dynamodb ledger items', () => {
     const claim = await ledger.claim(entry({ record: first.record }), LEASE_MS);
     expect(claim).toMatchObject({ status: 'claimed', newest: '2025-03-01T10:00:00.000Z' });
     expect(log.slice(0, 2)).toEqual(['UpdateItem', 'GetItem']);
+  });
+
+  it('claims with the caller-read newest and the fingerprints in one write, reading nothing beside it', async () => {
+    const log: string[] = [];
+    const ledger = createDynamoLedger({ tableName: TABLE, client: loggingClient(log), now: clock().now });
+    const event = entry();
+    const claim = await ledger.claim(event, LEASE_MS, { known: { newest: undefined }, fingerprints });
+    expect(claim).toMatchObject({ status: 'claimed', newest: undefined });
+    expect(log).toEqual(['UpdateItem']);
+    expect((await rawItem(`EVENT#${event.identity}`, 'EVENT'))?.fingerprints).toEqual({
+      M: { before: { S: fingerprints.before }, after: { S: fingerprints.after } },
+    });
   });
 
   it('settles its own live claim in two writes; a token it did not win, or a lease near its end, is read first', async () => {

@@ -123,22 +123,22 @@ describe('wolkvoxSync', () => {
     const a1 = record(message(command('tx-a1', carlos, carlosLoan, 10_000_00)));
     const a2 = record(message(command('tx-a2', carlos, carlosLoan, 20_000_00)));
     const b1 = record(message(command('tx-b1', maria, mariaTarjeta, 5_000_00)));
-    // Groups run side by side, so the injected failure must reach a1's request, not b1's:
-    // b1 is claimed only once a1 has failed and let go of its claim.
+    // Groups run side by side, so the injected failure must reach a1's write, not b1's:
+    // b1 is claimed (and so writes) only once a1's write has failed and its lease ended.
     const inner = createMemoryLedger();
     const a1LetGo = Promise.withResolvers<undefined>();
     const ledger: Ledger = {
       ...inner,
-      async claim(entry, leaseMs) {
+      async claim(entry, leaseMs, options) {
         if (entry.identity === 'wompi:tx-b1') await a1LetGo.promise;
-        return inner.claim(entry, leaseMs);
+        return inner.claim(entry, leaseMs, options);
       },
-      async release(entry, token) {
-        await inner.release(entry, token);
+      async endLease(entry, token, leaseUntil) {
+        await inner.endLease(entry, token, leaseUntil);
         if (entry.identity === 'wompi:tx-a1') a1LetGo.resolve(undefined);
       },
     };
-    harness.sandbox.failNext('error500');
+    harness.sandbox.failNext('error500', 1, 'collections/updateObligation.php');
     const result = await worker({ ledger })({ Records: [a1, a2, b1] }, localContext('wolkvoxSync'));
     expect(result.batchItemFailures).toEqual([
       { itemIdentifier: a1.messageId },
@@ -153,9 +153,9 @@ describe('wolkvoxSync', () => {
     const inner = createMemoryLedger();
     const ledger: Ledger = {
       ...inner,
-      claim(entry, leaseMs) {
+      claim(entry, leaseMs, options) {
         if (entry.identity === 'wompi:tx-bug') throw new TypeError('a bug in the ledger');
-        return inner.claim(entry, leaseMs);
+        return inner.claim(entry, leaseMs, options);
       },
     };
     const bug = record(message(command('tx-bug', carlos, carlosLoan, 10_000_00)));
@@ -184,11 +184,15 @@ describe('wolkvoxSync', () => {
     let mostOpen = 0;
     const slow: Ledger = {
       ...inner,
-      async claim(entry, leaseMs) {
+      async claim(entry, leaseMs, options) {
         log.push(`claim ${entry.identity}`);
         mostOpen = Math.max(mostOpen, ++open);
         await sleep(15);
-        return inner.claim(entry, leaseMs);
+        return inner.claim(entry, leaseMs, options);
+      },
+      async newest(entry) {
+        await sleep(15);
+        return inner.newest(entry);
       },
       async prepare(entry, token, fingerprints) {
         await sleep(15);

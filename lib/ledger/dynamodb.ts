@@ -33,6 +33,9 @@ const num = (item: Item | undefined, name: string): number | undefined => {
   const value = item?.[name]?.N;
   return value === undefined ? undefined : Number(value);
 };
+const fingerprintsItem = (f: Fingerprints): AttributeValue => ({
+  M: { before: s(f.before), after: s(f.after) },
+});
 function fingerprintsOf(item: Item | undefined): Fingerprints | undefined {
   const map = item?.fingerprints?.M;
   const before = str(map, 'before');
@@ -55,17 +58,19 @@ const LEASE_MARGIN_MS = 5_000;
  * Not Powertools idempotency: its in-progress/completed records have no prepare step (the fingerprints
  * a recovering attempt needs) and no per-record newest time, and both fit in two conditional items.
  *
- * A payment's round trips, and what each buys (a one-PutItem marker has none of it):
- *   1. claim: the event's conditional UpdateItem (ALL_OLD: a dead attempt's fingerprints come back
- *      with it) beside a GetItem of the record's newest time — exactly-once, and the order of
- *      state changes (an older payment reduces the balance but never sets last_pay);
- *   2. prepare: the fingerprints, durable before the wolkvox write — a worker that dies mid-write
- *      leaves enough for the next attempt to tell "written" from "not yet" without counting twice.
- *      It cannot join 1: the fingerprints come from the wolkvox read that must follow the claim
- *      (a read before it would spend quota and a wolkvox slot on duplicates and busy events);
+ * A payment's calls, and what each buys (a one-PutItem marker has none of it):
+ *   1. the record's newest time (GetItem), read by the worker beside its wolkvox read of the
+ *      obligation, before claiming — the order of state changes (an older payment reduces the
+ *      balance but never sets last_pay); off the path to the write, as the wolkvox read is slower;
+ *   2. claim + prepare: the event's conditional UpdateItem that takes the lease and stores the
+ *      fingerprints of the write worked out from that read (ALL_OLD: a dead attempt's fingerprints
+ *      come back instead, and stay) — exactly-once, and durable before the wolkvox write, so a
+ *      worker that dies mid-write leaves enough for the next attempt to tell "written" from "not yet";
  *   3. settle: the record's newest forward beside the event marked applied with its outcome (see
- *      settle for why side by side is safe); the record's write is left out when the claim's read
- *      showed this event not newer.
+ *      settle for why side by side is safe); the record's write is left out when the event is not
+ *      newer than the record's newest.
+ * Callers that cannot know the fingerprints before claiming (a batch's merged payments) claim with
+ * the record read beside the claim and prepare in a call of its own.
  */
 export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   const { tableName: TableName, now = Date.now, retentionMs = DEFAULT_RETENTION_MS } = options;
@@ -123,7 +128,14 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
    * Takes the event if it is free, or pending with an expired lease. Fingerprints are kept: they
    * belong to the event, not the attempt.
    */
-  function writeClaim(entry: LedgerEntry, eventTime: string, token: string, at: number, leaseMs: number) {
+  function writeClaim(
+    entry: LedgerEntry,
+    eventTime: string,
+    token: string,
+    at: number,
+    leaseMs: number,
+    fingerprints: Fingerprints | undefined,
+  ) {
     return send('claim', entry.identity, (c) =>
       c.send(
         new UpdateItemCommand({
@@ -134,7 +146,10 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
             'attribute_not_exists(#pk) OR (#status = :pending AND #leaseUntil < :now) OR #status = :parked',
           UpdateExpression:
             'SET #status = :pending, #token = :token, #leaseUntil = :leaseUntil, #record = :record, ' +
-            '#kind = :kind, #eventTime = :eventTime, #expiresAt = :expiresAt ADD #attempts :one',
+            '#kind = :kind, #eventTime = :eventTime, #expiresAt = :expiresAt' +
+            // Prepared in the same write; an earlier attempt's fingerprints stay (ALL_OLD returns them).
+            (fingerprints ? ', #fingerprints = if_not_exists(#fingerprints, :fingerprints)' : '') +
+            ' ADD #attempts :one',
           ExpressionAttributeNames: names(
             'pk',
             'status',
@@ -145,6 +160,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
             'eventTime',
             'expiresAt',
             'attempts',
+            ...(fingerprints ? ['fingerprints'] : []),
           ),
           ExpressionAttributeValues: {
             ':pending': s('pending'),
@@ -157,6 +173,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
             ':kind': s(entry.kind),
             ':eventTime': s(eventTime),
             ':expiresAt': expiresAt(at),
+            ...(fingerprints ? { ':fingerprints': fingerprintsItem(fingerprints) } : {}),
           },
           ReturnValues: 'ALL_OLD',
         }),
@@ -258,8 +275,9 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   }
 
   return {
-    async claim(entry, leaseMs) {
+    async claim(entry, leaseMs, options = {}) {
       checkLease(leaseMs);
+      const { known, fingerprints: prepared } = options;
       const eventTime = normalizedTime(entry);
       for (let attempt = 1; ; attempt++) {
         const at = now();
@@ -269,8 +287,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
         // record in flight (a FIFO group in deployments, lib/dispatch/serialize.ts in a direct-dispatch
         // process), and a Lambda past its timeout is stopped long before its lease ends.
         const [written, read] = await Promise.allSettled([
-          writeClaim(entry, eventTime, token, at, leaseMs),
-          readNewest(entry),
+          writeClaim(entry, eventTime, token, at, leaseMs, prepared),
+          known ? known.newest : readNewest(entry),
         ]);
         if (written.status === 'rejected') throw written.reason;
         const output = written.value;
@@ -309,6 +327,8 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       }
     },
 
+    newest: readNewest,
+
     async prepare(entry, token, fingerprints) {
       const output = await send('prepare', entry.identity, (c) =>
         c.send(
@@ -321,7 +341,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
             ExpressionAttributeValues: {
               ':pending': s('pending'),
               ':token': s(token),
-              ':fingerprints': { M: { before: s(fingerprints.before), after: s(fingerprints.after) } },
+              ':fingerprints': fingerprintsItem(fingerprints),
             },
           }),
         ),
@@ -408,13 +428,14 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
       });
     },
 
-    async park(entry, token, reason) {
+    async park(entry, token, reason, unwritten = false) {
       const at = now();
       await updatePending(
         'park',
         entry,
         token,
-        'SET #status = :parked, #outcome = :parked, #outcomeAt = :outcomeAt, #reason = :reason, #expiresAt = :expiresAt',
+        'SET #status = :parked, #outcome = :parked, #outcomeAt = :outcomeAt, #reason = :reason, #expiresAt = :expiresAt' +
+          (unwritten ? ' REMOVE #fingerprints' : ''),
         {
           ':parked': s('parked'),
           ':outcomeAt': s(new Date(at).toISOString()),

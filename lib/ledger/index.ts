@@ -6,7 +6,7 @@ export { DEFAULT_RETENTION_MS } from './common.ts';
 export { createDynamoLedger, type DynamoLedgerOptions } from './dynamodb.ts';
 export { ClaimLostError, LedgerError, type LedgerOperation, LedgerUnavailableError } from './errors.ts';
 export { createMemoryLedger, type MemoryLedgerOptions } from './memory.ts';
-export type { Claim, EventKind, Fingerprints, Ledger, LedgerEntry } from './types.ts';
+export type { Claim, ClaimOptions, EventKind, Fingerprints, Ledger, LedgerEntry } from './types.ts';
 
 export interface LedgerOptions extends Omit<DynamoLedgerOptions, 'tableName'> {
   /** LEDGER_TABLE; blank counts as unset. */

@@ -54,7 +54,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
   }
 
   return {
-    async claim(entry, leaseMs) {
+    async claim(entry, leaseMs, options = {}) {
       checkLease(leaseMs);
       // Validated here as DynamoDB's claim does, so a bad time fails before anything is written, not at settle.
       normalizedTime(entry);
@@ -66,7 +66,8 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
       }
       const token = randomUUID();
       // Fingerprints survive a takeover so an attempt that dies again before preparing still passes them on.
-      const fingerprints = state?.fingerprints;
+      const earlier = state?.fingerprints;
+      const fingerprints = earlier ?? (options.fingerprints && { ...options.fingerprints });
       events.set(entry.identity, {
         entry,
         status: 'pending',
@@ -79,11 +80,15 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
         outcomeAt: state?.outcomeAt,
         reason: state?.reason,
       });
-      const recordNewest = newest.get(entry.record);
-      const claim: Claim = fingerprints
-        ? { status: 'recovered', newest: recordNewest, token, fingerprints: { ...fingerprints } }
+      const recordNewest = options.known ? options.known.newest : newest.get(entry.record);
+      const claim: Claim = earlier
+        ? { status: 'recovered', newest: recordNewest, token, fingerprints: { ...earlier } }
         : { status: 'claimed', newest: recordNewest, token };
       return claim;
+    },
+
+    async newest(entry) {
+      return newest.get(entry.record);
     },
 
     async prepare(entry, token, fingerprints) {
@@ -119,9 +124,10 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
       state.leaseUntil = Math.min(state.leaseUntil, leaseUntil);
     },
 
-    async park(entry, token, reason) {
+    async park(entry, token, reason, unwritten = false) {
       const state = pending('park', entry, token);
       Object.assign(state, { status: 'parked', outcome: 'parked', outcomeAt: iso(now()), reason });
+      if (unwritten) delete state.fingerprints;
     },
 
     async read(identity) {

@@ -6,7 +6,8 @@
  *
  * The write to wolkvox cannot join a transaction, so an event moves through three states:
  *   claim   → `pending` with a lease (a worker owns it until leaseUntil)
- *   prepare → the obligation/case state it expects before and after its write (fingerprints)
+ *   prepare → the obligation/case state it expects before and after its write (fingerprints);
+ *             in the claim's own write when the caller knows them before claiming (ClaimOptions)
  *   settle  → `applied`, and the record's newest event time moves forward (never backward)
  * or, when it cannot be applied, park → `parked` with the reason (a redrive may claim it again).
  * A worker that dies between prepare and settle leaves an expired lease; the next claim gets the
@@ -32,6 +33,21 @@ export interface LedgerEntry {
 export interface Fingerprints {
   before: string;
   after: string;
+}
+
+export interface ClaimOptions {
+  /**
+   * The record's newest applied event time, read by the caller beforehand (`newest`): the claim
+   * then reads nothing beside its write. Safe for the same reason reading it beside the claim is:
+   * callers keep one event per record in flight, so nothing settles the record in between.
+   */
+  known?: { newest: string | undefined };
+  /**
+   * The fingerprints of the write to come, when the caller knows them before claiming: stored by
+   * the claim's own write (no separate prepare) — unless an earlier attempt's are there, which
+   * stay and come back (`recovered`): they describe a write that may have landed.
+   */
+  fingerprints?: Fingerprints;
 }
 
 export type Claim =
@@ -71,7 +87,9 @@ export interface EventRecord {
 }
 
 export interface Ledger {
-  claim(entry: LedgerEntry, leaseMs: number): Promise<Claim>;
+  claim(entry: LedgerEntry, leaseMs: number, options?: ClaimOptions): Promise<Claim>;
+  /** The record's newest applied event time (what a claim reads beside its write). */
+  newest(entry: LedgerEntry): Promise<string | undefined>;
   /** Records what the write will change; only the claim's owner (token) may prepare. */
   prepare(entry: LedgerEntry, token: string, fingerprints: Fingerprints): Promise<void>;
   /**
@@ -86,8 +104,12 @@ export interface Ledger {
    * its own may still reach wolkvox). Fingerprints stay, so the next claim recovers.
    */
   endLease(entry: LedgerEntry, token: string, leaseUntil: number): Promise<void>;
-  /** The event cannot be applied: parked with the reason, fingerprints kept; a redrive claims it again. */
-  park(entry: LedgerEntry, token: string, reason: string): Promise<void>;
+  /**
+   * The event cannot be applied: parked with the reason; a redrive claims it again. Fingerprints
+   * are kept, unless `unwritten` says no write of this event ever started (a fresh claim that
+   * prepared and then stopped before writing): the redrive then starts afresh instead of recovering.
+   */
+  park(entry: LedgerEntry, token: string, reason: string, unwritten?: boolean): Promise<void>;
   /** What the ledger knows of an event. */
   read(identity: string): Promise<EventRecord | undefined>;
 }

@@ -66,6 +66,7 @@ function memoryLedgerOnFirstUse(): Ledger {
   const ledger = () => (loading ??= import('#lib/ledger/memory.ts').then((m) => m.createMemoryLedger()));
   return {
     claim: async (...args) => (await ledger()).claim(...args),
+    newest: async (...args) => (await ledger()).newest(...args),
     prepare: async (...args) => (await ledger()).prepare(...args),
     settle: async (...args) => (await ledger()).settle(...args),
     release: async (...args) => (await ledger()).release(...args),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FetchedAttachments } from '#lib/attachments/index.ts';
 import type { ApplyPaymentCommand, AttachmentRef, UpdateCaseCommand, WolkvoxCommand } from '#lib/events.ts';
 import { recordKey } from '#lib/events.ts';
-import type { Claim, Ledger, LedgerEntry } from '#lib/ledger/types.ts';
+import type { Claim, ClaimOptions, Fingerprints, Ledger, LedgerEntry } from '#lib/ledger/types.ts';
 import { CommandRejectedError, failureKind, failureReason, ServiceError } from '#lib/errors.ts';
 import { excerpt, quoted } from '#lib/excerpt.ts';
 import type { Logger } from '#lib/log.ts';
@@ -63,6 +63,8 @@ export type Claimed = Extract<Claim, { token: string }>;
 export interface Attempt {
   /** Set once the wolkvox write has started: from then on the claim must not be released. */
   writing: boolean;
+  /** The claim stored this attempt's fingerprints itself (ClaimOptions): no prepare call needed. */
+  prepared?: boolean;
   /** When a write that got no answer can no longer land (epoch ms): the lease holds until then. */
   inFlightUntil?: number;
 }
@@ -72,7 +74,15 @@ export const DEFAULT_LEASE_MS = 120_000;
 // received): the request timeout plus this margin bounds it.
 const IN_FLIGHT_MARGIN_MS = 10_000;
 
-/** Steps 7–10 of the data path for one command: ledger guard, then the wolkvox write. */
+/**
+ * Steps 7–10 of the data path for one command: ledger guard, then the wolkvox write.
+ *
+ * The claim prepares in its own write (one ledger round trip before the wolkvox write, not two):
+ * a case knows its fingerprints up front; a payment reads the obligation first, beside the
+ * record's newest time, and works its write out before claiming (readAhead). The price: a payment
+ * the ledger already holds (a duplicate past SQS' 5-minute deduplication, a redelivery racing a
+ * live attempt) spends one wolkvox read before the claim turns it away.
+ */
 export async function applyCommand(
   command: WolkvoxCommand,
   deps: ApplyDeps,
@@ -81,14 +91,20 @@ export async function applyCommand(
   claimed?: Claim,
 ): Promise<Applied> {
   const entry = ledgerEntry(command);
-  const claim = claimed ?? (await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS));
+  const ahead =
+    claimed || command.kind !== 'applyPayment' ? undefined : await readAhead(command, entry, deps, call);
+  const options: ClaimOptions =
+    command.kind === 'updateCase'
+      ? { fingerprints: { before: '', after: caseAfter(command) } }
+      : (ahead ?? {});
+  const claim = claimed ?? (await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS, options));
   if (claim.status === 'applied') return skipped(command, 'already applied');
   if (claim.status === 'busy') throw new EventBusyError(command.identity, claim.leaseUntil);
-  const attempt: Attempt = { writing: false };
+  const attempt: Attempt = { writing: false, prepared: !claimed && !!options.fingerprints };
   try {
     const applied =
       command.kind === 'applyPayment'
-        ? await applyPaymentCommand(command, entry, claim, attempt, deps, call)
+        ? await applyPaymentCommand(command, entry, claim, attempt, deps, call, ahead)
         : await applyCaseCommand(command, entry, claim, attempt, deps, call);
     await deps.ledger.settle(
       entry,
@@ -104,7 +120,9 @@ export async function applyCommand(
 
 /**
  * How a failed attempt leaves its event in the ledger:
- * - it cannot be applied (permanent): parked with the reason; a redrive claims it again;
+ * - it cannot be applied (permanent): parked with the reason; a redrive claims it again (afresh
+ *   when this was a fresh claim that wrote nothing: fingerprints of a write never made would turn
+ *   the redrive into a recovery, parked again once the obligation has changed);
  * - a fresh claim that wrote nothing: released, so the retry claims it at once;
  * - otherwise the lease ends now, as nothing of this attempt is in flight — or, after a write that
  *   got no answer (a timeout, a reset), once that write can no longer land. The fingerprints stay:
@@ -119,10 +137,11 @@ export async function letGo(
   deps: ApplyDeps,
 ) {
   const now = (deps.now?.() ?? new Date()).getTime();
+  const fresh = claim.status === 'claimed' && !attempt.writing;
   const ending =
     failureKind(error) === 'permanent'
-      ? deps.ledger.park(entry, claim.token, failureReason(error))
-      : claim.status === 'claimed' && !attempt.writing
+      ? deps.ledger.park(entry, claim.token, failureReason(error), fresh)
+      : fresh
         ? deps.ledger.release(entry, claim.token)
         : deps.ledger.endLease(entry, claim.token, attempt.inFlightUntil ?? now);
   await ending.catch(() => undefined);
@@ -158,6 +177,33 @@ export const isOlder = (eventTime: string, newest: string | undefined) => !!newe
 const digest = (parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('base64url');
 export const obligationPrint = (o: Obligation) =>
   digest([o.total_balance, o.last_pay, o.last_pay_date, o.days_delay]);
+/** The obligation's read and the write worked out from it, before the claim (the claim stores the fingerprints). */
+export interface ReadAhead extends ClaimOptions {
+  current: Obligation | null;
+}
+
+async function readAhead(
+  command: ApplyPaymentCommand,
+  entry: LedgerEntry,
+  deps: ApplyDeps,
+  call: CallOptions,
+): Promise<ReadAhead> {
+  const [current, newest] = await Promise.all([
+    deps.client.queryObligation(
+      { wolkvoxId: command.target.wolkvoxId, obligation: command.target.obligation },
+      call,
+    ),
+    deps.ledger.newest(entry),
+  ]);
+  let fingerprints: Fingerprints | undefined;
+  try {
+    if (current) fingerprints = paymentPrints(current, planPayment(current, command, entry, newest, deps));
+  } catch {
+    // Refused (an overpayment to park, an unreadable balance): said again after the claim, which parks it.
+  }
+  return { current, known: { newest }, fingerprints };
+}
+
 const casePrint = (status: unknown, solution: unknown) =>
   digest([
     String(status ?? ''),
@@ -165,6 +211,8 @@ const casePrint = (status: unknown, solution: unknown) =>
       .replace(/\r\n/g, '\n')
       .trim(),
   ]);
+
+const caseAfter = (command: UpdateCaseCommand) => casePrint(command.update.status, command.update.solution);
 
 export function skipped(command: WolkvoxCommand, reason: string): Applied {
   return { identity: command.identity, record: recordKey(command), outcome: 'skipped', reason, details: {} };
@@ -181,9 +229,15 @@ async function applyPaymentCommand(
   attempt: Attempt,
   deps: ApplyDeps,
   call: CallOptions,
+  ahead?: ReadAhead,
 ): Promise<Applied> {
   const { wolkvoxId, obligation } = command.target;
-  const current = await deps.client.queryObligation({ wolkvoxId, obligation }, call);
+  // A recovered claim reads again: a late write of the earlier attempt may have landed after the
+  // read ahead, while its lease still held.
+  const current =
+    ahead && claim.status === 'claimed'
+      ? ahead.current
+      : await deps.client.queryObligation({ wolkvoxId, obligation }, call);
   if (!current) {
     throw new CommandRejectedError(
       `obligation ${quoted(obligation)} not found on wolkvox record ${quoted(wolkvoxId, 40)}`,
@@ -201,27 +255,9 @@ async function applyPaymentCommand(
       );
     }
   }
-  let next: Obligation;
-  let surplus: ReturnType<typeof overpaidBy>;
-  try {
-    surplus = overpaidBy(current, command.payment, deps.rules);
-    next = applyPayment(current, command.payment, deps.rules, {
-      newest: !isOlder(entry.eventTime, claim.newest),
-    });
-  } catch (error) {
-    throw new CommandRejectedError(`cannot apply the payment: ${(error as Error).message}`);
-  }
-  // More than is owed: never silent. By default the balance goes to 0 and the surplus is reported;
-  // OBLIGATION_OVERPAYMENT=park leaves the decision (a refund, another obligation) to an operator.
-  if (surplus && deps.rules.overpayment === 'park') {
-    throw new CommandRejectedError(
-      `the payment exceeds the balance by ${formatMajor(surplus)} ${surplus.currency} (OBLIGATION_OVERPAYMENT=park)`,
-    );
-  }
-  await deps.ledger.prepare(entry, claim.token, {
-    before: obligationPrint(current),
-    after: obligationPrint(next),
-  });
+  const planned = planPayment(current, command, entry, claim.newest, deps);
+  const { next, surplus } = planned;
+  if (!attempt.prepared) await deps.ledger.prepare(entry, claim.token, paymentPrints(current, planned));
   await write(attempt, deps, () =>
     deps.client.updateObligation({ wolkvoxId, obligation, fields: next }, call),
   );
@@ -232,6 +268,44 @@ async function applyPaymentCommand(
     details: { ...describeChange(current, next), ...(surplus ? { overpaidBy: formatMajor(surplus) } : {}) },
   };
 }
+
+/** The payment's write: the obligation after it, and the surplus of an overpayment. */
+interface PaymentPlan {
+  next: Obligation;
+  surplus: ReturnType<typeof overpaidBy>;
+}
+
+function planPayment(
+  current: Obligation,
+  command: ApplyPaymentCommand,
+  entry: LedgerEntry,
+  newest: string | undefined,
+  { rules }: ApplyDeps,
+): PaymentPlan {
+  let plan: PaymentPlan;
+  try {
+    plan = {
+      surplus: overpaidBy(current, command.payment, rules),
+      next: applyPayment(current, command.payment, rules, { newest: !isOlder(entry.eventTime, newest) }),
+    };
+  } catch (error) {
+    throw new CommandRejectedError(`cannot apply the payment: ${(error as Error).message}`);
+  }
+  // More than is owed: never silent. By default the balance goes to 0 and the surplus is reported;
+  // OBLIGATION_OVERPAYMENT=park leaves the decision (a refund, another obligation) to an operator.
+  const { surplus } = plan;
+  if (surplus && rules.overpayment === 'park') {
+    throw new CommandRejectedError(
+      `the payment exceeds the balance by ${formatMajor(surplus)} ${surplus.currency} (OBLIGATION_OVERPAYMENT=park)`,
+    );
+  }
+  return plan;
+}
+
+const paymentPrints = (current: Obligation, { next }: PaymentPlan): Fingerprints => ({
+  before: obligationPrint(current),
+  after: obligationPrint(next),
+});
 
 /** One cases/update.php call with the attachments that could be fetched; the others are reported. */
 async function applyCaseCommand(
@@ -245,7 +319,7 @@ async function applyCaseCommand(
   const { wolkvoxId } = command.target;
   if (isOlder(entry.eventTime, claim.newest))
     return skipped(command, 'older than the newest resolution applied to the case');
-  const after = casePrint(command.update.status, command.update.solution);
+  const after = caseAfter(command);
   if (claim.status === 'recovered') {
     const [found] = await deps.client.queryCases({ field: 'wolkvox-id', value: wolkvoxId }, call);
     if (found && casePrint(found.status, found.solution) === after) {
@@ -264,7 +338,7 @@ async function applyCaseCommand(
     });
   }
   try {
-    await deps.ledger.prepare(entry, claim.token, { before: '', after });
+    if (!attempt.prepared) await deps.ledger.prepare(entry, claim.token, { before: '', after });
     await write(attempt, deps, () =>
       deps.client.updateCase({ wolkvoxId, ...command.update, files: fetched?.files }, call),
     );
