@@ -102,7 +102,7 @@ export async function measureLatency(
     () =>
       new FifoQueue(() => Date.now(), { visibilityMs: 360_000, maxReceiveCount: 1e9, sameGroupFirst: true }),
   );
-  // Merging on (MERGE_OBLIGATION_PAYMENTS=true; off by default): what it saves is what §3 asks to show.
+  // As deployed (MERGE_OBLIGATION_PAYMENTS on by default), whatever this process' environment says.
   const loaded = loadConfig(process.env);
   const config = { ...loaded, wolkvox: { ...loaded.wolkvox, mergePayments: true } };
   const ledger = createMemoryLedger();

@@ -265,9 +265,23 @@ async function checkBalances(sandbox: SandboxProcess, targets: Obligation[], eve
       .filter((body) => body?.obligation === target.obligation)
       .map((body) => Number(body?.fields?.total_balance));
     const amounts = written.map((value, k) => (k === 0 ? INITIAL_PESOS : (written[k - 1] ?? 0)) - value);
-    if (amounts.some((amount, k) => amount !== k + 1)) outOfOrder += 1;
+    if (!inOrder(amounts)) outOfOrder += 1;
   });
   return { wrongBalances, outOfOrder };
+}
+
+/**
+ * Payment k of a record is k pesos, so in queue order each write takes the next payments: one
+ * (k), or several merged in one write (k + (k+1) + …, MERGE_OBLIGATION_PAYMENTS).
+ */
+function inOrder(amounts: number[]): boolean {
+  let next = 1;
+  for (const amount of amounts) {
+    let sum = 0;
+    while (sum < amount) sum += next++;
+    if (sum !== amount) return false;
+  }
+  return true;
 }
 
 interface SentInput {

@@ -54,9 +54,10 @@ const base = {
   WOLKVOX_MAX_IN_FLIGHT: integer(MAX_CONCURRENT_PER_TOKEN, 1, MAX_CONCURRENT_PER_TOKEN),
   /**
    * Payments to one obligation side by side in a batch: one read and one write (lib/worker/apply-run.ts).
-   * Off by default until its recoveries park no more than one by one's under injected faults.
+   * On by default: under injected faults (test/fault-injection.test.ts) its recoveries park no more
+   * than one by one's, with fewer than half the wolkvox requests. `false` applies every payment alone.
    */
-  MERGE_OBLIGATION_PAYMENTS: flag(false),
+  MERGE_OBLIGATION_PAYMENTS: flag(true),
   /** How often the worker reads the token's remaining quota (each reading costs one call); 0: never. */
   QUOTA_CHECK_SECONDS: integer(300, 0, 86_400),
   WOLKVOX_OBLIGATION_UPDATE_METHOD: preprocess(blankIsUnset, z._default(z.enum(['POST', 'PUT']), 'POST')),

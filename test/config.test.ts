@@ -26,7 +26,7 @@ describe('loadConfig', () => {
         maxInFlight: 2,
         tokenShard: 0,
         quotaCheckMs: 300_000,
-        mergePayments: false,
+        mergePayments: true,
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },
       dispatch: 'direct',

@@ -562,7 +562,7 @@ describe('delivery guarantees under injected faults', () => {
       const before = await initialState();
       // The sandbox's own seeded PRNG: a failing seed replays.
       const random = seededRandom(seed);
-      const w = await createWorld({ seed, ledgerKind, start: START, dailyQuota: 700 });
+      const w = await createWorld({ seed, ledgerKind, start: START, dailyQuota: 120 });
       try {
         // 1. Ingress: every delivery signed at delivery time, answered 2xx.
         const { deliveries, truth } = generate(random, w.sandbox);
@@ -597,7 +597,10 @@ describe('delivery guarantees under injected faults', () => {
           requests.some((r) => r.response?.msg === 'PLEASE VALIDATE TOKEN'),
           'the token was rotated mid-run',
         ).toBe(true);
-        expect(requests.filter((r) => r.fault).length, 'faults were injected').toBeGreaterThan(100);
+        // About one request in five fails (the rates above).
+        expect(requests.filter((r) => r.fault).length, 'faults were injected').toBeGreaterThan(
+          requests.length / 8,
+        );
         expectNoSecretLogged(w.lines);
       } finally {
         await w.close();
@@ -620,7 +623,7 @@ describe('a 48-hour wolkvox outage, a token rotation and a 6-hour quota exhausti
     async (seed, ledgerKind) => {
       const before = await initialState();
       const random = seededRandom(seed);
-      const w = await createWorld({ seed, ledgerKind, start: OUTAGE - 60_000, dailyQuota: 400 });
+      const w = await createWorld({ seed, ledgerKind, start: OUTAGE - 60_000, dailyQuota: 250 });
       try {
         const { deliveries, truth } = generate(random, w.sandbox, OUTAGE);
         putWompiTransactions(w, deliveries);

@@ -6,6 +6,7 @@ import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime } from '#lib/wiring.ts';
+import { ledgerEntry, obligationPrint } from '#lib/worker/apply.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 
 const harness = useSandboxAndSqs();
@@ -255,6 +256,34 @@ describe('recovering an unknown write', () => {
         .slice(reads)
         .map((r) => r.endpoint),
     ).toEqual(['collections/queryObligation.php']);
+  });
+
+  it('a recovery that writes records its own fingerprints: the next one recognises that write', async () => {
+    let clock = Date.parse('2026-11-20T16:00:00Z');
+    const ledger = createMemoryLedger({ now: () => clock });
+    const late = payment('tx-j', 100_000, '2026-11-20T15:00:00Z');
+    // An earlier, merged write left fingerprints in which today's state is one where it had not landed.
+    const entry = ledgerEntry(late);
+    const earlier = await ledger.claim(entry, 60_000);
+    if (earlier.status !== 'claimed') throw new Error('expected a fresh claim');
+    const now = obligation();
+    if (!now) throw new Error('no obligation');
+    await ledger.prepare(entry, earlier.token, {
+      before: 'merged-before',
+      after: 'merged-after',
+      alsoBefore: [obligationPrint(now)],
+    });
+    await ledger.endLease(entry, earlier.token, clock);
+    clock += 1;
+    // The recovery writes, and its answer is lost.
+    const lost: Ledger = { ...ledger, settle: async () => Promise.reject(new Error('answer lost')) };
+    await expect(dispatch(lost).submit(late, meta('j1'))).rejects.toThrow('answer lost');
+    expect(obligation()?.total_balance).toBe('1150000');
+    clock += 10 * 60_000;
+    expect(await dispatch(ledger).submit(late, meta('j2'))).toEqual({
+      status: 'skipped',
+      reason: 'the previous attempt had written it before it stopped',
+    });
   });
 
   it('keeps the earlier fingerprints when the recovering attempt fails before writing', async () => {

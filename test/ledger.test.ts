@@ -217,6 +217,16 @@ describe.each(implementations)('$name ledger', ({ make }) => {
     expect(await ledger.claim(event, LEASE_MS)).toMatchObject({ status: 'recovered', fingerprints });
   });
 
+  it("keeps a merged write's alsoBefore states with its fingerprints", async () => {
+    const time = clock();
+    const ledger = make(time.now);
+    const event = entry();
+    const merged = { ...fingerprints, alsoBefore: ['balance-90', 'balance-75'] };
+    await ledger.prepare(event, tokenOf(await ledger.claim(event, LEASE_MS)), merged);
+    time.advance(LEASE_MS + 1);
+    expect(await ledger.claim(event, LEASE_MS)).toMatchObject({ status: 'recovered', fingerprints: merged });
+  });
+
   it("keeps an earlier attempt's fingerprints when a prepared claim takes the event over", async () => {
     const time = clock();
     const ledger = make(time.now);

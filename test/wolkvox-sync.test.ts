@@ -214,7 +214,11 @@ describe('wolkvoxSync', () => {
     const a2 = record(message(command('tx-a2', carlos, carlosLoan, 20_000_00)));
     const b1 = record(message(command('tx-b1', maria, mariaTarjeta, 5_000_00)));
     const c1 = record(message(command('tx-c1', carlos, carlosPagare, 1_000_00)));
-    const container = worker({ ledger: slow, env: { WOLKVOX_MAX_IN_FLIGHT: '1' } });
+    // One by one (no merged payments), so each claim is seen on its own.
+    const container = worker({
+      ledger: slow,
+      env: { WOLKVOX_MAX_IN_FLIGHT: '1', MERGE_OBLIGATION_PAYMENTS: 'false' },
+    });
     const result = await container({ Records: [a1, a2, b1, c1] }, localContext('wolkvoxSync'));
 
     expect(result).toEqual({ batchItemFailures: [] });

@@ -17,7 +17,7 @@ const { carlosRamirez: carlos } = SEED_RECORD_IDS;
 const { carlosLibreInversion: loan } = SEED_OBLIGATION_IDS;
 const START = 1_250_000; // the seeded balance of Carlos' loan, in pesos
 
-function worker(ledger: Ledger, env: Record<string, string> = {}) {
+function worker(ledger: Ledger, env: Record<string, string> = {}, now?: () => Date) {
   const config = loadConfig({
     WOLKVOX_SERVER: harness.sandbox.url,
     WOLKVOX_OPERATION: 'demo',
@@ -33,6 +33,7 @@ function worker(ledger: Ledger, env: Record<string, string> = {}) {
     sqs: harness.sqs.client,
     logLevel: 'SILENT',
     ledger,
+    now,
   });
   return wolkvoxSyncHandler(runtime);
 }
@@ -152,6 +153,62 @@ describe('payments to one obligation in one batch', () => {
     expect(obligation()?.total_balance).toBe(String(START - 150_000));
     for (const p of [first, second])
       expect(await ledger.read(p.identity)).toMatchObject({ status: 'applied', attempts: 2 });
+  });
+
+  it('a merged write that never landed, its answer lost: retried one per batch, each payment is applied once, none parked', async () => {
+    let clock = Date.parse('2026-11-30T18:00:00.000Z');
+    const ledger = createMemoryLedger({ now: () => clock });
+    const sync = worker(ledger, { WOLKVOX_TIMEOUT_MS: '2000' }, () => new Date(clock));
+    harness.sandbox.failNext('reset', 1, UPDATE);
+    const run = [first, second, third];
+    const failed = await sync({ Records: run.map((p) => record(p)) }, localContext('wolkvoxSync'));
+    expect(failed.batchItemFailures).toHaveLength(3);
+    expect(obligation()?.total_balance).toBe(String(START));
+
+    // After the lease the write could still have held, SQS hands them back one per batch: each
+    // recovery sees the state its earlier payments left (not the merged write's before) and applies.
+    clock += 12_001;
+    for (const p of run) {
+      expect(await sync({ Records: [record(p, 2)] }, localContext('wolkvoxSync'))).toEqual({
+        batchItemFailures: [],
+      });
+    }
+    expect(obligation()).toMatchObject({ total_balance: String(START - 175_000), last_pay: '25000' });
+    for (const p of run)
+      expect(await ledger.read(p.identity)).toMatchObject({ status: 'applied', outcome: 'applied' });
+  });
+
+  it('a merged write that landed, its answer lost: retried one per batch, each payment is recognised as written', async () => {
+    let clock = Date.parse('2026-11-30T18:00:00.000Z');
+    const ledger = createMemoryLedger({ now: () => clock });
+    const lost: Ledger = { ...ledger, settle: async () => Promise.reject(new Error('answer lost')) };
+    const run = [first, second, third];
+    await worker(
+      lost,
+      {},
+      () => new Date(clock),
+    )({ Records: run.map((p) => record(p)) }, localContext('wolkvoxSync'));
+    expect(obligation()?.total_balance).toBe(String(START - 175_000));
+
+    clock += 10 * 60_000;
+    const sync = worker(ledger, {}, () => new Date(clock));
+    for (const p of run) await sync({ Records: [record(p, 2)] }, localContext('wolkvoxSync'));
+    expect(obligation()?.total_balance).toBe(String(START - 175_000));
+    for (const p of run) {
+      expect(await ledger.read(p.identity)).toMatchObject({
+        outcome: 'skipped',
+        reason: 'the previous attempt had written it before it stopped',
+      });
+    }
+  });
+
+  it('a run gone one by one reads the newest again for each: an older payment after a newer one never sets last_pay', async () => {
+    const ledger = createMemoryLedger();
+    const newer = payment('p-newer', 1_000_000, '2026-11-30T18:00:00.000Z');
+    const older = payment('p-older', 400_000, '2026-11-30T10:00:00.000Z');
+    // Together they exceed the balance, so the run goes one by one, each with the claim taken for the run.
+    await worker(ledger)({ Records: [record(newer), record(older)] }, localContext('wolkvoxSync'));
+    expect(obligation()).toMatchObject({ total_balance: '0', last_pay: '1000000' });
   });
 
   it('a sum beyond the balance goes one by one: with OBLIGATION_OVERPAYMENT=park only the one that overpays is parked', async () => {

@@ -34,13 +34,19 @@ const num = (item: Item | undefined, name: string): number | undefined => {
   return value === undefined ? undefined : Number(value);
 };
 const fingerprintsItem = (f: Fingerprints): AttributeValue => ({
-  M: { before: s(f.before), after: s(f.after) },
+  M: {
+    before: s(f.before),
+    after: s(f.after),
+    ...(f.alsoBefore?.length ? { alsoBefore: { L: f.alsoBefore.map(s) } } : {}),
+  },
 });
 function fingerprintsOf(item: Item | undefined): Fingerprints | undefined {
   const map = item?.fingerprints?.M;
   const before = str(map, 'before');
   const after = str(map, 'after');
-  return before !== undefined && after !== undefined ? { before, after } : undefined;
+  const alsoBefore = map?.alsoBefore?.L?.flatMap((v) => (v.S === undefined ? [] : [v.S]));
+  if (before === undefined || after === undefined) return undefined;
+  return alsoBefore?.length ? { before, after, alsoBefore } : { before, after };
 }
 
 const CONDITION_FAILED = Symbol('condition failed');

@@ -8,6 +8,10 @@ export interface MemoryLedgerOptions {
   now?: () => number;
 }
 
+// Callers get copies: what they hold never changes what the ledger holds.
+const copy = ({ before, after, alsoBefore }: Fingerprints): Fingerprints =>
+  alsoBefore?.length ? { before, after, alsoBefore: [...alsoBefore] } : { before, after };
+
 interface EventState {
   entry: LedgerEntry;
   status: EventRecord['status'];
@@ -67,7 +71,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
       const token = randomUUID();
       // Fingerprints survive a takeover so an attempt that dies again before preparing still passes them on.
       const earlier = state?.fingerprints;
-      const fingerprints = earlier ?? (options.fingerprints && { ...options.fingerprints });
+      const fingerprints = earlier ?? (options.fingerprints && copy(options.fingerprints));
       events.set(entry.identity, {
         entry,
         status: 'pending',
@@ -82,7 +86,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
       });
       const recordNewest = options.known ? options.known.newest : newest.get(entry.record);
       const claim: Claim = earlier
-        ? { status: 'recovered', newest: recordNewest, token, fingerprints: { ...earlier } }
+        ? { status: 'recovered', newest: recordNewest, token, fingerprints: copy(earlier) }
         : { status: 'claimed', newest: recordNewest, token };
       return claim;
     },
@@ -93,7 +97,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
 
     async prepare(entry, token, fingerprints) {
       const state = pending('prepare', entry, token);
-      state.fingerprints = { before: fingerprints.before, after: fingerprints.after };
+      state.fingerprints = copy(fingerprints);
     },
 
     async settle(entry, token, settlement = APPLIED) {

@@ -30,9 +30,16 @@ export interface LedgerEntry {
   eventTime: string;
 }
 
+/** The record's state (a digest) before and after the write, so a recovery can tell which it sees. */
 export interface Fingerprints {
   before: string;
   after: string;
+  /**
+   * Other states in which this event has not landed: for a payment merged with earlier ones of
+   * its obligation into one write, the states after each of those earlier payments applied alone —
+   * what a recovery one by one, in queue order, leaves before reaching this payment.
+   */
+  alsoBefore?: string[];
 }
 
 export interface ClaimOptions {

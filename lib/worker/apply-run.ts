@@ -84,8 +84,9 @@ export async function applyPaymentRun(
   if (held.length === 0) return results(() => skipped(commands[0] as ApplyPaymentCommand, 'already applied'));
 
   const recovered = held.filter(([, c]) => c.status === 'recovered');
+  // One earlier write: the same before and after (a merged one gives each payment its own alsoBefore).
   const prints = new Set(
-    recovered.map(([, c]) => c.status === 'recovered' && JSON.stringify(c.fingerprints)),
+    recovered.map(([, c]) => c.status === 'recovered' && `${c.fingerprints.before} ${c.fingerprints.after}`),
   );
   // Recoveries of one earlier write (this run's, or one payment's) are decided together; more
   // than one earlier write is left to each payment.
@@ -120,13 +121,20 @@ export async function applyPaymentRun(
       await settleLanded();
       return results((i) => skipped(commands[i] as ApplyPaymentCommand, landedReason));
     }
-    const next = fold(current, toApply, deps);
-    if (!next) return await giveBack('the sum exceeds the balance, or the balance is unreadable');
-    const fingerprints = { before: obligationPrint(current), after: obligationPrint(next) };
+    const states = fold(current, toApply, deps);
+    const next = states?.at(-1);
+    if (!states || !next) return await giveBack('the sum exceeds the balance, or the balance is unreadable');
+    const before = obligationPrint(current);
+    const after = obligationPrint(next);
+    // Each payment's alsoBefore: the states its earlier payments in the run leave when applied one
+    // by one (a retry in another batch recovers that way), so its recovery sees "not landed" there.
+    const between = states.slice(0, -1).map(obligationPrint);
     // Known to have landed: settled before the new write, whose fate may turn out unknown.
     await Promise.all([
       settleLanded(),
-      ...toApply.map(([i, c]) => deps.ledger.prepare(entry(i), c.token, fingerprints)),
+      ...toApply.map(([i, c], k) =>
+        deps.ledger.prepare(entry(i), c.token, { before, after, alsoBefore: between.slice(0, k) }),
+      ),
     ]);
     await write(attempt, deps, () =>
       deps.client.updateObligation({ wolkvoxId, obligation, fields: next }, call),
@@ -152,9 +160,13 @@ export async function applyPaymentRun(
     return entries[i] as LedgerEntry;
   }
 
-  /** Each payment in queue order, as one by one would; undefined when one of them must be decided alone. */
+  /**
+   * Each payment in queue order, as one by one would: the state after each (the last is the
+   * write's); undefined when one of them must be decided alone.
+   */
   function fold(current: Obligation, pending: Array<[number, Claimed]>, { rules }: ApplyDeps) {
     let newest = pending.map(([, c]) => c.newest ?? '').reduce((a, b) => (a > b ? a : b), '') || undefined;
+    const states: Obligation[] = [];
     let next = current;
     try {
       for (const [i] of pending) {
@@ -162,12 +174,13 @@ export async function applyPaymentRun(
         if (overpaidBy(next, payment, rules)) return undefined;
         const isNewest = !isOlder(entry(i).eventTime, newest);
         next = applyPayment(next, payment, rules, { newest: isNewest });
+        states.push(next);
         if (isNewest) newest = entry(i).eventTime;
       }
     } catch {
       return undefined;
     }
-    return next;
+    return states;
   }
 }
 
@@ -238,9 +251,15 @@ export function batchApplier(records: SQSRecord[], deps: ApplyDeps) {
     const result = await own.result;
     const index = own.messageIds.indexOf(record.messageId);
     if (!('oneByOne' in result)) return result[index] as Applied;
-    const claim = result.claims.get(index);
+    const taken = result.claims.get(index);
     result.claims.delete(index);
     try {
+      // Claimed with the run, so the record's newest it carries predates the run's earlier
+      // payments, applied one by one since: read it again, or an older payment would set last_pay.
+      const claim =
+        taken && 'token' in taken && index > 0
+          ? { ...taken, newest: await deps.ledger.newest(ledgerEntry(command)) }
+          : taken;
       return await applyCommand(command, deps, call, claim);
     } catch (error) {
       // The processor skips the rest of the group now (or parks this one and goes on): either way

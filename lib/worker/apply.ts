@@ -100,7 +100,9 @@ export async function applyCommand(
   const claim = claimed ?? (await deps.ledger.claim(entry, deps.leaseMs ?? DEFAULT_LEASE_MS, options));
   if (claim.status === 'applied') return skipped(command, 'already applied');
   if (claim.status === 'busy') throw new EventBusyError(command.identity, claim.leaseUntil);
-  const attempt: Attempt = { writing: false, prepared: !claimed && !!options.fingerprints };
+  // A recovered claim kept the earlier attempt's fingerprints, not these: it prepares again.
+  const prepared = !claimed && claim.status === 'claimed' && options.fingerprints !== undefined;
+  const attempt: Attempt = { writing: false, prepared };
   try {
     const applied =
       command.kind === 'applyPayment'
@@ -212,6 +214,10 @@ const casePrint = (status: unknown, solution: unknown) =>
       .trim(),
   ]);
 
+/** The state `seen` is one in which the write these fingerprints describe has not landed. */
+export const notLanded = ({ before, alsoBefore = [] }: Fingerprints, seen: string) =>
+  seen === before || alsoBefore.includes(seen);
+
 const caseAfter = (command: UpdateCaseCommand) => casePrint(command.update.status, command.update.solution);
 
 export function skipped(command: WolkvoxCommand, reason: string): Applied {
@@ -249,7 +255,7 @@ async function applyPaymentCommand(
       return skipped(command, 'the previous attempt had written it before it stopped');
     // Neither before nor after: other changes landed since, so whether this payment did is unknowable
     // from here. Money is never counted twice on a guess: an operator checks, then redrives.
-    if (seen !== claim.fingerprints.before) {
+    if (!notLanded(claim.fingerprints, seen)) {
       throw new CommandRejectedError(
         'a previous attempt may have applied this payment and the obligation has changed since: check its balance before redriving',
       );
