@@ -115,6 +115,20 @@ describe('payments to one obligation in one batch', () => {
     }
   });
 
+  it("costs the ledger one read of the record's newest, a claim that prepares per payment, and a settle per payment", async () => {
+    const inner = createMemoryLedger();
+    const calls: string[] = [];
+    const counting = Object.fromEntries(
+      Object.entries(inner).map(([name, method]) => [
+        name,
+        (...args: unknown[]) => (calls.push(name), (method as (...a: unknown[]) => unknown)(...args)),
+      ]),
+    ) as unknown as Ledger;
+    await worker(counting)({ Records: [record(first), record(second)] }, localContext('wolkvoxSync'));
+    expect(calls.toSorted()).toEqual(['claim', 'claim', 'newest', 'settle', 'settle']);
+    expect(obligation()?.total_balance).toBe(String(START - 150_000));
+  });
+
   it('leaves a payment already applied, and a second copy in the batch, out of the sum', async () => {
     const ledger = createMemoryLedger();
     const sync = worker(ledger);

@@ -2,9 +2,11 @@
  * Payments for one obligation that meet in one SQS batch — consecutive records of its message
  * group, so already in their FIFO order — applied with one read and one write: the balance reduced
  * by their sum, `last_pay` the newest. The ledger keeps its per-payment guarantees: each payment is
- * claimed, prepared (with the fingerprints of the one write), and settled on its own; a failed
- * write leaves every one of them unapplied (released, or its lease ended for recovery); a payment
- * the ledger already holds as applied is left out of the sum.
+ * claimed, prepared (with the fingerprints of the one write, in the claim's own write when every
+ * payment turns out fresh), and settled on its own; a failed write leaves every one of them
+ * unapplied (released, or its lease ended for recovery); a payment the ledger already holds as
+ * applied is left out of the sum. As for one payment (apply.ts), the obligation is read ahead of
+ * the claims, beside the record's newest time (one read for the run), and again on a recovery.
  *
  * Whatever the shortcut cannot decide for all of them together goes one by one, through
  * applyCommand, each payment then getting its own decision: another attempt holding one of them,
@@ -15,7 +17,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { queuedMessageSchema } from '#lib/dispatch/message.ts';
 import type { ApplyPaymentCommand, WolkvoxCommand } from '#lib/events.ts';
-import type { Claim, LedgerEntry } from '#lib/ledger/types.ts';
+import type { Claim, Fingerprints, LedgerEntry } from '#lib/ledger/types.ts';
 import { applyPayment, describeChange, overpaidBy } from '#lib/translate/obligation.ts';
 import type { CallOptions } from '#lib/wolkvox/client.ts';
 import type { Obligation } from '#lib/wolkvox/types.ts';
@@ -55,7 +57,20 @@ export async function applyPaymentRun(
     (a, b) => a - b,
   );
   const lease = deps.leaseMs ?? DEFAULT_LEASE_MS;
-  const answers = await Promise.allSettled(firsts.map((i) => deps.ledger.claim(entry(i), lease)));
+  const { wolkvoxId, obligation } = (commands[0] as ApplyPaymentCommand).target;
+  const read = () => deps.client.queryObligation({ wolkvoxId, obligation }, call);
+  // Read ahead, as a payment alone does (apply.ts): the obligation beside the record's newest, and
+  // the write worked out as if every payment were fresh, so each claim prepares in its own write.
+  const [ahead, newest] = await Promise.all([read(), deps.ledger.newest(entry(firsts[0] as number))]);
+  const planned = ahead ? fold(ahead, firsts, newest, deps) : undefined;
+  const answers = await Promise.allSettled(
+    firsts.map((i, k) =>
+      deps.ledger.claim(entry(i), lease, {
+        known: { newest },
+        fingerprints: ahead && planned ? runPrints(ahead, planned, k) : undefined,
+      }),
+    ),
+  );
   const claims = new Map<number, Claim>();
   answers.forEach((answer, k) => {
     if (answer.status === 'fulfilled') claims.set(firsts[k] as number, answer.value);
@@ -92,11 +107,13 @@ export async function applyPaymentRun(
   // than one earlier write is left to each payment.
   if (prints.size > 1) return giveBack('recoveries from different attempts');
   const earlier = recovered[0]?.[1];
+  // Every payment claimed afresh: the claims stored the planned write's fingerprints.
+  const prepared = planned !== undefined && held.length === firsts.length && !earlier;
   const attempt: Attempt = { writing: false };
   let toApply = held;
   try {
-    const { wolkvoxId, obligation } = (commands[0] as ApplyPaymentCommand).target;
-    const current = await deps.client.queryObligation({ wolkvoxId, obligation }, call);
+    // A recovery reads again: an earlier attempt's late write may have landed after the read ahead.
+    const current = earlier ? await read() : ahead;
     if (!current) return await giveBack('obligation not found');
     const landedReason = 'the previous attempt had written it before it stopped';
     let landed: Array<[number, Claimed]> = [];
@@ -121,20 +138,16 @@ export async function applyPaymentRun(
       await settleLanded();
       return results((i) => skipped(commands[i] as ApplyPaymentCommand, landedReason));
     }
-    const states = fold(current, toApply, deps);
+    const pending = toApply.map(([i]) => i);
+    const states = prepared ? planned : fold(current, pending, newest, deps);
     const next = states?.at(-1);
     if (!states || !next) return await giveBack('the sum exceeds the balance, or the balance is unreadable');
-    const before = obligationPrint(current);
-    const after = obligationPrint(next);
-    // Each payment's alsoBefore: the states its earlier payments in the run leave when applied one
-    // by one (a retry in another batch recovers that way), so its recovery sees "not landed" there.
-    const between = states.slice(0, -1).map(obligationPrint);
     // Known to have landed: settled before the new write, whose fate may turn out unknown.
     await Promise.all([
       settleLanded(),
-      ...toApply.map(([i, c], k) =>
-        deps.ledger.prepare(entry(i), c.token, { before, after, alsoBefore: between.slice(0, k) }),
-      ),
+      ...(prepared
+        ? []
+        : toApply.map(([i, c], k) => deps.ledger.prepare(entry(i), c.token, runPrints(current, states, k)))),
     ]);
     await write(attempt, deps, () =>
       deps.client.updateObligation({ wolkvoxId, obligation, fields: next }, call),
@@ -164,12 +177,17 @@ export async function applyPaymentRun(
    * Each payment in queue order, as one by one would: the state after each (the last is the
    * write's); undefined when one of them must be decided alone.
    */
-  function fold(current: Obligation, pending: Array<[number, Claimed]>, { rules }: ApplyDeps) {
-    let newest = pending.map(([, c]) => c.newest ?? '').reduce((a, b) => (a > b ? a : b), '') || undefined;
+  function fold(
+    current: Obligation,
+    pending: number[],
+    recordNewest: string | undefined,
+    { rules }: ApplyDeps,
+  ) {
+    let newest = recordNewest;
     const states: Obligation[] = [];
     let next = current;
     try {
-      for (const [i] of pending) {
+      for (const i of pending) {
         const { payment } = commands[i] as ApplyPaymentCommand;
         if (overpaidBy(next, payment, rules)) return undefined;
         const isNewest = !isOlder(entry(i).eventTime, newest);
@@ -182,6 +200,19 @@ export async function applyPaymentRun(
     }
     return states;
   }
+}
+
+/**
+ * The fingerprints of the k-th payment of a run's write: the one write's before and after, and
+ * (alsoBefore) the states its earlier payments leave when applied one by one — what a retry in
+ * another batch, recovering payment by payment, sees before reaching this one ("not landed").
+ */
+function runPrints(current: Obligation, states: Obligation[], k: number): Fingerprints {
+  return {
+    before: obligationPrint(current),
+    after: obligationPrint(states.at(-1) as Obligation),
+    alsoBefore: states.slice(0, k).map(obligationPrint),
+  };
 }
 
 /** Claims nobody will use after all: released, or (a recovery's) lease ended, as letGo would. */
