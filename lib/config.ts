@@ -59,7 +59,7 @@ const base = {
    */
   MERGE_OBLIGATION_PAYMENTS: flag(true),
   /** How often the worker reads the token's remaining quota (each reading costs one call); 0: never. */
-  QUOTA_CHECK_SECONDS: integer(300, 0, 86_400),
+  QUOTA_CHECK_SECONDS: integer(600, 0, 86_400),
   WOLKVOX_OBLIGATION_UPDATE_METHOD: preprocess(blankIsUnset, z._default(z.enum(['POST', 'PUT']), 'POST')),
   LOG_LEVEL: preprocess(
     (value) => (typeof value === 'string' ? value.toUpperCase() : value),
@@ -252,7 +252,7 @@ export interface Config {
     maxInFlight: number;
     /** TOKEN_SHARD: which token of WOLKVOX_TOKEN this worker uses (0-based). */
     tokenShard: number;
-    /** How often a worker container reads the token's quota (QUOTA_CHECK_SECONDS); 0: never. */
+    /** How often the token's quota is read, by one of its containers (QUOTA_CHECK_SECONDS); 0: never. */
     quotaCheckMs: number;
     /** MERGE_OBLIGATION_PAYMENTS: one read and one write for a batch's payments to one obligation. */
     mergePayments: boolean;

@@ -25,7 +25,7 @@ describe('loadConfig', () => {
         obligationUpdateMethod: 'POST',
         maxInFlight: 2,
         tokenShard: 0,
-        quotaCheckMs: 300_000,
+        quotaCheckMs: 600_000,
         mergePayments: true,
       },
       secrets: { secretId: undefined, ttlMs: 300_000 },

@@ -1,12 +1,14 @@
 // Issue 19 §3: the token's quota read at most once per QUOTA_CHECK_SECONDS and published as metrics.
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Dynalite, startDynalite } from '#lib/local/dynalite.ts';
 import type { Logger } from '#lib/log.ts';
 import type { TokenQuota } from '#lib/wolkvox/client.ts';
 import { WolkvoxError } from '#lib/wolkvox/errors.ts';
 import { intakeProbe } from '#lib/worker/probe.ts';
 import { powertoolsQuotaMetrics } from '#lib/worker/quota-metrics.ts';
-import { type QuotaReading, quotaWatch } from '#lib/worker/quota.ts';
+import { type QuotaReading, quotaTurns, quotaWatch } from '#lib/worker/quota.ts';
 import { loadConfig } from '#lib/config.ts';
 import { quotaLabel } from '#lib/runtime/quota.ts';
 
@@ -72,6 +74,49 @@ describe('quotaWatch', () => {
       advance(59_000);
     }
     expect(client.tokenInformation).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('quotaTurns', () => {
+  let dynalite: Dynalite | undefined;
+  beforeAll(async () => {
+    dynalite = await startDynalite();
+    await dynalite.createTable('ledger');
+  });
+  afterAll(async () => {
+    await dynalite?.close();
+  });
+
+  it('one reading per token per window across its containers; each token on its own, and a turn that cannot be decided is taken', async () => {
+    let clock = Date.parse('2026-11-30T15:00:00Z');
+    const now = () => new Date(clock);
+    const client = { tokenInformation: vi.fn(async () => quota) };
+    const container = (shard: number, dynamo: () => DynamoDBClient) =>
+      quotaWatch({
+        client,
+        metrics: { publish() {} },
+        logger: silent,
+        checkMs: 600_000,
+        turn: quotaTurns({ tableName: 'ledger', shard, dynamo, everyMs: 600_000, now }),
+        now,
+      });
+    const table = () => dynalite?.client as DynamoDBClient;
+    // Three containers of token 0 (two on the queue, one probe) and one of token 1.
+    const token0 = [container(0, table), container(0, table), container(0, table)];
+    const token1 = container(1, table);
+    for (let minute = 0; minute < 20; minute++) {
+      for (const watch of token0) await watch.read();
+      await token1.read();
+      clock += 60_000;
+    }
+    // 20 minutes: two windows of token 0 and two of token 1, whichever container asked first.
+    expect(client.tokenInformation).toHaveBeenCalledTimes(4);
+
+    const down = container(0, () => {
+      throw new Error('connect ECONNREFUSED');
+    });
+    await down.read();
+    expect(client.tokenInformation).toHaveBeenCalledTimes(5);
   });
 });
 

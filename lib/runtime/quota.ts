@@ -1,7 +1,14 @@
 import { powertoolsQuotaMetrics } from '#lib/worker/quota-metrics.ts';
-import { type QuotaWatch, quotaWatch } from '#lib/worker/quota.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { traced } from '#lib/tracing.ts';
+import { type QuotaWatch, quotaTurns, quotaWatch } from '#lib/worker/quota.ts';
 import { tokenLabel } from '#lib/wolkvox/tokens.ts';
 import type { Runtime } from './types.ts';
+
+const once = <T>(make: () => T): (() => T) => {
+  let made: T | undefined;
+  return () => (made ??= make());
+};
 
 // One watch per runtime (per container): the worker and the probe it also serves share the cache.
 const watches = new WeakMap<Runtime, QuotaWatch | undefined>();
@@ -28,6 +35,22 @@ export function quotaWatchOf(runtime: Runtime): QuotaWatch | undefined {
             logger: runtime.logger,
             checkMs: config.wolkvox.quotaCheckMs,
             token: quotaLabel(config),
+            // Deployed, one container of the token reads per window (the others' turn is taken).
+            turn: config.queue.ledgerTable
+              ? quotaTurns({
+                  tableName: config.queue.ledgerTable,
+                  shard: config.wolkvox.tokenShard,
+                  dynamo: once(() =>
+                    traced(
+                      new DynamoDBClient({
+                        requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+                      }),
+                    ),
+                  ),
+                  everyMs: config.wolkvox.quotaCheckMs,
+                  now: runtime.now,
+                })
+              : undefined,
             now: runtime.now,
           })
         : undefined,
