@@ -237,6 +237,19 @@ export interface TemplateHelpdesk<Extra extends z.core.$ZodShape> {
   attachments(own: Own<Extra>): AttachmentRef[];
 }
 
+/**
+ * Each helpdesk's own object schema, built on its first parse and kept: building a zod object costs
+ * several times what parsing a ticket with it does, so it must not happen once per request. Keyed
+ * by the helpdesk's `fields` (a module constant of its provider.ts).
+ */
+const ownSchemas = new WeakMap<z.core.$ZodShape, z.core.$ZodType>();
+
+function ownSchema(fields: z.core.$ZodShape): z.core.$ZodType {
+  let schema = ownSchemas.get(fields);
+  if (!schema) ownSchemas.set(fields, (schema = z.object(fields)));
+  return schema;
+}
+
 /** A template body → ignore (not a resolution) or the resolved ticket; a body off the template is a 400. */
 export function readTemplateTicket<Extra extends z.core.$ZodShape>(
   body: Buffer,
@@ -251,7 +264,7 @@ export function readTemplateTicket<Extra extends z.core.$ZodShape>(
     return { action: 'ignore', reason: `ticket status is ${quoted(status, 40)}, not ${wanted}` };
   }
   const ticket = parseWith(sharedFields, raw);
-  const own = parseWith(z.object(helpdesk.fields), raw) as Own<Extra>;
+  const own = parseWith(ownSchema(helpdesk.fields), raw) as Own<Extra>;
   const { resolvedAt, eventId } = helpdesk.time(own, { ticketId: head.ticket_id, status });
   const email = templateText(helpdesk.assigneeEmail(own));
   return {
