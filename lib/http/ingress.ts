@@ -69,8 +69,13 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
       }
       return answer(served, 200, { status: 'accepted', items });
 
-      /** One decision → what becomes of it, and the answer it gets alone. */
-      async function take(decision: Decision<E>): Promise<Taken> {
+      /**
+       * One decision → what becomes of it, and the answer it gets alone. Not an async function:
+       * only dispatching and parking wait for anything, and under X-Ray's async hooks every promise
+       * an async function adds costs microseconds on every request. Awaited by the handler, so a
+       * throw here fails the request as a rejection would.
+       */
+      function take(decision: Decision<E>): Taken | Promise<Taken> {
         if (decision.action === 'ignore') {
           deps.logger.info('ignored', { provider, reason: decision.reason });
           return { status: 200, outcome: 'ignored', body: { status: 'ignored', reason: decision.reason } };
@@ -84,20 +89,28 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
         }
         if ('park' in translation) return park(eventId, translation.park, summary);
         const { command } = translation;
-        const submitted = await deps.dispatch.submit(command, { provider, eventId, correlationId }, signal);
-        // Direct mode applied it here: a payment over the balance is never silent.
-        const overpaid = submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
-        const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
-        deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
-        if (submitted.status === 'parked')
-          return { status: 202, outcome: 'parked', body: { status: 'parked', reason: submitted.reason } };
-        if (submitted.status === 'skipped')
-          return { status: 200, outcome: 'skipped', body: { status: 'skipped', reason: submitted.reason } };
-        return {
-          status: 200,
-          outcome: submitted.status === 'queued' ? 'accepted' : 'applied',
-          body: { status: submitted.status, identity: command.identity, ...extra },
-        };
+        return deps.dispatch
+          .submit(command, { provider, eventId, correlationId }, signal)
+          .then((submitted): Taken => {
+            // Direct mode applied it here: a payment over the balance is never silent.
+            const overpaid =
+              submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
+            const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
+            deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
+            if (submitted.status === 'parked')
+              return { status: 202, outcome: 'parked', body: { status: 'parked', reason: submitted.reason } };
+            if (submitted.status === 'skipped')
+              return {
+                status: 200,
+                outcome: 'skipped',
+                body: { status: 'skipped', reason: submitted.reason },
+              };
+            return {
+              status: 200,
+              outcome: submitted.status === 'queued' ? 'accepted' : 'applied',
+              body: { status: submitted.status, identity: command.identity, ...extra },
+            };
+          });
       }
 
       async function park(
