@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Dispatch } from '#lib/dispatch/types.ts';
@@ -8,7 +7,14 @@ import type { SecretStore } from '#lib/secrets/index.ts';
 import type { ProviderLoader } from '#lib/providers/loader.ts';
 import type { Decision } from '#lib/providers/types.ts';
 import { countDelivery, countNow, type DeliveryOutcome, type Metrics } from '#lib/telemetry.ts';
-import { errorResponses, json, verifiedOf, verifyWebhook, type WebhookContext } from './middleware.ts';
+import {
+  errorResponses,
+  json,
+  requestLogContext,
+  verifiedOf,
+  verifyWebhook,
+  type WebhookContext,
+} from './middleware.ts';
 
 /** What a relevant event becomes: a command to apply, or why there is none (parked, or ignored). */
 export type Translation = { command: WolkvoxCommand } | { park: string } | { ignore: string };
@@ -33,10 +39,8 @@ export interface IngressDeps<E> {
  */
 export function ingressHandler<E>(deps: IngressDeps<E>) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>()
-    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .before(({ event }) => {
-      // Every line of this request, and the worker's for its events (the queued message carries it).
-      deps.logger.setCorrelationId(event?.requestContext?.requestId);
+    .use(requestLogContext(deps.logger))
+    .before(() => {
       // Returns nothing: middy would take a value returned by a before-hook as the response.
       deps.dispatch.prepare?.();
     })

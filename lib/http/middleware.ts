@@ -36,6 +36,29 @@ export function verifiedOf<E>(context: WebhookContext): VerifiedWebhook<E> {
   return context.webhook as VerifiedWebhook<E>;
 }
 
+/**
+ * The request's log context, as Powertools' injectLambdaContext(logger, { resetKeys: true }) set
+ * it: Lambda's context (function, request id, cold start) and the correlation id on every line of
+ * the request — and on the worker's for its events, as the queued message carries it — removed
+ * after it so nothing leaks to the next request. Without that middleware's other per-request work,
+ * which cost more than this on every request and does nothing here: re-deciding debug sampling
+ * (done only when POWERTOOLS_LOGGER_SAMPLE_RATE asks for it), logging the event (a body is never
+ * logged), the log buffer (off) and cleanup bookkeeping for middlewares that answer early (none).
+ */
+export function requestLogContext(logger: Logger): WebhookMiddleware {
+  const sampling = (process.env.POWERTOOLS_LOGGER_SAMPLE_RATE ?? '').trim() !== '';
+  const reset = () => logger.resetKeys();
+  return {
+    before: ({ event, context }) => {
+      if (sampling) logger.refreshSampleRateCalculation();
+      logger.addContext(context);
+      logger.setCorrelationId(event?.requestContext?.requestId);
+    },
+    after: reset,
+    onError: reset,
+  };
+}
+
 /** Time kept back from a provider API call, so the answer still gets out before the Lambda's timeout. */
 const ANSWER_RESERVE_MS = 1_000;
 
