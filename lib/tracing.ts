@@ -35,7 +35,8 @@ export function startTracing(): TraceHandler | undefined {
     return (tracer = active);
   });
   return (handler) => async (event, context) => {
-    const active = await loading;
+    // Awaited by the first invocation only: under X-Ray's async hooks every await costs microseconds.
+    const active = tracer ?? (await loading);
     const segment = active.getSegment();
     const subsegment = segment?.addNewSubsegment(`## ${process.env._HANDLER ?? 'handler'}`);
     if (subsegment) active.setSegment(subsegment);

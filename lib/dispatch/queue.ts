@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageCommandInput, SendMessageCommandOutput, SQSClient } from '@aws-sdk/client-sqs';
 import { ServiceError } from '#lib/errors.ts';
 import { traced } from '#lib/tracing.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
@@ -27,25 +27,33 @@ export interface QueueDispatchOptions {
  */
 export const loadSqs = () => import('@aws-sdk/client-sqs');
 
-export type SqsOnDemand = () => Promise<{ sqs: Awaited<ReturnType<typeof loadSqs>>; client: SQSClient }>;
+type LoadedSqs = { sqs: Awaited<ReturnType<typeof loadSqs>>; client: SQSClient };
+
+export type SqsOnDemand = (() => Promise<LoadedSqs>) & {
+  /** The client once made, without a promise (the warm path); optional for stand-ins. */
+  loaded?: () => LoadedSqs | undefined;
+};
 
 /** One SQS client per container, with its module, made on first use; `given` in tests and the bench. */
 export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
-  let ready: ReturnType<SqsOnDemand> | undefined;
+  let ready: Promise<LoadedSqs> | undefined;
+  let made: LoadedSqs | undefined;
   const make = async () => {
     const sqs = await loadSqs();
     // The SDK has no request timeout by default; a hung socket must not eat the caller's time.
     const client =
       given ??
       traced(new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }));
-    return { sqs, client };
+    return (made = { sqs, client });
   };
-  return () =>
+  const onDemand: SqsOnDemand = () =>
     (ready ??= make().catch((error: unknown) => {
       // Not cached: the next message tries again.
       ready = undefined;
       throw error;
     }));
+  onDemand.loaded = () => made;
+  return onDemand;
 }
 
 /** Deployments: ingress enqueues to the SQS FIFO queue that wolkvoxSync drains 2 at a time. */
@@ -53,14 +61,23 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
   const now = options.now ?? (() => new Date());
   const queueUrls = options.queueUrls?.length ? options.queueUrls : [options.queueUrl];
 
-  async function send(input: SendMessageCommandInput, signal?: AbortSignal) {
-    try {
-      const { sqs, client } = await options.sqs();
-      return await client.send(new sqs.SendMessageCommand(input), { abortSignal: signal });
-    } catch (cause) {
+  function send(input: SendMessageCommandInput, signal?: AbortSignal): Promise<SendMessageCommandOutput> {
+    const failure = (cause: unknown) => {
       // The provider retries on a 503: nothing was taken in, so nothing is lost.
       const what = input.QueueUrl === options.parkedQueueUrl ? 'park' : 'send';
-      throw new ServiceError('queue', 'transient', `SQS ${what} failed`, { cause });
+      return new ServiceError('queue', 'transient', `SQS ${what} failed`, { cause });
+    };
+    const call = ({ sqs, client }: LoadedSqs) =>
+      client.send(new sqs.SendMessageCommand(input), { abortSignal: signal });
+    try {
+      // Warm, the client is made: call it without awaiting its promise first (an await is a
+      // microtask turn, which X-Ray's async hooks make cost microseconds on every message).
+      const loaded = options.sqs.loaded?.();
+      return (loaded ? call(loaded) : options.sqs().then(call)).catch((cause: unknown) => {
+        throw failure(cause);
+      });
+    } catch (cause) {
+      return Promise.reject(failure(cause));
     }
   }
 
@@ -68,28 +85,34 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
     mode: 'queue',
 
     prepare() {
-      // A failed load is reported by the submit that awaits it, not here.
+      // Once made, nothing to start (and no promise to make on every request). A failed load is
+      // reported by the submit that awaits it, not here.
+      if (options.sqs.loaded?.()) return;
       options.sqs().catch(() => undefined);
     },
 
-    async submit(command: WolkvoxCommand, meta, signal) {
-      const { correlationId, ...ids } = meta;
-      const body: QueuedMessage = {
-        command,
-        meta: { ...ids, receivedAt: now().toISOString() },
-        correlationId,
-      };
-      const groupId = messageGroupId(command);
-      const sent = await send(
-        {
+    // A promise chain rather than an async function around send's: one promise fewer per message
+    // (see send). A failure before sending still rejects, as it would from an async function.
+    submit(command: WolkvoxCommand, meta, signal) {
+      let input: SendMessageCommandInput;
+      try {
+        const { correlationId, ...ids } = meta;
+        const body: QueuedMessage = {
+          command,
+          meta: { ...ids, receivedAt: now().toISOString() },
+          correlationId,
+        };
+        const groupId = messageGroupId(command);
+        input = {
           QueueUrl: queueUrls[shardOf(groupId, queueUrls.length)],
           MessageBody: JSON.stringify(body),
           MessageGroupId: groupId,
           MessageDeduplicationId: deduplicationId(command.identity),
-        },
-        signal,
-      );
-      return { status: 'queued', messageId: sent.MessageId ?? '' };
+        };
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      return send(input, signal).then((sent) => ({ status: 'queued', messageId: sent.MessageId ?? '' }));
     },
 
     async park(event: ParkedEvent) {

@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Dispatch } from '#lib/dispatch/types.ts';
@@ -8,7 +7,14 @@ import type { SecretStore } from '#lib/secrets/index.ts';
 import type { ProviderLoader } from '#lib/providers/loader.ts';
 import type { Decision } from '#lib/providers/types.ts';
 import { countDelivery, countNow, type DeliveryOutcome, type Metrics } from '#lib/telemetry.ts';
-import { errorResponses, json, verifiedOf, verifyWebhook, type WebhookContext } from './middleware.ts';
+import {
+  errorResponses,
+  json,
+  requestLogContext,
+  verifiedOf,
+  verifyWebhook,
+  type WebhookContext,
+} from './middleware.ts';
 
 /** What a relevant event becomes: a command to apply, or why there is none (parked, or ignored). */
 export type Translation = { command: WolkvoxCommand } | { park: string } | { ignore: string };
@@ -33,10 +39,8 @@ export interface IngressDeps<E> {
  */
 export function ingressHandler<E>(deps: IngressDeps<E>) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>()
-    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .before(({ event }) => {
-      // Every line of this request, and the worker's for its events (the queued message carries it).
-      deps.logger.setCorrelationId(event?.requestContext?.requestId);
+    .use(requestLogContext(deps.logger))
+    .before(() => {
       // Returns nothing: middy would take a value returned by a before-hook as the response.
       deps.dispatch.prepare?.();
     })
@@ -69,8 +73,13 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
       }
       return answer(served, 200, { status: 'accepted', items });
 
-      /** One decision → what becomes of it, and the answer it gets alone. */
-      async function take(decision: Decision<E>): Promise<Taken> {
+      /**
+       * One decision → what becomes of it, and the answer it gets alone. Not an async function:
+       * only dispatching and parking wait for anything, and under X-Ray's async hooks every promise
+       * an async function adds costs microseconds on every request. Awaited by the handler, so a
+       * throw here fails the request as a rejection would.
+       */
+      function take(decision: Decision<E>): Taken | Promise<Taken> {
         if (decision.action === 'ignore') {
           deps.logger.info('ignored', { provider, reason: decision.reason });
           return { status: 200, outcome: 'ignored', body: { status: 'ignored', reason: decision.reason } };
@@ -84,20 +93,28 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
         }
         if ('park' in translation) return park(eventId, translation.park, summary);
         const { command } = translation;
-        const submitted = await deps.dispatch.submit(command, { provider, eventId, correlationId }, signal);
-        // Direct mode applied it here: a payment over the balance is never silent.
-        const overpaid = submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
-        const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
-        deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
-        if (submitted.status === 'parked')
-          return { status: 202, outcome: 'parked', body: { status: 'parked', reason: submitted.reason } };
-        if (submitted.status === 'skipped')
-          return { status: 200, outcome: 'skipped', body: { status: 'skipped', reason: submitted.reason } };
-        return {
-          status: 200,
-          outcome: submitted.status === 'queued' ? 'accepted' : 'applied',
-          body: { status: submitted.status, identity: command.identity, ...extra },
-        };
+        return deps.dispatch
+          .submit(command, { provider, eventId, correlationId }, signal)
+          .then((submitted): Taken => {
+            // Direct mode applied it here: a payment over the balance is never silent.
+            const overpaid =
+              submitted.status === 'applied' ? submitted.applied.details.overpaidBy : undefined;
+            const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
+            deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
+            if (submitted.status === 'parked')
+              return { status: 202, outcome: 'parked', body: { status: 'parked', reason: submitted.reason } };
+            if (submitted.status === 'skipped')
+              return {
+                status: 200,
+                outcome: 'skipped',
+                body: { status: 'skipped', reason: submitted.reason },
+              };
+            return {
+              status: 200,
+              outcome: submitted.status === 'queued' ? 'accepted' : 'applied',
+              body: { status: submitted.status, identity: command.identity, ...extra },
+            };
+          });
       }
 
       async function park(

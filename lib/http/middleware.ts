@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { excerpt } from '#lib/excerpt.ts';
 import type { Logger } from '#lib/log.ts';
-import type { SecretStore } from '#lib/secrets/index.ts';
+import type { Secrets, SecretStore } from '#lib/secrets/index.ts';
 import type { ProviderLoader } from '#lib/providers/loader.ts';
 import type { Provider, ProviderContext, Verified } from '#lib/providers/types.ts';
 import { stackFrames } from '#lib/stack-traces.ts';
@@ -36,6 +36,29 @@ export function verifiedOf<E>(context: WebhookContext): VerifiedWebhook<E> {
   return context.webhook as VerifiedWebhook<E>;
 }
 
+/**
+ * The request's log context, as Powertools' injectLambdaContext(logger, { resetKeys: true }) set
+ * it: Lambda's context (function, request id, cold start) and the correlation id on every line of
+ * the request — and on the worker's for its events, as the queued message carries it — removed
+ * after it so nothing leaks to the next request. Without that middleware's other per-request work,
+ * which cost more than this on every request and does nothing here: re-deciding debug sampling
+ * (done only when POWERTOOLS_LOGGER_SAMPLE_RATE asks for it), logging the event (a body is never
+ * logged), the log buffer (off) and cleanup bookkeeping for middlewares that answer early (none).
+ */
+export function requestLogContext(logger: Logger): WebhookMiddleware {
+  const sampling = (process.env.POWERTOOLS_LOGGER_SAMPLE_RATE ?? '').trim() !== '';
+  const reset = () => logger.resetKeys();
+  return {
+    before: ({ event, context }) => {
+      if (sampling) logger.refreshSampleRateCalculation();
+      logger.addContext(context);
+      logger.setCorrelationId(event?.requestContext?.requestId);
+    },
+    after: reset,
+    onError: reset,
+  };
+}
+
 /** Time kept back from a provider API call, so the answer still gets out before the Lambda's timeout. */
 const ANSWER_RESERVE_MS = 1_000;
 
@@ -49,23 +72,48 @@ export function verifyWebhook<E>(
   now: () => Date,
   logger: Logger,
 ): WebhookMiddleware {
-  return {
-    before: async (request) => {
-      const slug = providerSlug(request.event);
-      const values = await secrets.get();
-      const provider = await providers.provider(slug, values);
-      if (!provider) throw new UnknownProviderError(slug, providers.enabled(values));
-      request.context.servedProvider = provider.slug;
-      const raw = rawRequest(request.event);
-      const remaining = request.context.getRemainingTimeInMillis?.() ?? 10_000;
-      const providerContext: ProviderContext = {
-        secrets: values,
-        now,
-        signal: AbortSignal.timeout(Math.max(1, remaining - ANSWER_RESERVE_MS)),
-        logger,
-      };
-      const verified = await provider.verify(raw, providerContext);
+  /** Verifies with `provider`; resolves once the verified request is on the context. */
+  function verify(
+    request: Parameters<NonNullable<WebhookMiddleware['before']>>[0],
+    provider: Provider<E>,
+    values: Secrets,
+  ): Promise<void> {
+    request.context.servedProvider = provider.slug;
+    const raw = rawRequest(request.event);
+    const remaining = request.context.getRemainingTimeInMillis?.() ?? 10_000;
+    const deadline = Date.now() + remaining - ANSWER_RESERVE_MS;
+    let signal: AbortSignal | undefined;
+    const providerContext: ProviderContext = {
+      secrets: values,
+      now,
+      // Made on first use, still counting from the request's start: most providers never call
+      // their API, and every AbortSignal.timeout arms a timer of its own.
+      get signal() {
+        return (signal ??= AbortSignal.timeout(Math.max(1, deadline - Date.now())));
+      },
+      logger,
+    };
+    return provider.verify(raw, providerContext).then((verified) => {
       request.context.webhook = { provider, verified, providerContext } as VerifiedWebhook<unknown>;
+    });
+  }
+
+  return {
+    before: (request) => {
+      const slug = providerSlug(request.event);
+      // Warm, the secrets are cached and the provider's code is loaded: nothing to await but the
+      // verification. Under X-Ray's async hooks each await costs microseconds, on every request.
+      // Anything else (cold, expired secrets, an unknown or misconfigured provider) takes the
+      // awaited path, which decides, loads and refuses. A throw here reaches onError as a rejection would.
+      const values = secrets.cached?.();
+      const ready = values && providers.loaded?.(slug, values);
+      if (values && ready) return verify(request, ready, values);
+      return (async () => {
+        const fetched = await secrets.get();
+        const provider = await providers.provider(slug, fetched);
+        if (!provider) throw new UnknownProviderError(slug, providers.enabled(fetched));
+        await verify(request, provider, fetched);
+      })();
     },
   };
 }

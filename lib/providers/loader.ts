@@ -21,6 +21,12 @@ export interface ProviderLoader<E> {
   enabled(secrets: Secrets): readonly string[];
   /** The provider for `slug`, or undefined when there is none or it is not enabled. */
   provider(slug: string, secrets: Secrets): Promise<Provider<E> | undefined>;
+  /**
+   * The warm path's shortcut: the provider for `slug` when it is served and its code is loaded
+   * already, so a request need not await provider(). Undefined in every other case (not served,
+   * lacking a key, not loaded yet): provider() then decides, loads or refuses.
+   */
+  loaded?(slug: string, secrets: Secrets): Provider<E> | undefined;
 }
 
 const hasValue = (secrets: Secrets, key: string) =>
@@ -64,6 +70,8 @@ export function providerLoader<F extends Family>(
 ): ProviderLoader<FamilyEvent[F]> {
   const entries = providersOf(family);
   const loaded = new Map<string, Promise<Provider<FamilyEvent[F]>>>();
+  // The same providers once their code has loaded, for loaded() to hand out without a promise.
+  const ready = new Map<string, Provider<FamilyEvent[F]>>();
   let decided: { secrets: Secrets; enabled: RegistryEntry[]; missing: Map<string, string[]> } | undefined;
   let logged: string | undefined;
 
@@ -92,7 +100,11 @@ export function providerLoader<F extends Family>(
     if (!provider) {
       const settings = (config.providers[family] as Record<string, unknown>)[entry.slug];
       provider = (entry.load() as Promise<ProviderCode<FamilyEvent[F], unknown>>).then(
-        (code) => createProvider(code, settings, config.wolkvox.operation),
+        (code) => {
+          const made = createProvider<FamilyEvent[F]>(code, settings, config.wolkvox.operation);
+          ready.set(entry.slug, made);
+          return made;
+        },
         (error: unknown) => {
           // Not kept: the next request tries to load it again.
           loaded.delete(entry.slug);
@@ -114,6 +126,11 @@ export function providerLoader<F extends Family>(
       const lacking = missing.get(slug);
       if (lacking?.[0]) throw new MissingSecretError(lacking[0], 'the secret', 'missing');
       return load(entry);
+    },
+    loaded(slug, secrets) {
+      const { enabled, missing } = decide(secrets);
+      if (missing.has(slug) || !enabled.some((candidate) => candidate.slug === slug)) return undefined;
+      return ready.get(slug);
     },
   };
 }

@@ -86,6 +86,7 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
       return fetchCount;
     },
     get: () => (cached && now() < cached.expiresAt ? Promise.resolve(cached.secrets) : load()),
+    cached: () => (cached && now() < cached.expiresAt ? cached.secrets : undefined),
     refresh: load,
   };
 }

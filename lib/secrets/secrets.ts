@@ -5,6 +5,11 @@ export type Secrets = Readonly<Record<string, string>>;
 
 export interface SecretStore {
   get(): Promise<Secrets>;
+  /**
+   * What get() would resolve to right now without fetching, or undefined (nothing cached, or
+   * expired): lets a warm request skip an await. Optional: a store without a cache has none.
+   */
+  cached?(): Secrets | undefined;
   /** Fetches anew, e.g. after wolkvox rejected the token; concurrent calls share one fetch. */
   refresh(): Promise<Secrets>;
   readonly kind: 'secrets-manager' | 'environment';

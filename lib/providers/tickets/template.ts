@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '#lib/zod-mini.ts';
+import { compiledObject } from '#lib/zod-mini.ts';
 import type { AttachmentRef, TicketResolved } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
 import { MalformedError } from '#lib/http/errors.ts';
@@ -70,7 +70,7 @@ export function templateCustomFields(fields: z.infer<typeof customFieldsValue>):
 export const templateAttachments = z.lazy(() =>
   z.optional(
     z.array(
-      z.object({
+      compiledObject({
         file_name: z.optional(z.string()),
         content_url: z.string(),
         content_type: z.optional(z.string()),
@@ -192,7 +192,7 @@ function escapeControlCharacters(text: string): {
 
 /** The envelope every template body starts with: read first, so an irrelevant status costs nothing more. */
 const envelope = z.lazy(() =>
-  z.object({
+  compiledObject({
     schema_version: z.union([z.literal('1'), z.literal(1)], {
       error: 'expected "1" (the guide\'s template)',
     }),
@@ -215,7 +215,7 @@ const templateFields = {
   custom_fields: customFieldsValue,
 };
 
-const sharedFields = z.lazy(() => z.object(templateFields));
+const sharedFields = z.lazy(() => compiledObject(templateFields));
 
 /** A helpdesk's own fields, as parsed. */
 type Own<Extra extends z.core.$ZodShape> = z.infer<z.ZodMiniObject<Extra>>;
@@ -237,6 +237,19 @@ export interface TemplateHelpdesk<Extra extends z.core.$ZodShape> {
   attachments(own: Own<Extra>): AttachmentRef[];
 }
 
+/**
+ * Each helpdesk's own object schema, built on its first parse and kept: building a zod object costs
+ * several times what parsing a ticket with it does, so it must not happen once per request. Keyed
+ * by the helpdesk's `fields` (a module constant of its provider.ts).
+ */
+const ownSchemas = new WeakMap<z.core.$ZodShape, z.core.$ZodType>();
+
+function ownSchema(fields: z.core.$ZodShape): z.core.$ZodType {
+  let schema = ownSchemas.get(fields);
+  if (!schema) ownSchemas.set(fields, (schema = compiledObject(fields)));
+  return schema;
+}
+
 /** A template body → ignore (not a resolution) or the resolved ticket; a body off the template is a 400. */
 export function readTemplateTicket<Extra extends z.core.$ZodShape>(
   body: Buffer,
@@ -251,7 +264,7 @@ export function readTemplateTicket<Extra extends z.core.$ZodShape>(
     return { action: 'ignore', reason: `ticket status is ${quoted(status, 40)}, not ${wanted}` };
   }
   const ticket = parseWith(sharedFields, raw);
-  const own = parseWith(z.object(helpdesk.fields), raw) as Own<Extra>;
+  const own = parseWith(ownSchema(helpdesk.fields), raw) as Own<Extra>;
   const { resolvedAt, eventId } = helpdesk.time(own, { ticketId: head.ticket_id, status });
   const email = templateText(helpdesk.assigneeEmail(own));
   return {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import '#lib/zod-mini.ts';
+import { compiledObject } from '#lib/zod-mini.ts';
 import type { PaymentReceived } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
 import { SignatureError } from '#lib/http/errors.ts';
@@ -47,7 +47,7 @@ const nonEmpty = z.string().check(z.minLength(1));
 const unixTime = z.number().check(z.int(), z.positive());
 
 const envelope = z.lazy(() =>
-  z.object({
+  compiledObject({
     id: nonEmpty,
     type: nonEmpty,
     created: unixTime,
@@ -56,9 +56,11 @@ const envelope = z.lazy(() =>
   }),
 );
 
-const paymentIntent = z.lazy(() => z.object({ id: nonEmpty, amount_received: amount, currency, metadata }));
+const paymentIntent = z.lazy(() =>
+  compiledObject({ id: nonEmpty, amount_received: amount, currency, metadata }),
+);
 const checkoutSession = z.lazy(() =>
-  z.object({
+  compiledObject({
     id: nonEmpty,
     payment_status: z.string(),
     amount_total: amount,
@@ -68,7 +70,7 @@ const checkoutSession = z.lazy(() =>
   }),
 );
 const invoice = z.lazy(() =>
-  z.object({
+  compiledObject({
     id: nonEmpty,
     amount_paid: amount,
     currency,
