@@ -121,6 +121,8 @@ describe('applyPayment', () => {
       balanceAfter: { minor: 50000000, currency: 'COP', exponent: 2 },
     });
     expect(applyPayment(obligation, stated, rules).total_balance).toBe('500000');
+    // An older payment arriving late: the balance a newer payment stated already counts it.
+    expect(applyPayment(obligation, stated, rules, { newest: false }).total_balance).toBe('1250000');
   });
 
   it('honours the tenant rules', () => {

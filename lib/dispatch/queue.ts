@@ -41,9 +41,10 @@ export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
   const make = async () => {
     const sqs = await loadSqs();
     // The SDK has no request timeout by default; a hung socket must not eat the caller's time.
-    const client =
-      given ??
-      traced(new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }));
+    // A given client (the bench's in-memory SQS) is traced too, as a deployed one is.
+    const client = traced(
+      given ?? new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
+    );
     return (made = { sqs, client });
   };
   const onDemand: SqsOnDemand = () =>

@@ -66,7 +66,9 @@ export function applyPayment(
   }
 
   if (payment.balanceAfter) {
-    next.total_balance = formatMajor(payment.balanceAfter);
+    // A stated balance is the provider's word on the balance after that payment: a newer
+    // payment's already counts an older one, which therefore changes nothing.
+    if (newest) next.total_balance = formatMajor(payment.balanceAfter);
   } else if (rules.reduceBalance && current.total_balance.trim() !== '') {
     const balance = parseMajor(current.total_balance, exponent);
     const remaining = Math.max(0, balance - payment.amount.minor);
