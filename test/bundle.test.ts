@@ -315,6 +315,8 @@ describe('the built bundles, run as deployed (DISPATCH=queue) against loopback A
           'collections/queryObligation.php',
           'collections/queryObligation.php',
           'collections/updateObligation.php',
+          // The replay: the obligation read ahead of its claim, which finds it applied.
+          'collections/queryObligation.php',
           // wolkvox down: five attempts in a row, then the intake is paused…
           ...Array<string>(5).fill('collections/queryObligation.php'),
           // …and the probe's reads: still down, then answered.
