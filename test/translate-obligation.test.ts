@@ -75,6 +75,45 @@ describe('calendarDate', () => {
     expect(calendarDate(new Date('2026-11-21T03:00:00Z'), { ...rules, timeZone: 'UTC' })).toBe('21-11-2026');
   });
 
+  it("is Intl's own day for every minute around midnights and DST changes, zones at :30 and :45 included", () => {
+    const zones = [
+      'America/Bogota',
+      'America/Santiago',
+      'America/St_Johns',
+      'Asia/Kathmandu',
+      'Australia/Eucla',
+    ];
+    // Santiago's DST ends on 2026-04-05 and starts on 2026-09-06; St John's on 2026-03-08 and 2026-11-01.
+    const starts = [
+      '2026-04-04T00:00:00Z',
+      '2026-09-05T00:00:00Z',
+      '2026-03-08T00:00:00Z',
+      '2026-11-01T00:00:00Z',
+    ];
+    for (const timeZone of zones) {
+      const parts = (instant: Date) => format.formatToParts(instant);
+      const format = new Intl.DateTimeFormat('en-CA', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      });
+      for (const start of starts) {
+        for (let minute = 0; minute < 36 * 60; minute += 7) {
+          const instant = new Date(Date.parse(start) + minute * 60_000 + 13_000);
+          expect(
+            calendarDate(instant, { timeZone, dateFormat: 'YYYY-MM-DD' }),
+            `${timeZone} ${instant.toISOString()}`,
+          ).toBe(
+            ['year', 'month', 'day']
+              .map((type) => parts(instant).find((p) => p.type === type)?.value)
+              .join('-'),
+          );
+        }
+      }
+    }
+  });
+
   it('follows the configured format', () => {
     const instant = new Date('2026-01-31T15:00:00Z');
     expect(calendarDate(instant, rules)).toBe('31-01-2026');

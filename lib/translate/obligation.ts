@@ -130,22 +130,38 @@ export function parseMajor(value: string, exponent: number): number {
 
 // Building a formatter loads the zone's ICU data: once per zone per container, not per payment.
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
+// formatToParts costs tens of microseconds; every UTC offset in use is a multiple of 15 minutes, so
+// the calendar day is the same for every instant of a zone's 15-minute slice. Bounded: slices of
+// the days a container sees.
+const QUARTER_HOUR_MS = 15 * 60 * 1000;
+const days = new Map<string, [day: string, month: string, year: string]>();
+const DAYS_KEPT = 2_000;
 
-/** The calendar day of `instant` in the operation's time zone, in wolkvox's date format. */
-export function calendarDate(instant: Date, rules: Pick<ObligationRules, 'timeZone' | 'dateFormat'>): string {
-  let format = dayFormats.get(rules.timeZone);
+function dayParts(instant: Date, timeZone: string): [day: string, month: string, year: string] {
+  const key = `${timeZone} ${Math.floor(instant.getTime() / QUARTER_HOUR_MS)}`;
+  const known = days.get(key);
+  if (known) return known;
+  let format = dayFormats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', {
-      timeZone: rules.timeZone,
+      timeZone,
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
     });
-    dayFormats.set(rules.timeZone, format);
+    dayFormats.set(timeZone, format);
   }
   const parts = format.formatToParts(instant);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  const [day, month, year] = [part('day'), part('month'), part('year')];
+  const found: [string, string, string] = [part('day'), part('month'), part('year')];
+  if (days.size >= DAYS_KEPT) days.clear();
+  days.set(key, found);
+  return found;
+}
+
+/** The calendar day of `instant` in the operation's time zone, in wolkvox's date format. */
+export function calendarDate(instant: Date, rules: Pick<ObligationRules, 'timeZone' | 'dateFormat'>): string {
+  const [day, month, year] = dayParts(instant, rules.timeZone);
   if (rules.dateFormat === 'MM-DD-YYYY') return `${month}-${day}-${year}`;
   if (rules.dateFormat === 'YYYY-MM-DD') return `${year}-${month}-${day}`;
   return `${day}-${month}-${year}`;
