@@ -62,14 +62,13 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
   const now = options.now ?? (() => new Date());
   const queueUrls = options.queueUrls?.length ? options.queueUrls : [options.queueUrl];
 
-  function send(input: SendMessageCommandInput, signal?: AbortSignal): Promise<SendMessageCommandOutput> {
+  function send(input: SendMessageCommandInput): Promise<SendMessageCommandOutput> {
     const failure = (cause: unknown) => {
       // The provider retries on a 503: nothing was taken in, so nothing is lost.
       const what = input.QueueUrl === options.parkedQueueUrl ? 'park' : 'send';
       return new ServiceError('queue', 'transient', `SQS ${what} failed`, { cause });
     };
-    const call = ({ sqs, client }: LoadedSqs) =>
-      client.send(new sqs.SendMessageCommand(input), { abortSignal: signal });
+    const call = ({ sqs, client }: LoadedSqs) => client.send(new sqs.SendMessageCommand(input));
     try {
       // Warm, the client is made: call it without awaiting its promise first (an await is a
       // microtask turn, which X-Ray's async hooks make cost microseconds on every message).
@@ -94,7 +93,10 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
 
     // A promise chain rather than an async function around send's: one promise fewer per message
     // (see send). A failure before sending still rejects, as it would from an async function.
-    submit(command: WolkvoxCommand, meta, signal) {
+    // No abort signal on the send: the client's request timeout (3 s) bounds it, and a send that
+    // still lands after an answer of 5xx is the same message the provider's retry sends again,
+    // which SQS' deduplication (and the ledger) drop. Listening for it cost every message.
+    submit(command: WolkvoxCommand, meta) {
       let input: SendMessageCommandInput;
       try {
         const { correlationId, ...ids } = meta;
@@ -113,7 +115,7 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
       } catch (error) {
         return Promise.reject(error as Error);
       }
-      return send(input, signal).then((sent) => ({ status: 'queued', messageId: sent.MessageId ?? '' }));
+      return send(input).then((sent) => ({ status: 'queued', messageId: sent.MessageId ?? '' }));
     },
 
     async park(event: ParkedEvent) {

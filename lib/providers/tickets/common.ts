@@ -47,14 +47,25 @@ export function parseInstant(value: string | undefined | null): string | undefin
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second = '00', fraction = '', utc, offsetHours, offsetMinutes] =
     match;
-  const offset = utc || offsetHours === undefined ? 'Z' : `${offsetHours}:${offsetMinutes ?? '00'}`;
-  const millis = fraction ? `.${fraction.slice(0, 3).padEnd(3, '0')}` : '';
-  const ms = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}${millis}${offset}`);
-  if (!Number.isFinite(ms)) return undefined;
-  // Date.parse may roll 2024-02-30 over into March; a calendar day that does not exist is not a time.
-  const probe = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-  if (probe.getUTCMonth() !== Number(month) - 1) return undefined;
-  return new Date(ms).toISOString();
+  const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as number[] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  // Out of range is not a time (Date.UTC would roll 2024-02-30 over into March, 24:00 into tomorrow).
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
+  if (d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;
+  const sign = offsetHours?.startsWith('-') ? -1 : 1;
+  const offsetMs =
+    utc || offsetHours === undefined
+      ? 0
+      : sign * (Math.abs(Number(offsetHours)) * 60 + Number(offsetMinutes ?? '0')) * 60_000;
+  if (Math.abs(offsetMs) > 18 * 3_600_000) return undefined;
+  const millis = Number(fraction.slice(0, 3).padEnd(3, '0'));
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, millis) - offsetMs).toISOString();
 }
 
 /** Whether a status label is one of the resolved ones, ignoring case and outer spaces. */
