@@ -8,6 +8,7 @@ import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbo
 import { createRuntime } from '#lib/wiring.ts';
 import { ledgerEntry, obligationPrint } from '#lib/worker/apply.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
+import { countingLedger } from './support/ledgers.ts';
 
 const harness = useSandboxAndSqs();
 const { carlosRamirez: carlos } = SEED_RECORD_IDS;
@@ -36,6 +37,15 @@ const payment = (id: string, pesos: number, paidAt: string): ApplyPaymentCommand
   },
 });
 const meta = (eventId: string) => ({ provider: 'wompi', eventId });
+/** `ledger`, with the connection reset on the wolkvox write after each claim (the claim prepares). */
+const resetOnWrite = (ledger: Ledger): Ledger => ({
+  ...ledger,
+  claim: async (...args) => {
+    const claim = await ledger.claim(...args);
+    harness.sandbox.failNext('reset');
+    return claim;
+  },
+});
 const obligation = () =>
   harness.sandbox
     .state()
@@ -140,15 +150,7 @@ describe('exactly once, in the right order', () => {
     let clock = Date.parse('2026-11-20T16:00:00Z');
     const ledger = createMemoryLedger({ now: () => clock });
     // The connection drops on the write itself: it may or may not have landed (here: not).
-    const cut: Ledger = {
-      ...ledger,
-      // The claim prepares (stores the fingerprints); the next wolkvox request is the write.
-      claim: async (...args) => {
-        const claim = await ledger.claim(...args);
-        harness.sandbox.failNext('reset');
-        return claim;
-      },
-    };
+    const cut = resetOnWrite(ledger);
     await expect(
       dispatch(cut).submit(payment('tx-e', 100_000, '2026-11-20T15:00:00Z'), meta('e1')),
     ).rejects.toThrow();
@@ -167,15 +169,7 @@ describe('recovering an unknown write', () => {
     let clock = start;
     const now = () => new Date(clock);
     const ledger = createMemoryLedger({ now: () => clock });
-    const cut: Ledger = {
-      ...ledger,
-      // The claim prepares (stores the fingerprints); the next wolkvox request is the write.
-      claim: async (...args) => {
-        const claim = await ledger.claim(...args);
-        harness.sandbox.failNext('reset');
-        return claim;
-      },
-    };
+    const cut = resetOnWrite(ledger);
     const env = { WOLKVOX_TIMEOUT_MS: '2000' };
     const deliver = (via: Ledger, id: string) =>
       dispatch(via, env, now).submit(payment('tx-g', 100_000, '2026-11-20T15:00:00Z'), meta(id));
@@ -198,14 +192,7 @@ describe('recovering an unknown write', () => {
     const env = { WOLKVOX_TIMEOUT_MS: '2000' };
     const deliver = (via: Ledger, id: string) =>
       dispatch(via, env, now).submit(payment('tx-h', 100_000, '2026-11-20T15:00:00Z'), meta(id));
-    const cut: Ledger = {
-      ...ledger,
-      claim: async (...args) => {
-        const claim = await ledger.claim(...args);
-        harness.sandbox.failNext('reset');
-        return claim;
-      },
-    };
+    const cut = resetOnWrite(ledger);
     await expect(deliver(cut, 'h1')).rejects.toThrow(/network error/);
     clock += 12_001;
     // The next delivery reads the obligation ahead of its claim; the first attempt's write lands
@@ -230,12 +217,7 @@ describe('recovering an unknown write', () => {
   it("spends three ledger calls on a payment: the record's newest, the claim that prepares, the settle", async () => {
     const inner = createMemoryLedger();
     const calls: string[] = [];
-    const counting = Object.fromEntries(
-      Object.entries(inner).map(([name, method]) => [
-        name,
-        (...args: unknown[]) => (calls.push(name), (method as (...a: unknown[]) => unknown)(...args)),
-      ]),
-    ) as unknown as Ledger;
+    const counting = countingLedger(inner, calls);
     expect(
       (await dispatch(counting).submit(payment('tx-i', 100_000, '2026-11-20T15:00:00Z'), meta('i'))).status,
     ).toBe('applied');

@@ -11,6 +11,7 @@ import { localContext } from '#lib/local/runtime.ts';
 import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, wolkvoxSyncHandler } from '#lib/wiring.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
+import { countingLedger } from './support/ledgers.ts';
 
 const harness = useSandboxAndSqs();
 const { carlosRamirez: carlos } = SEED_RECORD_IDS;
@@ -118,12 +119,7 @@ describe('payments to one obligation in one batch', () => {
   it("costs the ledger one read of the record's newest, a claim that prepares per payment, and a settle per payment", async () => {
     const inner = createMemoryLedger();
     const calls: string[] = [];
-    const counting = Object.fromEntries(
-      Object.entries(inner).map(([name, method]) => [
-        name,
-        (...args: unknown[]) => (calls.push(name), (method as (...a: unknown[]) => unknown)(...args)),
-      ]),
-    ) as unknown as Ledger;
+    const counting = countingLedger(inner, calls);
     await worker(counting)({ Records: [record(first), record(second)] }, localContext('wolkvoxSync'));
     expect(calls.toSorted()).toEqual(['claim', 'claim', 'newest', 'settle', 'settle']);
     expect(obligation()?.total_balance).toBe(String(START - 150_000));
