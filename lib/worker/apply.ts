@@ -179,6 +179,7 @@ export const isOlder = (eventTime: string, newest: string | undefined) => !!newe
 const digest = (parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('base64url');
 export const obligationPrint = (o: Obligation) =>
   digest([o.total_balance, o.last_pay, o.last_pay_date, o.days_delay]);
+
 /** The obligation's read and the write worked out from it, before the claim (the claim stores the fingerprints). */
 export interface ReadAhead extends ClaimOptions {
   current: Obligation | null;
