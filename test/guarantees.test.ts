@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import type { DirectDispatch } from '#lib/dispatch/direct.ts';
-import type { ApplyPaymentCommand, UpdateCaseCommand } from '#lib/events.ts';
+import type { UpdateCaseCommand } from '#lib/events.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
 import { SEED_CASE_IDS, SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime } from '#lib/wiring.ts';
 import { ledgerEntry, obligationPrint } from '#lib/worker/apply.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
-import { countingLedger } from './support/ledgers.ts';
+import { countingLedger, wompiPayment as payment } from './support/worker.ts';
 
 const harness = useSandboxAndSqs();
 const { carlosRamirez: carlos } = SEED_RECORD_IDS;
@@ -25,17 +25,6 @@ function dispatch(ledger: Ledger = createMemoryLedger(), env: Record<string, str
   return runtime.dispatch as DirectDispatch;
 }
 
-const payment = (id: string, pesos: number, paidAt: string): ApplyPaymentCommand => ({
-  kind: 'applyPayment',
-  identity: `wompi:${id}`,
-  target: { operation: 'demo', wolkvoxId: carlos, obligation: loan },
-  payment: {
-    provider: 'wompi',
-    paymentId: id,
-    amount: { minor: pesos * 100, currency: 'COP', exponent: 2 },
-    paidAt,
-  },
-});
 const meta = (eventId: string) => ({ provider: 'wompi', eventId });
 /** `ledger`, with the connection reset on the wolkvox write after each claim (the claim prepares). */
 const resetOnWrite = (ledger: Ledger): Ledger => ({

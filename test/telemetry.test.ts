@@ -1,10 +1,9 @@
 // What operators see of a delivery: the contract's CloudWatch metrics (EMF lines, as CloudWatch reads
 // them) and one correlation id from the ingress request to the worker's lines for its event.
 import { readFile } from 'node:fs/promises';
-import type { SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
-import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
+import type { QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ApplyPaymentCommand } from '#lib/events.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import { LOCAL_SECRETS } from '#lib/local/defaults.ts';
@@ -19,6 +18,7 @@ import { FifoQueue } from './support/fifo-harness.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 import { capturingLogger } from './support/logs.ts';
 import { capturingMetrics, type EmittedMetric } from './support/metrics.ts';
+import { sqsRecord } from './support/worker.ts';
 
 const harness = useSandboxAndSqs();
 
@@ -63,29 +63,7 @@ async function stripeEvent() {
   });
 }
 
-let sequence = 0;
-function record(body: QueuedMessage, receiveCount = 1): SQSRecord {
-  sequence++;
-  return {
-    messageId: `m-${sequence}`,
-    receiptHandle: `rh-${sequence}`,
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: '1763900000000',
-      SenderId: 'AROA',
-      ApproximateFirstReceiveTimestamp: '1763900000000',
-      MessageGroupId: messageGroupId(body.command),
-      MessageDeduplicationId: deduplicationId(body.command.identity),
-      SequenceNumber: String(sequence),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:commands.fifo',
-    awsRegion: 'us-east-1',
-  };
-}
+const record = sqsRecord;
 
 function payment(
   paymentId: string,

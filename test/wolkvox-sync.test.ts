@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
@@ -15,6 +15,7 @@ import { DEFAULT_RETRY_POLICY } from '#lib/worker/retry.ts';
 import { FifoQueue } from './support/fifo-harness.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
 import { capturingLogger } from './support/logs.ts';
+import { sqsRecord } from './support/worker.ts';
 
 const harness = useSandboxAndSqs();
 
@@ -63,30 +64,7 @@ function command(
   };
 }
 
-let sequence = 0;
-function record(body: QueuedMessage | string): SQSRecord {
-  sequence++;
-  const group = typeof body === 'string' ? 'garbage' : messageGroupId(body.command);
-  return {
-    messageId: `m-${sequence}`,
-    receiptHandle: `rh-${sequence}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '1763900000000',
-      SenderId: 'AROA',
-      ApproximateFirstReceiveTimestamp: '1763900000000',
-      MessageGroupId: group,
-      MessageDeduplicationId: typeof body === 'string' ? 'x' : deduplicationId(body.command.identity),
-      SequenceNumber: String(sequence),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:commands.fifo',
-    awsRegion: 'us-east-1',
-  };
-}
+const record = (body: QueuedMessage | string) => sqsRecord(body);
 
 const message = (cmd: ApplyPaymentCommand): QueuedMessage => ({
   command: cmd,

@@ -1,9 +1,7 @@
 // Issue 19 §3: payments to one obligation that meet in one batch cost one read and one write, with
 // each payment's ledger guarantees intact (lib/worker/apply-run.ts).
-import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
-import { deduplicationId, messageGroupId, type QueuedMessage } from '#lib/dispatch/message.ts';
 import type { ApplyPaymentCommand } from '#lib/events.ts';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
 import type { Ledger } from '#lib/ledger/types.ts';
@@ -11,7 +9,7 @@ import { localContext } from '#lib/local/runtime.ts';
 import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { createRuntime, wolkvoxSyncHandler } from '#lib/wiring.ts';
 import { localSecretStore, useSandboxAndSqs } from './support/harness.ts';
-import { countingLedger } from './support/ledgers.ts';
+import { countingLedger, sqsRecord, wompiPayment as payment } from './support/worker.ts';
 
 const harness = useSandboxAndSqs();
 const { carlosRamirez: carlos } = SEED_RECORD_IDS;
@@ -39,45 +37,15 @@ function worker(ledger: Ledger, env: Record<string, string> = {}, now?: () => Da
   return wolkvoxSyncHandler(runtime);
 }
 
-const payment = (id: string, pesos: number, paidAt: string): ApplyPaymentCommand => ({
-  kind: 'applyPayment',
-  identity: `wompi:${id}`,
-  target: { operation: 'demo', wolkvoxId: carlos, obligation: loan },
-  payment: {
-    provider: 'wompi',
-    paymentId: id,
-    amount: { minor: pesos * 100, currency: 'COP', exponent: 2 },
-    paidAt,
-  },
-});
-
-let sequence = 0;
-function record(command: ApplyPaymentCommand, receives = 1): SQSRecord {
-  sequence++;
-  const body: QueuedMessage = {
-    command,
-    meta: { provider: 'wompi', eventId: command.payment.paymentId, receivedAt: command.payment.paidAt },
-  };
-  return {
-    messageId: `m-${sequence}`,
-    receiptHandle: `rh-${sequence}`,
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: String(receives),
-      SentTimestamp: '1763900000000',
-      SenderId: 'AROA',
-      ApproximateFirstReceiveTimestamp: '1763900000000',
-      MessageGroupId: messageGroupId(command),
-      MessageDeduplicationId: deduplicationId(command.identity),
-      SequenceNumber: String(sequence),
+/** The record of one payment, as its ingress would have queued it. */
+const record = (command: ApplyPaymentCommand, receives = 1) =>
+  sqsRecord(
+    {
+      command,
+      meta: { provider: 'wompi', eventId: command.payment.paymentId, receivedAt: command.payment.paidAt },
     },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:commands.fifo',
-    awsRegion: 'us-east-1',
-  };
-}
+    receives,
+  );
 
 const obligation = () =>
   harness.sandbox

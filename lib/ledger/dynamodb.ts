@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   DeleteItemCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { traced } from '#lib/tracing.ts';
 import { APPLIED, checkLease, DEFAULT_RETENTION_MS, normalizedTime } from './common.ts';
 import { ClaimLostError, errorName, LedgerUnavailableError, type LedgerOperation } from './errors.ts';
+import { ledgerTableClient } from './table-client.ts';
 import type { Claim, EventKind, EventRecord, Fingerprints, Ledger, LedgerEntry } from './types.ts';
 
 export interface DynamoLedgerOptions {
   /** LEDGER_TABLE: string partition key `pk`, string sort key `sk`, TTL on `expiresAt`. */
   tableName: string;
-  /** Default: one created on first use, with connection/request timeouts. */
+  /** Default: the container's client for the table (table-client.ts), made on first use. */
   client?: DynamoDBClient;
   /** Epoch milliseconds; leases and TTLs are measured with it. */
   now?: () => number;
@@ -92,13 +92,7 @@ export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
     identity: string,
     request: (client: DynamoDBClient) => Promise<T>,
   ): Promise<T | typeof CONDITION_FAILED> {
-    // Created on first use so a cold start pays for the client only when a message needs it.
-    client ??= traced(
-      new DynamoDBClient({
-        // The SDK has no request timeout by default; a hung socket must not eat the worker's whole timeout.
-        requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-      }),
-    );
+    client ??= ledgerTableClient();
     try {
       // One event-loop turn first: undici writes a request on a reused keep-alive socket only a
       // turn after it is made, and a wolkvox slot is worth more than a ledger call's millisecond

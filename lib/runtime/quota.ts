@@ -1,14 +1,8 @@
 import { powertoolsQuotaMetrics } from '#lib/worker/quota-metrics.ts';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { traced } from '#lib/tracing.ts';
+import { ledgerTableClient } from '#lib/ledger/table-client.ts';
 import { type QuotaWatch, quotaTurns, quotaWatch } from '#lib/worker/quota.ts';
 import { tokenLabel } from '#lib/wolkvox/tokens.ts';
 import type { Runtime } from './types.ts';
-
-const once = <T>(make: () => T): (() => T) => {
-  let made: T | undefined;
-  return () => (made ??= make());
-};
 
 // One watch per runtime (per container): the worker and the probe it also serves share the cache.
 const watches = new WeakMap<Runtime, QuotaWatch | undefined>();
@@ -40,13 +34,7 @@ export function quotaWatchOf(runtime: Runtime): QuotaWatch | undefined {
               ? quotaTurns({
                   tableName: config.queue.ledgerTable,
                   shard: config.wolkvox.tokenShard,
-                  dynamo: once(() =>
-                    traced(
-                      new DynamoDBClient({
-                        requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-                      }),
-                    ),
-                  ),
+                  dynamo: ledgerTableClient,
                   everyMs: config.wolkvox.quotaCheckMs,
                   now: runtime.now,
                 })

@@ -183,6 +183,8 @@ export const obligationPrint = (o: Obligation) =>
 /** The obligation's read and the write worked out from it, before the claim (the claim stores the fingerprints). */
 export interface ReadAhead extends ClaimOptions {
   current: Obligation | null;
+  /** Undefined when the payment is refused (said again after the claim, which parks it). */
+  plan?: PaymentPlan;
 }
 
 async function readAhead(
@@ -198,13 +200,14 @@ async function readAhead(
     ),
     deps.ledger.newest(entry),
   ]);
-  let fingerprints: Fingerprints | undefined;
+  let plan: PaymentPlan | undefined;
   try {
-    if (current) fingerprints = paymentPrints(current, planPayment(current, command, entry, newest, deps));
+    if (current) plan = planPayment(current, command, entry, newest, deps);
   } catch {
     // Refused (an overpayment to park, an unreadable balance): said again after the claim, which parks it.
   }
-  return { current, known: { newest }, fingerprints };
+  const fingerprints = current && plan ? paymentPrints(current, plan) : undefined;
+  return { current, plan, known: { newest }, fingerprints };
 }
 
 const casePrint = (status: unknown, solution: unknown) =>
@@ -241,10 +244,8 @@ async function applyPaymentCommand(
   const { wolkvoxId, obligation } = command.target;
   // A recovered claim reads again: a late write of the earlier attempt may have landed after the
   // read ahead, while its lease still held.
-  const current =
-    ahead && claim.status === 'claimed'
-      ? ahead.current
-      : await deps.client.queryObligation({ wolkvoxId, obligation }, call);
+  const fresh = ahead && claim.status === 'claimed' ? ahead : undefined;
+  const current = fresh ? fresh.current : await deps.client.queryObligation({ wolkvoxId, obligation }, call);
   if (!current) {
     throw new CommandRejectedError(
       `obligation ${quoted(obligation)} not found on wolkvox record ${quoted(wolkvoxId, 40)}`,
@@ -262,7 +263,7 @@ async function applyPaymentCommand(
       );
     }
   }
-  const planned = planPayment(current, command, entry, claim.newest, deps);
+  const planned = fresh?.plan ?? planPayment(current, command, entry, claim.newest, deps);
   const { next, surplus } = planned;
   if (!attempt.prepared) await deps.ledger.prepare(entry, claim.token, paymentPrints(current, planned));
   await write(attempt, deps, () =>

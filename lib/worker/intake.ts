@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   DeleteItemCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ServiceError } from '#lib/errors.ts';
-import { traced } from '#lib/tracing.ts';
+import { ledgerTableClient } from '#lib/ledger/table-client.ts';
 import type { EventSourceMappings } from './lambda-api.ts';
 
 /**
@@ -80,9 +80,7 @@ export function awsIntake(options: AwsIntakeOptions): Intake {
   const ready = () =>
     (clients ??= (async () => {
       const { eventSourceMappings } = await import('./lambda-api.ts');
-      const dynamo =
-        options.dynamo ??
-        traced(new DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }));
+      const dynamo = options.dynamo ?? ledgerTableClient();
       const mappings =
         options.mappings ??
         eventSourceMappings({
