@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { AWS_CLIENT_CONFIG } from '#lib/aws-client.ts';
 
 export interface SentMessage {
   MessageBody: string;
@@ -58,6 +59,8 @@ export function memorySqs(): MemorySqs {
     region: 'us-east-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     requestHandler: handler as never,
+    // As a deployed client is made (lib/aws-client.ts): ours' SQS client in the bench is this one.
+    cacheMiddleware: AWS_CLIENT_CONFIG.cacheMiddleware,
   });
   return { client, sent, handler };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SendMessageCommandInput, SendMessageCommandOutput, SQSClient } from '@aws-sdk/client-sqs';
 import { ServiceError } from '#lib/errors.ts';
-import { traced } from '#lib/tracing.ts';
+import { newAwsClient, readyAwsClient } from '#lib/aws-client.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
 import { shardOf } from '#lib/wolkvox/tokens.ts';
 import { deduplicationId, messageGroupId, type QueuedMessage } from './message.ts';
@@ -40,11 +40,8 @@ export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
   let made: LoadedSqs | undefined;
   const make = async () => {
     const sqs = await loadSqs();
-    // The SDK has no request timeout by default; a hung socket must not eat the caller's time.
-    // A given client (the bench's in-memory SQS) is traced too, as a deployed one is.
-    const client = traced(
-      given ?? new sqs.SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
-    );
+    // A given client (the bench's in-memory SQS) is readied too, as a deployed one is.
+    const client = given ? readyAwsClient(given) : newAwsClient(sqs.SQSClient);
     return (made = { sqs, client });
   };
   const onDemand: SqsOnDemand = () =>

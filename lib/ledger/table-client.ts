@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { traced } from '#lib/tracing.ts';
+import { newAwsClient } from '#lib/aws-client.ts';
 
 let client: DynamoDBClient | undefined;
 
@@ -10,8 +10,5 @@ let client: DynamoDBClient | undefined;
  * for it only when a message needs it, and after the first invocation has loaded the tracer.
  */
 export function ledgerTableClient(): DynamoDBClient {
-  // The SDK has no request timeout by default; a hung socket must not eat the worker's whole timeout.
-  return (client ??= traced(
-    new DynamoDBClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
-  ));
+  return (client ??= newAwsClient(DynamoDBClient));
 }

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { traced } from '#lib/tracing.ts';
+import { newAwsClient } from '#lib/aws-client.ts';
 import { classifyAwsError, MalformedSecretError } from './errors.ts';
 import { type Secrets, type SecretStore, seal } from './secrets.ts';
 
@@ -45,12 +45,7 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
 
   async function fetchSecrets(): Promise<Secrets> {
     // Created on first use so a cold start pays for the client only when a request needs it.
-    client ??= traced(
-      new SecretsManagerClient({
-        // The SDK has no request timeout by default; a provider waits only seconds for our answer.
-        requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
-      }),
-    );
+    client ??= newAwsClient(SecretsManagerClient);
     let output: { SecretString?: string | undefined };
     try {
       output = await client.send(new GetSecretValueCommand({ SecretId: secretId }));

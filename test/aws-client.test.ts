@@ -1,0 +1,110 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AWS_CLIENT_CONFIG, newAwsClient, readyAwsClient } from '#lib/aws-client.ts';
+import { sqsOnDemand } from '#lib/dispatch/queue.ts';
+import { ledgerTableClient } from '#lib/ledger/table-client.ts';
+import { loopbackClientConfig } from '#lib/local/aws.ts';
+import { type Dynalite, startDynalite } from '#lib/local/dynalite.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(dir, file));
+}
+
+const middlewareNames = (client: { middlewareStack: { identify(): string[] } }) =>
+  client.middlewareStack.identify().map((entry) => entry.split(' - ')[0]);
+
+describe('the deployed AWS SDK clients (lib/aws-client.ts)', () => {
+  it('are made one way: request timeouts, the middleware stack resolved once, no logger middleware', async () => {
+    const { client: sqs } = await sqsOnDemand()();
+    for (const client of [ledgerTableClient(), sqs, newAwsClient(DynamoDBClient)]) {
+      expect(client.config.cacheMiddleware).toBe(true);
+      expect(middlewareNames(client)).not.toContain('loggerMiddleware');
+      // The SDK's own middleware otherwise stays: signing, retries, the user agent.
+      expect(middlewareNames(client)).toEqual(
+        expect.arrayContaining(['retryMiddleware', 'getUserAgentMiddleware', 'serializerMiddleware']),
+      );
+    }
+    expect(AWS_CLIENT_CONFIG.requestHandler).toEqual({ connectionTimeout: 1_000, requestTimeout: 3_000 });
+  });
+
+  it('every client a function makes comes from newAwsClient (a client made otherwise would miss the settings)', () => {
+    const makers = [...sourcesUnder('lib'), ...sourcesUnder('functions')]
+      // The local tools' clients talk to loopback fakes (lib/local/aws.ts), never to AWS.
+      .filter((file) => !file.startsWith(join('lib', 'local')) && file !== join('lib', 'aws-client.ts'))
+      .filter((file) => /new\s+(?:\w+\.)?\w+Client\s*\(/.test(readFileSync(join(ROOT, file), 'utf8')));
+    expect(makers.map((file) => relative(ROOT, join(ROOT, file)))).toEqual([]);
+  });
+});
+
+describe('a readied client with the cached middleware stack, against dynalite', () => {
+  let dynalite: Dynalite;
+  let client: DynamoDBClient;
+  const TableName = 'readied';
+
+  beforeAll(async () => {
+    dynalite = await startDynalite();
+    await dynalite.createTable(TableName);
+    client = readyAwsClient(new DynamoDBClient(loopbackClientConfig(dynalite.endpoint)));
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await dynalite?.close();
+  });
+
+  const key = (i: number) => ({ pk: { S: `item-${i}` }, sk: { S: 'ITEM' } });
+
+  it('keeps each of many calls at once to its own input and its own answer', async () => {
+    expect(client.config.cacheMiddleware).toBe(true);
+    const indexes = Array.from({ length: 40 }, (_, i) => i);
+    await Promise.all(
+      indexes.map((i) =>
+        client.send(new PutItemCommand({ TableName, Item: { ...key(i), value: { N: String(i * 7) } } })),
+      ),
+    );
+    const read = await Promise.all(
+      indexes.map((i) => client.send(new GetItemCommand({ TableName, Key: key(i), ConsistentRead: true }))),
+    );
+    expect(read.map((output) => output.Item?.value?.N)).toEqual(indexes.map((i) => String(i * 7)));
+
+    // Conditional writes side by side (settle makes two at once): only the odd ones' conditions
+    // fail, and each failure comes back to its own call.
+    const updated = await Promise.allSettled(
+      indexes.map((i) =>
+        client.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: key(i),
+            ConditionExpression: '#value = :was',
+            UpdateExpression: 'SET #value = :now',
+            ExpressionAttributeNames: { '#value': 'value' },
+            ExpressionAttributeValues: {
+              ':was': { N: String(i % 2 ? -1 : i * 7) },
+              ':now': { N: String(i) },
+            },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+      ),
+    );
+    updated.forEach((outcome, i) => {
+      if (i % 2) {
+        expect(outcome.status).toBe('rejected');
+        expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ConditionalCheckFailedException);
+      } else {
+        expect(outcome.status === 'fulfilled' && outcome.value.Attributes?.value?.N).toBe(String(i));
+      }
+    });
+  });
+});
