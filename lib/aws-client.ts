@@ -7,8 +7,10 @@ import { traced } from '#lib/tracing.ts';
  * calls per payment, so what is trimmed here is trimmed from every one (docs/performance.md).
  */
 export const AWS_CLIENT_CONFIG = {
-  // The SDK has no request timeout by default; a hung socket must not eat the caller's time.
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+  // The SDK has no request timeout by default; a hung socket must not eat the caller's time (a
+  // provider waits seconds for our answer; a worker's lease is minutes). Without
+  // throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes, and waits on.
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
   // The SDK's own option: the middleware stack is resolved once per command type, not sorted again
   // on every call (a fifth of a ledger call's CPU here). Its one condition — no middleware added or
   // removed after the first call — holds: readyAwsClient changes the stack before any call.

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join, relative } from 'node:path';
 import {
   ConditionalCheckFailedException,
@@ -36,8 +38,44 @@ describe('the deployed AWS SDK clients (lib/aws-client.ts)', () => {
         expect.arrayContaining(['retryMiddleware', 'getUserAgentMiddleware', 'serializerMiddleware']),
       );
     }
-    expect(AWS_CLIENT_CONFIG.requestHandler).toEqual({ connectionTimeout: 1_000, requestTimeout: 3_000 });
+    expect(AWS_CLIENT_CONFIG.requestHandler).toMatchObject({
+      connectionTimeout: 1_000,
+      requestTimeout: 3_000,
+    });
   });
+
+  it('gives up on a request that gets no answer after requestTimeout, rather than waiting on', async () => {
+    // Accepts the connection, reads the request and never answers: a hung AWS endpoint.
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.resume();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = readyAwsClient(
+      new DynamoDBClient({
+        ...loopbackClientConfig(endpoint),
+        requestHandler: AWS_CLIENT_CONFIG.requestHandler,
+      }),
+    );
+    const started = Date.now();
+    try {
+      const error = await client.send(new GetItemCommand({ TableName: 'hung', Key: key(0) })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ name: 'TimeoutError' });
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(AWS_CLIENT_CONFIG.requestHandler.requestTimeout - 100);
+      expect(waited).toBeLessThan(AWS_CLIENT_CONFIG.requestHandler.requestTimeout + 2_000);
+    } finally {
+      client.destroy();
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  }, 10_000);
 
   it('every client a function makes comes from newAwsClient (a client made otherwise would miss the settings)', () => {
     const makers = [...sourcesUnder('lib'), ...sourcesUnder('functions')]
@@ -47,6 +85,8 @@ describe('the deployed AWS SDK clients (lib/aws-client.ts)', () => {
     expect(makers.map((file) => relative(ROOT, join(ROOT, file)))).toEqual([]);
   });
 });
+
+const key = (i: number) => ({ pk: { S: `item-${i}` }, sk: { S: 'ITEM' } });
 
 describe('a readied client with the cached middleware stack, against dynalite', () => {
   let dynalite: Dynalite;
@@ -62,8 +102,6 @@ describe('a readied client with the cached middleware stack, against dynalite', 
     client?.destroy();
     await dynalite?.close();
   });
-
-  const key = (i: number) => ({ pk: { S: `item-${i}` }, sk: { S: 'ITEM' } });
 
   it('keeps each of many calls at once to its own input and its own answer', async () => {
     expect(client.config.cacheMiddleware).toBe(true);
