@@ -203,14 +203,16 @@ describe('recovering an unknown write', () => {
     expect(obligation()?.total_balance).toBe('1150000');
   });
 
-  it("spends three ledger calls on a payment: the record's newest, the claim that prepares, the settle", async () => {
+  it('spends two ledger calls on a payment: the claim that prepares (reading the record beside it), the settle', async () => {
     const inner = createMemoryLedger();
     const calls: string[] = [];
     const counting = countingLedger(inner, calls);
     expect(
       (await dispatch(counting).submit(payment('tx-i', 100_000, '2026-11-20T15:00:00Z'), meta('i'))).status,
     ).toBe('applied');
-    expect(calls).toEqual(['newest', 'claim', 'settle']);
+    // The record's newest time is read by the claim, beside its own write (DynamoDB: a GetItem
+    // beside the UpdateItem), not ahead of it.
+    expect(calls).toEqual(['claim', 'settle']);
     // A duplicate costs one wolkvox read (ahead of the claim) and nothing else.
     const reads = harness.sandbox.requests().length;
     calls.length = 0;
@@ -220,13 +222,36 @@ describe('recovering an unknown write', () => {
       status: 'skipped',
       reason: 'already applied',
     });
-    expect(calls).toEqual(['newest', 'claim']);
+    expect(calls).toEqual(['claim']);
     expect(
       harness.sandbox
         .requests()
         .slice(reads)
         .map((r) => r.endpoint),
     ).toEqual(['collections/queryObligation.php']);
+  });
+
+  it('an older payment than one applied is planned again after its claim, and prepares that write', async () => {
+    let clock = Date.parse('2026-11-20T16:00:00Z');
+    const ledger = createMemoryLedger({ now: () => clock });
+    const calls: string[] = [];
+    const counting = countingLedger(ledger, calls);
+    await dispatch(ledger).submit(payment('tx-new', 100_000, '2026-11-20T15:00:00Z'), meta('n'));
+    // Planned ahead as the record's newest (setting last_pay), its claim finds a newer one applied.
+    const older = payment('tx-old', 30_000, '2026-11-20T09:00:00Z');
+    const lost: Ledger = { ...counting, settle: async () => Promise.reject(new Error('answer lost')) };
+    await expect(dispatch(lost).submit(older, meta('o1'))).rejects.toThrow('answer lost');
+    // (Its settle lost, the attempt ends its lease, as a failed one does.)
+    expect(calls).toEqual(['claim', 'prepare', 'endLease']);
+    expect(obligation()).toMatchObject({ total_balance: '1120000', last_pay: '100000' });
+    // Its answer was lost: the recovery recognises the write it made (the older plan's), because
+    // the prepare replaced the fingerprints the claim had stored for the newest plan.
+    clock += 10 * 60_000;
+    expect(await dispatch(ledger).submit(older, meta('o2'))).toEqual({
+      status: 'skipped',
+      reason: 'the previous attempt had written it before it stopped',
+    });
+    expect(obligation()).toMatchObject({ total_balance: '1120000', last_pay: '100000' });
   });
 
   it('a recovery that writes records its own fingerprints: the next one recognises that write', async () => {

@@ -65,18 +65,20 @@ const LEASE_MARGIN_MS = 5_000;
  * a recovering attempt needs) and no per-record newest time, and both fit in two conditional items.
  *
  * A payment's calls, and what each buys (a one-PutItem marker has none of it):
- *   1. the record's newest time (GetItem), read by the worker beside its wolkvox read of the
- *      obligation, before claiming — the order of state changes (an older payment reduces the
- *      balance but never sets last_pay); off the path to the write, as the wolkvox read is slower;
- *   2. claim + prepare: the event's conditional UpdateItem that takes the lease and stores the
- *      fingerprints of the write worked out from that read (ALL_OLD: a dead attempt's fingerprints
- *      come back instead, and stay) — exactly-once, and durable before the wolkvox write, so a
- *      worker that dies mid-write leaves enough for the next attempt to tell "written" from "not yet";
+ *   1. claim + prepare: the event's conditional UpdateItem that takes the lease and stores the
+ *      fingerprints of the write the worker worked out from its wolkvox read (ALL_OLD: a dead
+ *      attempt's fingerprints come back instead, and stay) — exactly-once, and durable before the
+ *      wolkvox write, so a worker that dies mid-write leaves enough for the next attempt to tell
+ *      "written" from "not yet";
+ *   2. beside it, in the same round trip, the record's newest time (GetItem) — the order of state
+ *      changes (an older payment reduces the balance but never sets last_pay). The worker planned
+ *      the write as the record's newest; an older payment plans again and prepares in a call of its
+ *      own (out of order, the exception);
  *   3. settle: the record's newest forward beside the event marked applied with its outcome (see
  *      settle for why side by side is safe); the record's write is left out when the event is not
  *      newer than the record's newest.
- * Callers that cannot know the fingerprints before claiming (a batch's merged payments) claim with
- * the record read beside the claim and prepare in a call of its own.
+ * A batch's merged payments read the record's newest ahead instead (`known`), beside their one
+ * wolkvox read: the run's write depends on which of them are older.
  */
 export function createDynamoLedger(options: DynamoLedgerOptions): Ledger {
   const { tableName: TableName, now = Date.now, retentionMs = DEFAULT_RETENTION_MS } = options;

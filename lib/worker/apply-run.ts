@@ -6,7 +6,9 @@
  * payment turns out fresh), and settled on its own; a failed write leaves every one of them
  * unapplied (released, or its lease ended for recovery); a payment the ledger already holds as
  * applied is left out of the sum. As for one payment (apply.ts), the obligation is read ahead of
- * the claims, beside the record's newest time (one read for the run), and again on a recovery.
+ * the claims, and again on a recovery; unlike one payment's claim, which reads the record's newest
+ * time beside its write, the run reads it beside the obligation (one read for the run): which of
+ * its payments are older decides the run's write.
  *
  * Whatever the shortcut cannot decide for all of them together goes one by one, through
  * applyCommand, each payment then getting its own decision: another attempt holding one of them,
@@ -59,8 +61,8 @@ export async function applyPaymentRun(
   const lease = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const { wolkvoxId, obligation } = (commands[0] as ApplyPaymentCommand).target;
   const read = () => deps.client.queryObligation({ wolkvoxId, obligation }, call);
-  // Read ahead, as a payment alone does (apply.ts): the obligation beside the record's newest, and
-  // the write worked out as if every payment were fresh, so each claim prepares in its own write.
+  // Read ahead, as a payment alone does (apply.ts), with the record's newest beside it, and the
+  // write worked out as if every payment were fresh, so each claim prepares in its own write.
   const [ahead, newest] = await Promise.all([read(), deps.ledger.newest(entry(firsts[0] as number))]);
   const planned = ahead ? fold(ahead, firsts, newest, deps) : undefined;
   const answers = await Promise.allSettled(

@@ -77,11 +77,11 @@ const IN_FLIGHT_MARGIN_MS = 10_000;
 /**
  * Steps 7–10 of the data path for one command: ledger guard, then the wolkvox write.
  *
- * The claim prepares in its own write (one ledger round trip before the wolkvox write, not two):
- * a case knows its fingerprints up front; a payment reads the obligation first, beside the
- * record's newest time, and works its write out before claiming (readAhead). The price: a payment
- * the ledger already holds (a duplicate past SQS' 5-minute deduplication, a redelivery racing a
- * live attempt) spends one wolkvox read before the claim turns it away.
+ * The claim prepares in its own write, and reads the record's newest time beside it: one ledger
+ * round trip before the wolkvox write. A case knows its fingerprints up front; a payment reads the
+ * obligation first and works its write out before claiming (readAhead). The price: a payment the
+ * ledger already holds (a duplicate past SQS' 5-minute deduplication, a redelivery racing a live
+ * attempt) spends one wolkvox read before the claim turns it away.
  */
 export async function applyCommand(
   command: WolkvoxCommand,
@@ -183,31 +183,38 @@ export const obligationPrint = (o: Obligation) =>
 /** The obligation's read and the write worked out from it, before the claim (the claim stores the fingerprints). */
 export interface ReadAhead extends ClaimOptions {
   current: Obligation | null;
-  /** Undefined when the payment is refused (said again after the claim, which parks it). */
+  /**
+   * Worked out as the newest payment of its record (payments mostly arrive in order); undefined
+   * when the payment is refused (said again after the claim, which parks it).
+   */
   plan?: PaymentPlan;
 }
 
+/**
+ * The obligation, read before the claim, and the write planned as if this payment were its
+ * record's newest. The claim reads the record's newest time beside its own write, so neither
+ * ledger call waits on the other; a payment that turns out older than an applied one (out of
+ * order, the exception) is planned again after the claim and prepares that write in a call of its
+ * own (applyPaymentCommand).
+ */
 async function readAhead(
   command: ApplyPaymentCommand,
   entry: LedgerEntry,
   deps: ApplyDeps,
   call: CallOptions,
 ): Promise<ReadAhead> {
-  const [current, newest] = await Promise.all([
-    deps.client.queryObligation(
-      { wolkvoxId: command.target.wolkvoxId, obligation: command.target.obligation },
-      call,
-    ),
-    deps.ledger.newest(entry),
-  ]);
+  const current = await deps.client.queryObligation(
+    { wolkvoxId: command.target.wolkvoxId, obligation: command.target.obligation },
+    call,
+  );
   let plan: PaymentPlan | undefined;
   try {
-    if (current) plan = planPayment(current, command, entry, newest, deps);
+    if (current) plan = planPayment(current, command, entry, undefined, deps);
   } catch {
     // Refused (an overpayment to park, an unreadable balance): said again after the claim, which parks it.
   }
   const fingerprints = current && plan ? paymentPrints(current, plan) : undefined;
-  return { current, plan, known: { newest }, fingerprints };
+  return { current, plan, fingerprints };
 }
 
 const casePrint = (status: unknown, solution: unknown) =>
@@ -263,9 +270,14 @@ async function applyPaymentCommand(
       );
     }
   }
-  const planned = fresh?.plan ?? planPayment(current, command, entry, claim.newest, deps);
+  // The read ahead planned it as the record's newest payment; an older one is planned again, and
+  // the fingerprints its claim stored (of a write it will not make) are replaced before it writes.
+  const asPlanned = !isOlder(entry.eventTime, claim.newest) ? fresh?.plan : undefined;
+  const planned = asPlanned ?? planPayment(current, command, entry, claim.newest, deps);
   const { next, surplus } = planned;
-  if (!attempt.prepared) await deps.ledger.prepare(entry, claim.token, paymentPrints(current, planned));
+  if (!attempt.prepared || !asPlanned) {
+    await deps.ledger.prepare(entry, claim.token, paymentPrints(current, planned));
+  }
   await write(attempt, deps, () =>
     deps.client.updateObligation({ wolkvoxId, obligation, fields: next }, call),
   );
