@@ -59,7 +59,11 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
   const now = options.now ?? (() => new Date());
   const queueUrls = options.queueUrls?.length ? options.queueUrls : [options.queueUrl];
 
-  function send(input: SendMessageCommandInput): Promise<SendMessageCommandOutput> {
+  /** Sends, and turns the output into `answer`'s value, or a failure into a ServiceError. */
+  function send<T>(
+    input: SendMessageCommandInput,
+    answer: (sent: SendMessageCommandOutput) => T,
+  ): Promise<T> {
     const failure = (cause: unknown) => {
       // The provider retries on a 503: nothing was taken in, so nothing is lost.
       const what = input.QueueUrl === options.parkedQueueUrl ? 'park' : 'send';
@@ -67,10 +71,11 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
     };
     const call = ({ sqs, client }: LoadedSqs) => client.send(new sqs.SendMessageCommand(input));
     try {
-      // Warm, the client is made: call it without awaiting its promise first (an await is a
-      // microtask turn, which X-Ray's async hooks make cost microseconds on every message).
+      // Warm, the client is made: call it without awaiting its promise first, and answer in the
+      // same `then` that catches (each await or `then` is a promise, which X-Ray's async hooks make
+      // cost microseconds on every message).
       const loaded = options.sqs.loaded?.();
-      return (loaded ? call(loaded) : options.sqs().then(call)).catch((cause: unknown) => {
+      return (loaded ? call(loaded) : options.sqs().then(call)).then(answer, (cause: unknown) => {
         throw failure(cause);
       });
     } catch (cause) {
@@ -112,22 +117,25 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
       } catch (error) {
         return Promise.reject(error as Error);
       }
-      return send(input).then((sent) => ({ status: 'queued', messageId: sent.MessageId ?? '' }));
+      return send(input, (sent) => ({ status: 'queued', messageId: sent.MessageId ?? '' }) as const);
     },
 
     async park(event: ParkedEvent) {
-      await send({
-        QueueUrl: options.parkedQueueUrl,
-        MessageBody: JSON.stringify(event),
-        // One group per event: parked events are independent, and FIFO shows only 10 of a group at a time.
-        MessageGroupId: `parked-${event.provider}-${deduplicationId(event.eventId).slice(0, 32)}`,
-        // Never deduplicated: a re-park within 5 minutes of a redrive must not vanish.
-        MessageDeduplicationId: randomUUID(),
-        MessageAttributes: {
-          disposition: { DataType: 'String', StringValue: 'parked' },
-          reason: { DataType: 'String', StringValue: event.reason.slice(0, 256) },
+      await send(
+        {
+          QueueUrl: options.parkedQueueUrl,
+          MessageBody: JSON.stringify(event),
+          // One group per event: parked events are independent, and FIFO shows only 10 of a group at a time.
+          MessageGroupId: `parked-${event.provider}-${deduplicationId(event.eventId).slice(0, 32)}`,
+          // Never deduplicated: a re-park within 5 minutes of a redrive must not vanish.
+          MessageDeduplicationId: randomUUID(),
+          MessageAttributes: {
+            disposition: { DataType: 'String', StringValue: 'parked' },
+            reason: { DataType: 'String', StringValue: event.reason.slice(0, 256) },
+          },
         },
-      });
+        () => undefined,
+      );
     },
   };
 }
