@@ -2,8 +2,8 @@ import { traced } from '#lib/tracing.ts';
 
 /**
  * What every AWS SDK client the functions make starts from: the ledger table's, SQS' and Secrets
- * Manager's (newAwsClient; readyAwsClient finishes them). Each costs about a millisecond of CPU per call
- * on the SDK's middleware, more under X-Ray's async hooks; the worker makes three or four ledger
+ * Manager's (newAwsClient; readyAwsClient finishes them). Each call costs about a millisecond of
+ * CPU in the SDK's middleware, more under X-Ray's async hooks; the worker makes three or four ledger
  * calls per payment, so what is trimmed here is trimmed from every one (docs/performance.md).
  */
 export const AWS_CLIENT_CONFIG = {
