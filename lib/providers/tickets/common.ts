@@ -45,28 +45,30 @@ const INSTANT =
 export function parseInstant(value: string | undefined | null): string | undefined {
   const match = INSTANT.exec(value?.trim() ?? '');
   if (!match) return undefined;
-  const [, year, month, day, hour, minute, second = '00', fraction = '', utc, offsetHours, offsetMinutes] =
-    match;
-  const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as number[] as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [, year, month, day, hour, minute, second, fraction, utc, offsetHours, offsetMinutes] = match;
+  const y = Number(year);
+  const mo = Number(month);
+  const d = Number(day);
+  const h = Number(hour);
+  const mi = Number(minute);
+  const s = second === undefined ? 0 : Number(second);
   // Out of range is not a time (Date.UTC would roll 2024-02-30 over into March, 24:00 into tomorrow).
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
-  if (d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
   const sign = offsetHours?.startsWith('-') ? -1 : 1;
   const offsetMs =
     utc || offsetHours === undefined
       ? 0
       : sign * (Math.abs(Number(offsetHours)) * 60 + Number(offsetMinutes ?? '0')) * 60_000;
   if (Math.abs(offsetMs) > 18 * 3_600_000) return undefined;
-  const millis = Number(fraction.slice(0, 3).padEnd(3, '0'));
+  const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
   return new Date(Date.UTC(y, mo - 1, d, h, mi, s, millis) - offsetMs).toISOString();
 }
+
+// Read on every helpdesk webhook (the signed timestamp, the resolution time): counted here rather
+// than with a Date made for the purpose.
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+const daysInMonth = (y: number, mo: number) => (mo === 2 && isLeap(y) ? 29 : (DAYS_IN_MONTH[mo - 1] ?? 0));
 
 /** Whether a status label is one of the resolved ones, ignoring case and outer spaces. */
 export function statusIn(status: string, resolved: readonly string[]): boolean {
