@@ -1,11 +1,13 @@
 /**
- * An in-memory SQS for the warm measurements: a real SDK client (serialization, signing, the MD5
- * check) whose request handler answers SendMessage from memory instead of the network, keeping
- * what was sent. Every other action answers `{}` (the worker's ChangeMessageVisibility).
+ * An in-memory SQS for the warm measurements: a real SDK client (serialization, signing, and the
+ * MD5 check for clients that keep it on: the baselines') whose request handler answers SendMessage
+ * from memory instead of the network, keeping what was sent. Every other action answers `{}` (the
+ * worker's ChangeMessageVisibility).
  */
 import { createHash } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AWS_CLIENT_CONFIG } from '#lib/aws-client.ts';
+import { SQS_CLIENT_OPTIONS } from '#lib/dispatch/queue.ts';
 
 export interface SentMessage {
   MessageBody: string;
@@ -59,8 +61,10 @@ export function memorySqs(): MemorySqs {
     region: 'us-east-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
     requestHandler: handler as never,
-    // As a deployed client is made (lib/aws-client.ts): ours' SQS client in the bench is this one.
+    // As a deployed client is made (lib/aws-client.ts, lib/dispatch/queue.ts): ours' SQS client in
+    // the bench is this one; the baselines' are their own, pointed at this handler (redirect).
     cacheMiddleware: AWS_CLIENT_CONFIG.cacheMiddleware,
+    ...SQS_CLIENT_OPTIONS,
   });
   return { client, sent, handler };
 }

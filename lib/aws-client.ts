@@ -34,7 +34,10 @@ export function readyAwsClient<C extends AwsClient>(client: C): C {
   return traced(client);
 }
 
-/** The deployed way to make a client: AWS_CLIENT_CONFIG, readied. */
-export function newAwsClient<C extends AwsClient>(Client: new (config: typeof AWS_CLIENT_CONFIG) => C): C {
-  return readyAwsClient(new Client(AWS_CLIENT_CONFIG));
+/** The deployed way to make a client: AWS_CLIENT_CONFIG and the service's own `options`, readied. */
+export function newAwsClient<C extends AwsClient, O extends object = object>(
+  Client: new (config: typeof AWS_CLIENT_CONFIG & O) => C,
+  options?: O,
+): C {
+  return readyAwsClient(new Client({ ...AWS_CLIENT_CONFIG, ...(options as O) }));
 }

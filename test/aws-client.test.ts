@@ -38,6 +38,8 @@ describe('the deployed AWS SDK clients (lib/aws-client.ts)', () => {
         expect.arrayContaining(['retryMiddleware', 'getUserAgentMiddleware', 'serializerMiddleware']),
       );
     }
+    // SQS' own: no MD5 of each message body in JavaScript (SigV4 already covers the body).
+    expect(sqs.config.md5).toBe(false);
     expect(AWS_CLIENT_CONFIG.requestHandler).toMatchObject({
       connectionTimeout: 1_000,
       requestTimeout: 3_000,

@@ -5,7 +5,7 @@ import type { WolkvoxCommand } from '#lib/events.ts';
 import type { Logger } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
 import type { ProviderLoader } from '#lib/providers/loader.ts';
-import type { Decision } from '#lib/providers/types.ts';
+import type { Decision, Reading } from '#lib/providers/types.ts';
 import { countDelivery, countNow, type DeliveryOutcome, type Metrics } from '#lib/telemetry.ts';
 import {
   errorResponses,
@@ -52,32 +52,46 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
         secretKeyMissing: () => countNow(deps.metrics, 'SecretKeyMissing'),
       }),
     )
-    .handler(async (event, context, { signal }) => {
+    .handler((event, context, { signal }) => {
+      // Not an async function, nor are the steps below: what needs no wait (a provider that reads
+      // at once, an ignored event) answers without a promise, and what does chains one `then`
+      // each. Under X-Ray's async hooks every promise costs microseconds on every webhook. A throw
+      // here reaches errorResponses as a rejection would: middy calls the handler inside its try.
       const { provider: served, verified, providerContext } = verifiedOf<E>(context);
       const provider = served.slug;
       const correlationId = event?.requestContext?.requestId;
-      const reading = await verified.read(providerContext);
-      if (reading.action !== 'each') {
-        const taken = await take(reading);
+      const reading = verified.read(providerContext);
+      return reading instanceof Promise ? reading.then(answerTo) : answerTo(reading);
+
+      function answerTo(reading: Reading<E>) {
+        if (reading.action === 'each') return takeEach(reading.items);
+        const taken = take(reading);
+        return taken instanceof Promise ? taken.then(alone) : alone(taken);
+      }
+
+      function alone(taken: Taken) {
         delivered(provider, taken.outcome);
         return answer(served, taken.status, taken.body);
       }
+
       // A batch: each item on its own, in order. One that cannot be taken in (a 503) fails the
       // request, and the provider's retry brings the items already queued again: the ledger and the
       // queue's deduplication take each in once.
-      const items: Record<string, unknown>[] = [];
-      for (const item of reading.items) {
-        const taken = await take(item);
-        delivered(provider, taken.outcome);
-        items.push(taken.body);
+      async function takeEach(decisions: readonly Decision<E>[]) {
+        const items: Record<string, unknown>[] = [];
+        for (const item of decisions) {
+          const taken = await take(item);
+          delivered(provider, taken.outcome);
+          items.push(taken.body);
+        }
+        return answer(served, 200, { status: 'accepted', items });
       }
-      return answer(served, 200, { status: 'accepted', items });
 
       /**
        * One decision → what becomes of it, and the answer it gets alone. Not an async function:
        * only dispatching and parking wait for anything, and under X-Ray's async hooks every promise
-       * an async function adds costs microseconds on every request. Awaited by the handler, so a
-       * throw here fails the request as a rejection would.
+       * an async function adds costs microseconds on every request. A throw here fails the request
+       * as a rejection would (see the handler).
        */
       function take(decision: Decision<E>): Taken | Promise<Taken> {
         if (decision.action === 'ignore') {
@@ -89,7 +103,11 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
         const translation = deps.translate(decision.event);
         if ('ignore' in translation) {
           deps.logger.info('ignored', { provider, eventId, reason: translation.ignore });
-          return { status: 200, outcome: 'ignored', body: { status: 'ignored', reason: translation.ignore } };
+          return {
+            status: 200,
+            outcome: 'ignored',
+            body: { status: 'ignored', reason: translation.ignore },
+          };
         }
         if ('park' in translation) return park(eventId, translation.park, summary);
         const { command } = translation;
@@ -102,7 +120,11 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
             const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
             deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
             if (submitted.status === 'parked')
-              return { status: 202, outcome: 'parked', body: { status: 'parked', reason: submitted.reason } };
+              return {
+                status: 202,
+                outcome: 'parked',
+                body: { status: 'parked', reason: submitted.reason },
+              };
             if (submitted.status === 'skipped')
               return {
                 status: 200,
@@ -122,7 +144,13 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
         reason: string,
         summary: Record<string, string | number | boolean | null>,
       ): Promise<Taken> {
-        await deps.dispatch.park({ provider, eventId, reason, summary, parkedAt: deps.now().toISOString() });
+        await deps.dispatch.park({
+          provider,
+          eventId,
+          reason,
+          summary,
+          parkedAt: deps.now().toISOString(),
+        });
         deps.logger.warn('parked', { provider, eventId, reason });
         return { status: 202, outcome: 'parked', body: { status: 'parked', reason } };
       }

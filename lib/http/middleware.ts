@@ -72,12 +72,12 @@ export function verifyWebhook<E>(
   now: () => Date,
   logger: Logger,
 ): WebhookMiddleware {
-  /** Verifies with `provider`; resolves once the verified request is on the context. */
+  /** Verifies with `provider`; the verified request is on the context once it returns or resolves. */
   function verify(
     request: Parameters<NonNullable<WebhookMiddleware['before']>>[0],
     provider: Provider<E>,
     values: Secrets,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     request.context.servedProvider = provider.slug;
     const raw = rawRequest(request.event);
     const remaining = request.context.getRemainingTimeInMillis?.() ?? 10_000;
@@ -93,16 +93,21 @@ export function verifyWebhook<E>(
       },
       logger,
     };
-    return provider.verify(raw, providerContext).then((verified) => {
+    const done = (verified: Verified<E>) => {
       request.context.webhook = { provider, verified, providerContext } as VerifiedWebhook<unknown>;
-    });
+    };
+    const verifying = provider.verify(raw, providerContext);
+    if (verifying instanceof Promise) return verifying.then(done);
+    done(verifying);
+    return undefined;
   }
 
   return {
     before: (request) => {
       const slug = providerSlug(request.event);
-      // Warm, the secrets are cached and the provider's code is loaded: nothing to await but the
-      // verification. Under X-Ray's async hooks each await costs microseconds, on every request.
+      // Warm, the secrets are cached and the provider's code is loaded: nothing to await, and for a
+      // provider that verifies at once (all but PayPal's certificate fetch) no promise at all, so
+      // middy awaits nothing. Under X-Ray's async hooks each promise costs microseconds, on every request.
       // Anything else (cold, expired secrets, an unknown or misconfigured provider) takes the
       // awaited path, which decides, loads and refuses. A throw here reaches onError as a rejection would.
       const values = secrets.cached?.();

@@ -16,7 +16,9 @@ function stringMap(value: unknown, where: string, problems: string[], lower = fa
     problems.push(`${where}: expected an object of strings`);
     return out;
   }
-  for (const [name, item] of Object.entries(value)) {
+  // Keys, not entries: an array per header is garbage on every request.
+  for (const name of Object.keys(value)) {
+    const item = value[name];
     if (item === undefined || item === null) continue;
     if (typeof item !== 'string') {
       if (problems.length < 5) problems.push(`${where}: a value is not a string`);

@@ -94,8 +94,11 @@ export interface Trust {
 
 /** A request whose authenticity was checked, ready to be read. */
 export interface Verified<E> {
-  /** Parses and decides; may confirm values with the provider's API. Throws MalformedError (400). */
-  read(context: ProviderContext): Promise<Reading<E>>;
+  /**
+   * Parses and decides; may confirm values with the provider's API. Throws MalformedError (400).
+   * Answers at once when it calls no API: see verify.
+   */
+  read(context: ProviderContext): Reading<E> | Promise<Reading<E>>;
 }
 
 /** A provider configured for this deployment: what ingress calls. */
@@ -110,8 +113,13 @@ export interface Provider<E> {
   /**
    * Throws SignatureError when the request is not authentic (missing, wrong or stale). Runs before
    * anything reads the request for use, and returns what it verified.
+   *
+   * A promise only when it waits for something (PayPal's certificate); the others answer at once
+   * and refuse by throwing. Ingress takes either: each promise costs microseconds on every webhook
+   * under X-Ray's async hooks, and a provider that needs none should not pay for one (the warm
+   * ingress target, docs/performance.md). Tests that want a promise use `settled()`.
    */
-  verify(request: RawRequest, context: ProviderContext): Promise<Verified<E>>;
+  verify(request: RawRequest, context: ProviderContext): Verified<E> | Promise<Verified<E>>;
 }
 
 export type PaymentProvider = Provider<PaymentReceived>;

@@ -51,6 +51,15 @@ export function sourceContext(secrets: Readonly<Record<string, string>>, now: Da
   };
 }
 
+/**
+ * A provider's verify or read as a promise, whatever it returns. One that needs no I/O answers at
+ * once, without a promise (ingress's warm path: lib/providers/types.ts), and refuses by throwing,
+ * which ingress answers as it answers a rejection; tests assert both with `.resolves`/`.rejects`.
+ */
+export function settled<T>(run: () => T | Promise<T>): Promise<T> {
+  return new Promise<T>((resolve) => resolve(run()));
+}
+
 /** verify, then read: the answer ingress would give, as data. Other errors propagate. */
 export async function outcome<E>(
   source: Provider<E>,

@@ -28,7 +28,7 @@ export function accepted(decision: Decision<TicketResolved>): TicketResolved {
 }
 
 /** The problems of the MalformedError a call rejects with (a 400's list). */
-export async function malformed(call: () => Promise<unknown>): Promise<string[]> {
+export async function malformed(call: () => unknown): Promise<string[]> {
   try {
     await call();
   } catch (error) {

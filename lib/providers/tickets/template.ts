@@ -190,16 +190,15 @@ function escapeControlCharacters(text: string): {
   };
 }
 
-/** The envelope every template body starts with: read first, so an irrelevant status costs nothing more. */
-const envelope = z.lazy(() =>
-  compiledObject({
-    schema_version: z.union([z.literal('1'), z.literal(1)], {
-      error: 'expected "1" (the guide\'s template)',
-    }),
-    ticket_id: idValue,
-    status: z.string(),
+/** The envelope every template body starts with: what decides whether the rest matters. */
+const envelopeFields = () => ({
+  schema_version: z.union([z.literal('1'), z.literal(1)], {
+    error: 'expected "1" (the guide\'s template)',
   }),
-);
+  ticket_id: idValue,
+  status: z.string(),
+});
+const envelope = z.lazy(() => compiledObject(envelopeFields()));
 
 /** The fields every template carries (each helpdesk adds its own times, assignee and attachments). */
 const templateFields = {
@@ -214,8 +213,6 @@ const templateFields = {
   solution: z.optional(z.string()),
   custom_fields: customFieldsValue,
 };
-
-const sharedFields = z.lazy(() => compiledObject(templateFields));
 
 /** A helpdesk's own fields, as parsed. */
 type Own<Extra extends z.core.$ZodShape> = z.infer<z.ZodMiniObject<Extra>>;
@@ -237,16 +234,25 @@ export interface TemplateHelpdesk<Extra extends z.core.$ZodShape> {
   attachments(own: Own<Extra>): AttachmentRef[];
 }
 
+/** A whole template body as parsed: the envelope, the shared fields and the helpdesk's own. */
+type Whole<Extra extends z.core.$ZodShape> = z.infer<typeof envelope> &
+  z.infer<z.ZodMiniObject<typeof templateFields>> &
+  Own<Extra>;
+
 /**
- * Each helpdesk's own object schema, built on its first parse and kept: building a zod object costs
+ * Each helpdesk's whole-body schema (envelope, shared and own fields in one object, so an accepted
+ * body is parsed in one pass), built on its first parse and kept: building a zod object costs
  * several times what parsing a ticket with it does, so it must not happen once per request. Keyed
  * by the helpdesk's `fields` (a module constant of its provider.ts).
  */
-const ownSchemas = new WeakMap<z.core.$ZodShape, z.core.$ZodType>();
+const wholeSchemas = new WeakMap<z.core.$ZodShape, z.core.$ZodType>();
 
-function ownSchema(fields: z.core.$ZodShape): z.core.$ZodType {
-  let schema = ownSchemas.get(fields);
-  if (!schema) ownSchemas.set(fields, (schema = compiledObject(fields)));
+function wholeSchema(fields: z.core.$ZodShape): z.core.$ZodType {
+  let schema = wholeSchemas.get(fields);
+  if (!schema) {
+    schema = compiledObject({ ...envelopeFields(), ...templateFields, ...fields });
+    wholeSchemas.set(fields, schema);
+  }
   return schema;
 }
 
@@ -257,23 +263,27 @@ export function readTemplateTicket<Extra extends z.core.$ZodShape>(
   helpdesk: TemplateHelpdesk<Extra>,
 ): { action: 'ignore'; reason: string } | { action: 'accept'; event: TicketResolved } {
   const raw = parseTemplateJson(body);
-  const head = parseWith(envelope, raw);
+  const whole = z.safeParse(wholeSchema(helpdesk.fields), raw);
+  // Off the template somewhere: an irrelevant status is still only ignored (the envelope alone
+  // decides that); a resolution gets a 400 listing every problem of the body at once.
+  const head = whole.success ? (whole.data as Whole<Extra>) : parseWith(envelope, raw);
   const status = decodeTemplateText(head.status).trim();
   if (!statusIn(status, helpdesk.resolved)) {
     const wanted = helpdesk.resolved.join(' or ');
     return { action: 'ignore', reason: `ticket status is ${quoted(status, 40)}, not ${wanted}` };
   }
-  const ticket = parseWith(sharedFields, raw);
-  const own = parseWith(ownSchema(helpdesk.fields), raw) as Own<Extra>;
-  const { resolvedAt, eventId } = helpdesk.time(own, { ticketId: head.ticket_id, status });
-  const email = templateText(helpdesk.assigneeEmail(own));
+  const ticket = whole.success
+    ? (whole.data as Whole<Extra>)
+    : (parseWith(wholeSchema(helpdesk.fields), raw) as Whole<Extra>);
+  const { resolvedAt, eventId } = helpdesk.time(ticket, { ticketId: ticket.ticket_id, status });
+  const email = templateText(helpdesk.assigneeEmail(ticket));
   return {
     action: 'accept',
     event: {
       kind: 'ticket',
       provider: helpdesk.provider,
       eventId,
-      ticketId: head.ticket_id,
+      ticketId: ticket.ticket_id,
       resolvedAt,
       ...caseTarget(
         ticket.wolkvox_id === undefined ? undefined : decodeTemplateText(ticket.wolkvox_id),
@@ -289,10 +299,10 @@ export function readTemplateTicket<Extra extends z.core.$ZodShape>(
       },
       customFields: {
         ...templateCustomFields(ticket.custom_fields),
-        ticket_id: head.ticket_id,
+        ticket_id: ticket.ticket_id,
         ...optional('ticket_url', templateText(ticket.ticket_url)),
       },
-      attachments: helpdesk.attachments(own),
+      attachments: helpdesk.attachments(ticket),
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   harmless,
   outcome,
   runProviderContract,
+  settled,
   sourceContext,
   tamperings,
 } from '../../support/provider-contract.ts';
@@ -393,7 +394,10 @@ describe('epayco: confirmation with the API', () => {
     apis.epayco.fail('hang');
     const short = { ...context(), signal: AbortSignal.timeout(200) };
     const verified = await source.verify(post(accepted), short);
-    await expect(verified.read(short)).rejects.toMatchObject({ name: 'ProviderApiError', kind: 'transient' });
+    await expect(settled(() => verified.read(short))).rejects.toMatchObject({
+      name: 'ProviderApiError',
+      kind: 'transient',
+    });
   });
 });
 
@@ -418,11 +422,15 @@ describe('epayco: reading', () => {
   it('names a malformed signed value (400), quoting it', async () => {
     const source = epaycoCode.create(settings());
     const bad = { ...accepted, x_ref_payco: '95000003', x_amount: '62.000,00' };
-    await expect((await source.verify(post(bad), context())).read(context())).rejects.toMatchObject({
+    await expect(
+      settled(async () => (await source.verify(post(bad), context())).read(context())),
+    ).rejects.toMatchObject({
       problems: ['x_amount: "62.000,00" is not an amount in major units'],
     });
     const cop = { ...accepted, x_ref_payco: '95000004', x_currency_code: 'cop' };
-    await expect((await source.verify(post(cop), context())).read(context())).rejects.toMatchObject({
+    await expect(
+      settled(async () => (await source.verify(post(cop), context())).read(context())),
+    ).rejects.toMatchObject({
       problems: [expect.stringContaining('x_currency_code')],
     });
   });

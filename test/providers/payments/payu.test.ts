@@ -373,12 +373,11 @@ describe('payu: decisions', () => {
   });
 
   it('answers 400 to a signed currency that is not an ISO code', async () => {
-    const problems = await malformed(() =>
-      payuCode
-        .create(settings())
-        .verify(formRequest(confirmation({ currency: 'cop' })), context())
-        .then((verified) => verified.read(context())),
-    );
+    const problems = await malformed(async () => {
+      const source = payuCode.create(settings());
+      const verified = await source.verify(formRequest(confirmation({ currency: 'cop' })), context());
+      return verified.read(context());
+    });
     expect(problems).toEqual(['currency: "cop" is not an ISO 4217 code']);
   });
 

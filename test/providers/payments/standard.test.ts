@@ -5,7 +5,7 @@ import { signSample } from '#lib/local/sign.ts';
 import standardCode from '#lib/providers/payments/standard/provider.ts';
 import { standardSignature } from '#lib/providers/schemes/standard-webhooks.ts';
 import type { RawRequest } from '#lib/providers/types.ts';
-import { outcome, runProviderContract, sourceContext } from '../../support/provider-contract.ts';
+import { outcome, runProviderContract, settled, sourceContext } from '../../support/provider-contract.ts';
 
 const NOW = new Date('2026-11-20T15:04:10Z');
 const SECRET = LOCAL_SECRETS.STANDARD_PAYMENTS_SECRET;
@@ -124,9 +124,7 @@ describe('standard: the envelope', () => {
   ])('a malformed payment (%j) is a 400 naming %s', async (change, path) => {
     const request = signed(body('payment.received', { ...payment, ...change }));
     await expect(
-      source()
-        .verify(request, context())
-        .then((v) => v.read(context())),
+      settled(async () => (await source().verify(request, context())).read(context())),
     ).rejects.toMatchObject({
       name: 'MalformedError',
       problems: [expect.stringContaining(path)],

@@ -9,7 +9,7 @@ import type { WompiSettings } from '#lib/providers/payments/wompi/settings.ts';
 import { DEFAULT_REFERENCE_PATTERN } from '#lib/providers/payments/reference.ts';
 import type { RawRequest } from '#lib/providers/types.ts';
 import { startLocalProviderApis } from '../../support/harness.ts';
-import { outcome, runProviderContract, sourceContext } from '../../support/provider-contract.ts';
+import { outcome, runProviderContract, settled, sourceContext } from '../../support/provider-contract.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
@@ -125,14 +125,14 @@ describe('wompi: checksum', () => {
   it('accepts its checksum in any case and refuses a wrong secret', async () => {
     apis.wompi.put(tx);
     const source = wompiCode.create(settings());
-    await expect(source.verify(raw(event(tx)), context())).resolves.toBeDefined();
+    await expect(settled(() => source.verify(raw(event(tx)), context()))).resolves.toBeDefined();
     const lower = event(tx);
     lower.signature.checksum = lower.signature.checksum.toLowerCase();
-    await expect(source.verify(raw(lower), context())).resolves.toBeDefined();
+    await expect(settled(() => source.verify(raw(lower), context()))).resolves.toBeDefined();
     const other = event(tx, {
       checksum: wompiChecksum({ transaction: tx }, properties, nowSeconds, 'test_events_other'),
     });
-    await expect(source.verify(raw(other), context())).rejects.toThrow(SignatureError);
+    await expect(settled(() => source.verify(raw(other), context()))).rejects.toThrow(SignatureError);
   });
 });
 
@@ -261,7 +261,10 @@ describe('wompi: confirmation with the API', () => {
     apis.wompi.fail('hang');
     const short = { ...context(), signal: AbortSignal.timeout(200) };
     const verified = await source.verify(raw(event(tx)), short);
-    await expect(verified.read(short)).rejects.toMatchObject({ name: 'ProviderApiError', kind: 'transient' });
+    await expect(settled(() => verified.read(short))).rejects.toMatchObject({
+      name: 'ProviderApiError',
+      kind: 'transient',
+    });
     const noKey = sourceContext({ ...LOCAL_SECRETS, WOMPI_PRIVATE_KEY: '' }, NOW);
     await expect(outcome(source, raw(event(tx)), noKey)).rejects.toMatchObject({
       name: 'ProviderApiError',
@@ -322,7 +325,9 @@ describe('wompi: reading', () => {
   it('names the failing paths of a malformed transaction', async () => {
     const source = wompiCode.create(settings());
     const bad = event({ ...tx, amount_in_cents: '85000.00' });
-    await expect((await source.verify(raw(bad), context())).read(context())).rejects.toMatchObject({
+    await expect(
+      settled(async () => (await source.verify(raw(bad), context())).read(context())),
+    ).rejects.toMatchObject({
       problems: [expect.stringContaining('amount_in_cents')],
     });
   });

@@ -147,7 +147,7 @@ function create(settings: AdyenSettings & { operation: string }): PaymentProvide
     slug: 'adyen',
     trust: adyenTrust,
 
-    async verify(request: RawRequest, { secrets }: ProviderContext) {
+    verify(request: RawRequest, { secrets }: ProviderContext) {
       const keys = secretList(secrets.ADYEN_HMAC_KEY, 'ADYEN_HMAC_KEY');
       const body = notification.safeParse(parseJson(request.body));
       if (!body.success) throw new SignatureError('no notificationItems');
@@ -164,7 +164,7 @@ function create(settings: AdyenSettings & { operation: string }): PaymentProvide
         return parsed.data;
       });
       return {
-        read: async (context: ProviderContext) => {
+        read: (context: ProviderContext) => {
           const decisions = items.map((i) => decide(i, context.now()));
           return decisions.length === 1 && decisions[0] ? decisions[0] : { action: 'each', items: decisions };
         },

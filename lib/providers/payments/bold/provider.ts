@@ -92,7 +92,7 @@ function create(settings: BoldSettings & { operation: string }): PaymentProvider
     slug: 'bold',
     trust: boldTrust(settings.maxAgeSeconds),
 
-    async verify(request: RawRequest, { secrets, now }) {
+    verify(request: RawRequest, { secrets, now }) {
       const given = request.headers['x-bold-signature']?.trim();
       if (!given) throw new SignatureError('no x-bold-signature header');
       const keys = secretList(secrets.BOLD_SECRET_KEY, 'BOLD_SECRET_KEY');
@@ -109,7 +109,7 @@ function create(settings: BoldSettings & { operation: string }): PaymentProvider
         futureSeconds: BOLD_FUTURE_SECONDS,
         setting: 'BOLD_MAX_AGE_SECONDS',
       });
-      return { read: async () => read(parsed) };
+      return { read: () => read(parsed) };
     },
   };
 

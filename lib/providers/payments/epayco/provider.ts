@@ -162,7 +162,7 @@ function create(settings: EpaycoSettings & { operation: string }): PaymentProvid
     slug: 'epayco',
     trust: epaycoTrust(),
 
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
+    verify(request: RawRequest, { secrets, now }: ProviderContext) {
       // The body's fields, or the query's when the body is empty (a GET confirmation): untrusted
       // alike until the signature over them passes.
       const fields = formFields(request);

@@ -108,7 +108,7 @@ function create(settings: MercadoPagoSettings & { operation: string }): PaymentP
     slug: 'mercadopago',
     trust: mercadoPagoTrust(settings),
 
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
+    verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const { ts, v1 } = parseSignatureHeader(request.headers['x-signature'] ?? '');
       if (!ts || !/^\d{1,16}$/.test(ts) || v1.length === 0)
         throw new SignatureError('no x-signature ts and v1');

@@ -368,7 +368,7 @@ function create(settings: PayPalSettings & { operation: string }): PaymentProvid
       if (!matches.includes(true)) throw new SignatureError('paypal-transmission-sig does not match');
       // The certificate that verified says which PayPal signed: its sandbox hosts, or live.
       const livemode = !certUrl.hostname.includes('.sandbox.');
-      return { read: async (context: ProviderContext) => read(request, transmissionTime, livemode, context) };
+      return { read: (context: ProviderContext) => read(request, transmissionTime, livemode, context) };
     },
   };
 

@@ -133,7 +133,7 @@ function create(settings: PayuSettings & { operation: string }): PaymentProvider
     slug: 'payu',
     trust: payuTrust(settings),
 
-    async verify(request: RawRequest, { secrets }: ProviderContext) {
+    verify(request: RawRequest, { secrets }: ProviderContext) {
       const { merchantId } = settings;
       if (!merchantId) {
         // Without it any PayU merchant's confirmations would be believed: a configuration problem,

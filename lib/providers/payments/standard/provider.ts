@@ -40,9 +40,9 @@ function create(settings: StandardSettings & { operation: string }): PaymentProv
     family: 'payments',
     slug: 'standard',
     trust: standardTrust('STANDARD_PAYMENTS_SECRET'),
-    async verify(request: RawRequest, context: ProviderContext) {
+    verify(request: RawRequest, context: ProviderContext) {
       const id = verifyWithSecret(request, 'STANDARD_PAYMENTS_SECRET', context);
-      return { read: async () => read(request, id) };
+      return { read: () => read(request, id) };
     },
   };
 

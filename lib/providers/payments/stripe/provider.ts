@@ -170,7 +170,7 @@ function create(settings: StripeSettings & { operation: string }): PaymentProvid
     slug: 'stripe',
     trust: stripeTrust(settings),
 
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
+    verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const header = request.headers['stripe-signature'];
       if (!header) throw new SignatureError('no Stripe-Signature header');
       const { timestamp, signatures } = parseHeader(header);
@@ -185,7 +185,7 @@ function create(settings: StripeSettings & { operation: string }): PaymentProvid
       }
       const window = { maxAgeSeconds: settings.toleranceSeconds, futureSeconds: settings.toleranceSeconds };
       checkSignedTime(timestamp * 1000, now().getTime(), { ...window, setting: 'STRIPE_TOLERANCE_SECONDS' });
-      return { read: async () => read(request, settings.operation) };
+      return { read: () => read(request, settings.operation) };
     },
   };
 }

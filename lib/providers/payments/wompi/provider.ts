@@ -140,7 +140,7 @@ function create(settings: WompiSettings & { operation: string }): PaymentProvide
     slug: 'wompi',
     trust: wompiTrust(settings),
 
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
+    verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const result = signed.safeParse(parseJson(request.body));
       if (!result.success) throw new SignatureError('no signature.properties, checksum or timestamp');
       const { data, timestamp, signature } = result.data;

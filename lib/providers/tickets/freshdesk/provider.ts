@@ -54,12 +54,12 @@ function create(settings: FreshdeskSettings & { operation: string }): TicketProv
     slug: 'freshdesk',
     trust: FRESHDESK_TRUST,
 
-    async verify(request: RawRequest, { secrets }: ProviderContext) {
+    verify(request: RawRequest, { secrets }: ProviderContext) {
       const presented = presentedTokens(request.headers, TOKEN_HEADER);
       if (presented.length === 0) throw new SignatureError('no token header or Basic credentials');
       const tokens = secretList(secrets.FRESHDESK_WEBHOOK_TOKEN, 'FRESHDESK_WEBHOOK_TOKEN');
       if (!anyTokenMatches(presented, tokens)) throw new SignatureError('token does not match');
-      return { read: async ({ now }: ProviderContext) => read(request, settings.operation, now) };
+      return { read: ({ now }: ProviderContext) => read(request, settings.operation, now) };
     },
   };
 }

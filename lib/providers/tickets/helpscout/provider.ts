@@ -140,7 +140,7 @@ function create(settings: HelpScoutSettings & { operation: string }): TicketProv
     slug: 'helpscout',
     trust: HELPSCOUT_TRUST,
 
-    async verify(request: RawRequest, { secrets }: ProviderContext) {
+    verify(request: RawRequest, { secrets }: ProviderContext) {
       const given = request.headers['x-helpscout-signature']?.trim();
       if (!given) throw new SignatureError('no X-HelpScout-Signature header');
       const keys = secretList(secrets.HELPSCOUT_WEBHOOK_SECRET, 'HELPSCOUT_WEBHOOK_SECRET');
@@ -148,7 +148,7 @@ function create(settings: HelpScoutSettings & { operation: string }): TicketProv
         throw new SignatureError('signature does not match');
       }
       const event = request.headers['x-helpscout-event']?.trim();
-      return { read: async () => read(event, request.body) };
+      return { read: () => read(event, request.body) };
     },
   };
 

@@ -175,7 +175,7 @@ function create(settings: HubSpotSettings & { operation: string }): TicketProvid
     slug: 'hubspot',
     trust: HUBSPOT_TRUST,
 
-    async verify(request: RawRequest, { secrets, now }) {
+    verify(request: RawRequest, { secrets, now }) {
       const keys = secretList(secrets.HUBSPOT_CLIENT_SECRET, 'HUBSPOT_CLIENT_SECRET');
       const method = (request.line?.method ?? 'POST').toUpperCase();
       const url = calledUrl(request, settings.webhookUrl);

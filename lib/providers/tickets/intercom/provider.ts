@@ -154,7 +154,7 @@ function create(settings: IntercomSettings & { operation: string }): TicketProvi
     slug: 'intercom',
     trust: INTERCOM_TRUST,
 
-    async verify(request: RawRequest, { secrets }) {
+    verify(request: RawRequest, { secrets }) {
       const header = request.headers['x-hub-signature']?.trim();
       if (!header) throw new SignatureError('no X-Hub-Signature header');
       const [algorithm, given = ''] = header.split('=', 2);
@@ -163,7 +163,7 @@ function create(settings: IntercomSettings & { operation: string }): TicketProvi
       if (!anySignatureMatches([given], keys, (secret) => sign(secret, request.body), 'hex')) {
         throw new SignatureError('signature does not match');
       }
-      return { read: async () => read(parseJson(request.body)) };
+      return { read: () => read(parseJson(request.body)) };
     },
   };
 

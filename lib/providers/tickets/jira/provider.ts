@@ -134,7 +134,7 @@ function create(settings: JiraSettings & { operation: string }): TicketProvider 
     slug: 'jira',
     trust: jiraTrust(settings.maxAgeSeconds),
 
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
+    verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const header = (request.headers['x-hub-signature'] ?? request.headers['x-hub-signature-256'])?.trim();
       if (!header) throw new SignatureError('no X-Hub-Signature header');
       const [algorithm, given = ''] = header.split('=', 2);
@@ -153,7 +153,7 @@ function create(settings: JiraSettings & { operation: string }): TicketProvider 
         futureSeconds: JIRA_FUTURE_SECONDS,
         setting: 'JIRA_MAX_AGE_SECONDS',
       });
-      return { read: async () => read(parsed, time.data.timestamp) };
+      return { read: () => read(parsed, time.data.timestamp) };
     },
   };
 

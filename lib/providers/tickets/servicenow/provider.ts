@@ -103,7 +103,7 @@ function create(settings: ServiceNowSettings & { operation: string }): TicketPro
     slug: 'servicenow',
     trust: serviceNowTrust(tolerance),
 
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
+    verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const signature = request.headers[SERVICENOW_SIGNATURE_HEADER]?.trim();
       const timestamp = request.headers[SERVICENOW_TIMESTAMP_HEADER]?.trim();
       if (!signature || !timestamp)
@@ -120,7 +120,7 @@ function create(settings: ServiceNowSettings & { operation: string }): TicketPro
         futureSeconds: tolerance,
         setting: 'SERVICENOW_TOLERANCE_SECONDS',
       });
-      return { read: async () => read(parseJson(request.body)) };
+      return { read: () => read(parseJson(request.body)) };
     },
   };
 

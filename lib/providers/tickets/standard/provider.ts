@@ -54,9 +54,9 @@ function create(settings: StandardTicketsSettings & { operation: string }): Tick
     family: 'tickets',
     slug: 'standard',
     trust: standardTrust('STANDARD_TICKETS_SECRET'),
-    async verify(request: RawRequest, context: ProviderContext) {
+    verify(request: RawRequest, context: ProviderContext) {
       const id = verifyWithSecret(request, 'STANDARD_TICKETS_SECRET', context);
-      return { read: async () => read(request, id) };
+      return { read: () => read(request, id) };
     },
   };
 

@@ -48,7 +48,7 @@ function create(settings: ZendeskSettings & { operation: string }): TicketProvid
     slug: 'zendesk',
     trust: zendeskTrust(tolerance),
 
-    async verify(request: RawRequest, { secrets, now }: ProviderContext) {
+    verify(request: RawRequest, { secrets, now }: ProviderContext) {
       const signature = request.headers['x-zendesk-webhook-signature']?.trim();
       const timestamp = request.headers['x-zendesk-webhook-signature-timestamp']?.trim();
       if (!signature || !timestamp) throw new SignatureError('no Zendesk signature or timestamp header');
@@ -66,7 +66,7 @@ function create(settings: ZendeskSettings & { operation: string }): TicketProvid
         setting: 'ZENDESK_TOLERANCE_SECONDS',
       };
       checkSignedTime(Date.parse(at), now().getTime(), window);
-      return { read: async () => read(request, at, settings.operation) };
+      return { read: () => read(request, at, settings.operation) };
     },
   };
 }

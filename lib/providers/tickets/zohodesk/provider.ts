@@ -171,9 +171,9 @@ function create(settings: ZohoDeskSettings & { operation: string }): TicketProvi
     onlyStatus: 200,
     trust: zohoDeskTrust(settings.auth),
 
-    async verify(request: RawRequest, { secrets }: ProviderContext) {
+    verify(request: RawRequest, { secrets }: ProviderContext) {
       authenticate(settings.auth, request, secrets);
-      return { read: async () => read(request.body) };
+      return { read: () => read(request.body) };
     },
   };
 
