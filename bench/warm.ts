@@ -4,8 +4,8 @@
  *   - worker: one SQS record → ledger → wolkvox, against the sandbox with no added latency.
  * Wall time per event, and CPU time of this process per event (user + system), which leaves out
  * every wait on the services process: wolkvox, DynamoDB, Secrets Manager. The first `warmup`
- * events of each series are not counted. Ours and the baselines take turns in blocks of events
- * (interleaved()), so the ratios between them hold on a machine whose speed drifts.
+ * events of each series are not counted. Ours and the baselines take turns in blocks of events, in
+ * every order (interleaved()), so the ratios between them hold on a machine whose speed drifts.
  */
 import type { SQSEvent } from 'aws-lambda';
 import { createMemoryLedger } from '#lib/ledger/memory.ts';
@@ -102,9 +102,22 @@ export async function measureWarm(
   } as WarmResults;
 }
 
-// Events per turn: the variants take turns in blocks this long (who goes first rotating), so a
-// machine that slows down or speeds up mid-run weighs on all of them alike.
+// Events per turn: the variants take turns in blocks this long, so a machine that slows down or
+// speeds up mid-run weighs on all of them alike.
 const BLOCK = 50;
+
+/**
+ * Every order of the variants, taken in turn, so each follows each other one equally often: what a
+ * block leaves behind (garbage to collect, caches filled with its own code) weighs on the next. A
+ * plain rotation (ours fair naive, fair naive ours, …) put ours after the naive baseline in two
+ * turns of three, and fair in one.
+ */
+function orders<V>(variants: readonly V[]): V[][] {
+  if (variants.length <= 1) return [[...variants]];
+  return variants.flatMap((first, i) =>
+    orders(variants.filter((_, j) => j !== i)).map((rest) => [first, ...rest]),
+  );
+}
 
 /** One series per variant, measured in interleaved blocks. */
 async function interleaved<E, V extends Variant>(
@@ -114,13 +127,13 @@ async function interleaved<E, V extends Variant>(
   handle: Record<V, (event: E) => Promise<boolean>>,
 ): Promise<Record<V, WarmSeries>> {
   const variants = Object.keys(events) as V[];
+  const turns = orders(variants);
   const samples = new Map(
     variants.map((v) => [v, { wall: [] as number[], cpu: [] as number[], secrets: 0, connections: 0 }]),
   );
   const length = Math.max(...variants.map((v) => events[v].length));
   for (let from = 0, turn = 0; from < length; from += BLOCK, turn++) {
-    for (let k = 0; k < variants.length; k++) {
-      const variant = variants[(k + turn) % variants.length] as V;
+    for (const variant of turns[turn % turns.length] ?? variants) {
       const sample = samples.get(variant);
       if (!sample) continue;
       const secretsBefore = await services.secretsCalls();

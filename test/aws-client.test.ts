@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_CLIENT_CONFIG, newAwsClient, readyAwsClient } from '#lib/aws-client.ts';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { sqsOnDemand } from '#lib/dispatch/queue.ts';
 import { ledgerTableClient } from '#lib/ledger/table-client.ts';
 import { loopbackClientConfig } from '#lib/local/aws.ts';
@@ -38,8 +39,12 @@ describe('the deployed AWS SDK clients (lib/aws-client.ts)', () => {
         expect.arrayContaining(['retryMiddleware', 'getUserAgentMiddleware', 'serializerMiddleware']),
       );
     }
-    // SQS' own: no MD5 of each message body in JavaScript (SigV4 already covers the body).
-    expect(sqs.config.md5).toBe(false);
+    // SQS' own: no MD5 of each message body in JavaScript (SigV4 already covers the body), no
+    // QueueUrl parsed on every send, and the middleware that parsed it gone from the stack.
+    expect(sqs.config).toMatchObject({ md5: false, useQueueUrlAsEndpoint: false });
+    // (A relative entry, which identify() does not list: removing it again finds nothing.)
+    expect(sqs.middlewareStack.remove('queueUrlMiddleware')).toBe(false);
+    expect(new SQSClient({}).middlewareStack.remove('queueUrlMiddleware')).toBe(true);
     expect(AWS_CLIENT_CONFIG.requestHandler).toMatchObject({
       connectionTimeout: 1_000,
       requestTimeout: 3_000,

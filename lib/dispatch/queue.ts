@@ -35,14 +35,24 @@ export type SqsOnDemand = (() => Promise<LoadedSqs>) & {
 };
 
 /**
- * SQS' settings beside AWS_CLIENT_CONFIG. `md5: false` is the SDK's documented switch (its
- * UPGRADING.md, "Amazon SQS") for SendMessage's check that SQS' MD5 of the body matches one the SDK
- * computes in JavaScript (@smithy/md5-js) for every message, in a middleware of its own. What it
- * guards is guarded already: the request is SigV4-signed over its body's SHA-256, so SQS refuses a
- * body changed on the way in, and its answer comes back over TLS. Measured on ingress: about 3% of a
- * warm webhook (docs/performance.md).
+ * SQS' settings beside AWS_CLIENT_CONFIG, both documented switches of the SDK (its UPGRADING.md,
+ * "Amazon SQS"):
+ * - `md5: false`: no check that SQS' MD5 of each message body matches one the SDK computes in
+ *   JavaScript (@smithy/md5-js). What it guards is guarded already: the request is SigV4-signed over
+ *   its body's SHA-256, so SQS refuses a body changed on the way in, and the answer comes over TLS.
+ * - `useQueueUrlAsEndpoint: false`: the request goes to the client's regional endpoint, not to the
+ *   host of each QueueUrl, parsed twice per send to compare. The queues are the stack's own, in the
+ *   functions' region (serverless.yml): the same host.
  */
-export const SQS_CLIENT_OPTIONS = { md5: false } as const;
+export const SQS_CLIENT_OPTIONS = { md5: false, useQueueUrlAsEndpoint: false } as const;
+
+/**
+ * The middleware the second switch leaves idle: the SDK keeps it in the client's stack, an async
+ * frame around every send (two promises, which X-Ray's async hooks make cost microseconds). Removed
+ * before the first call, as the cached middleware stack requires (lib/aws-client.ts). The MD5
+ * check's frame cannot be: each SendMessage command adds its own.
+ */
+const IDLE_SQS_MIDDLEWARE = 'queueUrlMiddleware';
 
 /** One SQS client per container, with its module, made on first use; `given` in tests and the bench. */
 export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
@@ -52,6 +62,7 @@ export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
     const sqs = await loadSqs();
     // A given client (the bench's in-memory SQS) is readied too, as a deployed one is.
     const client = given ? readyAwsClient(given) : newAwsClient(sqs.SQSClient, SQS_CLIENT_OPTIONS);
+    client.middlewareStack?.remove(IDLE_SQS_MIDDLEWARE);
     return (made = { sqs, client });
   };
   const onDemand: SqsOnDemand = () =>

@@ -152,6 +152,9 @@ export function normalizeNewlines(text: string): string {
   return text.replace(/\r\n?/g, '\n');
 }
 
+/** What decodeTemplateText changes: a `<br />`, an entity, a CR. */
+const NEEDS_DECODING = /[<&\r]/;
+
 /**
  * Undoes the template's filter chain `escape | replace: '\', '&#92;' | newline_to_br | strip_newlines`:
  * `<br />` back to a newline, then the entities back to characters, in one pass each so an
@@ -160,6 +163,8 @@ export function normalizeNewlines(text: string): string {
  * maximum length, and the whitespace `<br` may be followed by belongs to that one `<br`.
  */
 export function decodeTemplateText(value: string): string {
+  // Most values (ids, statuses, e-mails, many replies) hold none of the three: one scan, not three.
+  if (!NEEDS_DECODING.test(value)) return value;
   const lines = value.replace(/<br\s*\/?>\n?/gi, '\n');
   return normalizeNewlines(lines.replace(TEMPLATE_ENTITY, entity));
 }
