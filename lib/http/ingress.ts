@@ -103,11 +103,7 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
         const translation = deps.translate(decision.event);
         if ('ignore' in translation) {
           deps.logger.info('ignored', { provider, eventId, reason: translation.ignore });
-          return {
-            status: 200,
-            outcome: 'ignored',
-            body: { status: 'ignored', reason: translation.ignore },
-          };
+          return { status: 200, outcome: 'ignored', body: { status: 'ignored', reason: translation.ignore } };
         }
         if ('park' in translation) return park(eventId, translation.park, summary);
         const { command } = translation;
@@ -120,11 +116,7 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
             const extra = typeof overpaid === 'string' ? { overpaidBy: overpaid } : {};
             deps.logger.info(submitted.status, { provider, eventId, identity: command.identity, ...extra });
             if (submitted.status === 'parked')
-              return {
-                status: 202,
-                outcome: 'parked',
-                body: { status: 'parked', reason: submitted.reason },
-              };
+              return { status: 202, outcome: 'parked', body: { status: 'parked', reason: submitted.reason } };
             if (submitted.status === 'skipped')
               return {
                 status: 200,
@@ -144,13 +136,7 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
         reason: string,
         summary: Record<string, string | number | boolean | null>,
       ): Promise<Taken> {
-        await deps.dispatch.park({
-          provider,
-          eventId,
-          reason,
-          summary,
-          parkedAt: deps.now().toISOString(),
-        });
+        await deps.dispatch.park({ provider, eventId, reason, summary, parkedAt: deps.now().toISOString() });
         deps.logger.warn('parked', { provider, eventId, reason });
         return { status: 202, outcome: 'parked', body: { status: 'parked', reason } };
       }

@@ -38,6 +38,12 @@ export interface ProviderContract<E> {
    * default `signature`.
    */
   signatureFields?: readonly string[];
+  /**
+   * What its verify or read waits for, when it does (a certificate, the provider's API): only then
+   * may it answer with a promise. Every other provider answers at once, since each promise costs
+   * every webhook microseconds under X-Ray (lib/providers/types.ts).
+   */
+  waits?: { verify?: string; read?: string };
 }
 
 export type Outcome<E> = { rejected: 401 | 400 } | Reading<E>;
@@ -283,6 +289,20 @@ export function runProviderContract<E>(slug: string, options: ProviderContract<E
           expect(expected, entry.file).toContain('rejected' in d ? d : d.action);
         }
       }
+    });
+
+    it('verifies and reads without a promise, unless it waits for something', async () => {
+      const source = contract.source();
+      const [{ body }] = await samples().then((all) => all.slice(0, 1) as [(typeof all)[number]]);
+      const verifying = source.verify(contract.sign(body, LOCAL_SECRETS, now), context());
+      expect(verifying instanceof Promise, contract.waits?.verify ?? 'verify waits for nothing').toBe(
+        contract.waits?.verify !== undefined,
+      );
+      const reading = (await verifying).read(context());
+      expect(reading instanceof Promise, contract.waits?.read ?? 'read waits for nothing').toBe(
+        contract.waits?.read !== undefined,
+      );
+      await reading;
     });
 
     it('refuses a wrong secret, and refuses everything when no secret is configured', async () => {

@@ -45,6 +45,7 @@ runProviderContract('epayco', {
   source: () => epaycoCode.create(settings()),
   now: NOW,
   signatureFields: ['x_signature'],
+  waits: { read: "confirms the payment with ePayco's validation API" },
 });
 
 /** A confirmation's form fields, as the samples carry them (text). */

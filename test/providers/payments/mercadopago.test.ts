@@ -32,7 +32,12 @@ const settings = (
 const source = () => mercadopagoCode.create(settings());
 const context = (secrets: Readonly<Record<string, string>> = LOCAL_SECRETS) => sourceContext(secrets, NOW);
 
-runProviderContract('mercadopago', { source, now: NOW, signingSecrets: ['MERCADOPAGO_WEBHOOK_SECRET'] });
+runProviderContract('mercadopago', {
+  source,
+  now: NOW,
+  signingSecrets: ['MERCADOPAGO_WEBHOOK_SECRET'],
+  waits: { read: 'looks the payment up in the Mercado Pago API' },
+});
 
 const notification = (id: string, type = 'payment', action = 'payment.updated') =>
   JSON.stringify({ action, api_version: 'v1', data: { id }, id: 1, live_mode: false, type, user_id: '1' });

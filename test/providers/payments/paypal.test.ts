@@ -44,7 +44,11 @@ const source = (overrides: Partial<PayPalSettings> = {}) => paypalCode.create(se
 const context = (now = NOW, secrets: Readonly<Record<string, string>> = LOCAL_SECRETS) =>
   sourceContext(secrets, now);
 
-runProviderContract('paypal', { source: () => source(), now: NOW });
+runProviderContract('paypal', {
+  source: () => source(),
+  now: NOW,
+  waits: { verify: "fetches PayPal's signing certificate", read: "confirms the capture with PayPal's API" },
+});
 
 const sample = (name: string) => readFile(`events/paypal/${name}`, 'utf8');
 

@@ -36,6 +36,7 @@ const sign = (body: string, secrets: Readonly<Record<string, string>>, now: Date
 runProviderContract('wompi', {
   source: () => wompiCode.create(settings()),
   now: NOW,
+  waits: { read: "confirms the transaction with Wompi's API" },
 });
 
 describe('wompi with WOMPI_CONFIRM=false', () => {

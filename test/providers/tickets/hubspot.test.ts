@@ -61,6 +61,7 @@ runProviderContract('hubspot', {
   now: NOW,
   // HUBSPOT_ACCESS_TOKEN is the API's credential: it signs nothing.
   signingSecrets: ['HUBSPOT_CLIENT_SECRET'],
+  waits: { read: "fetches the ticket from HubSpot's API" },
 });
 
 /** The internal reason of the SignatureError (401) a call rejects with. */

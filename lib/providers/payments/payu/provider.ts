@@ -177,11 +177,11 @@ function create(settings: PayuSettings & { operation: string }): PaymentProvider
     },
   };
 
-  async function read(
+  function read(
     signed: PayuSigned,
     testFlag: string | undefined,
     { now }: ProviderContext,
-  ): Promise<Decision<PaymentReceived>> {
+  ): Decision<PaymentReceived> {
     const { reference, value, currency, state } = signed;
     if (state !== APPROVED) {
       const name = STATE_NAMES[state];
