@@ -14,8 +14,11 @@
  */
 export type FailureKind = 'transient' | 'quota' | 'auth' | 'permanent';
 
-/** What failed: also the short `code` of a 503 answer. */
-export type Component = 'wolkvox' | 'ledger' | 'secrets' | 'provider_api' | 'queue' | 'command';
+/**
+ * What failed: also the short `code` of a 503 answer. `deadline`: an ingress request ran out of
+ * time before what it waited for (the queue, the secrets, a provider's API) answered.
+ */
+export type Component = 'wolkvox' | 'ledger' | 'secrets' | 'provider_api' | 'queue' | 'command' | 'deadline';
 
 export class ServiceError extends Error {
   override readonly name: string = 'ServiceError';

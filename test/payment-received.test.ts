@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '#lib/config.ts';
@@ -318,6 +319,19 @@ describe('queue dispatch', () => {
     expect(answer.statusCode).toBe(401);
     expect(order).toEqual(['prepare', 'secrets']);
     expect(harness.sqs.sent).toEqual([]);
+  });
+
+  it('answers 503 with Retry-After, not 500, when a send hangs until the request runs out of time', async () => {
+    // A 500 would be lost with Zendesk, which retries only a 503 with Retry-After under 60 s.
+    const hung = { send: () => new Promise(() => undefined) } as unknown as SQSClient;
+    const rt = runtime(queueEnv(), { sqs: hung });
+    const event = await signed('stripe', await sample('stripe/payment_intent.succeeded.json'));
+    const started = Date.now();
+    const answer = await paymentReceivedHandler(rt)(event, localContext('paymentReceived', 800));
+    expect(Date.now() - started).toBeLessThan(800);
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers).toMatchObject({ 'retry-after': '30' });
+    expect(JSON.parse(answer.body ?? '{}')).toEqual({ error: 'temporarily unavailable', code: 'deadline' });
   });
 
   it('answers 503 when the queue is unavailable: nothing was taken in', async () => {

@@ -4,6 +4,7 @@ import type { Dispatch } from '#lib/dispatch/types.ts';
 import type { WolkvoxCommand } from '#lib/events.ts';
 import type { Logger } from '#lib/log.ts';
 import type { SecretStore } from '#lib/secrets/index.ts';
+import { ServiceError } from '#lib/errors.ts';
 import type { ProviderLoader } from '#lib/providers/loader.ts';
 import type { Decision, Reading } from '#lib/providers/types.ts';
 import { countDelivery, countNow, type DeliveryOutcome, type Metrics } from '#lib/telemetry.ts';
@@ -38,7 +39,10 @@ export interface IngressDeps<E> {
  * says. Answers carry ids and decisions only: providers show them in their dashboards.
  */
 export function ingressHandler<E>(deps: IngressDeps<E>) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>()
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>({
+    timeoutEarlyInMillis: TIME_TO_ANSWER_MS,
+    timeoutEarlyResponse: ranOutOfTime,
+  })
     .use(requestLogContext(deps.logger))
     .before(() => {
       // Returns nothing: middy would take a value returned by a before-hook as the response.
@@ -146,6 +150,25 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
   function delivered(provider: string, outcome: DeliveryOutcome) {
     countDelivery(deps.metrics, deps.providers.family, provider, outcome);
   }
+}
+
+/**
+ * How long before the Lambda's timeout a request that is still waiting gets its answer instead:
+ * time for errorResponses to log, count and answer. Calls to a provider's API stop a second before
+ * the timeout (ANSWER_RESERVE_MS, middleware.ts), so this catches what else hangs: a send or a
+ * secrets fetch that the SDK is still retrying.
+ */
+const TIME_TO_ANSWER_MS = 500;
+
+/**
+ * The request ran out of time: a 503 with Retry-After (errorResponses), which every provider
+ * retries. middy's own early answer is a plain Error, which would be a 500, and Zendesk does not
+ * retry a 500 (docs/providers/zendesk.md): the resolution would be lost. A send still under way
+ * may land after this answer; the provider's retry then carries the same event, which SQS'
+ * deduplication and the ledger take in once.
+ */
+function ranOutOfTime(): never {
+  throw new ServiceError('deadline', 'transient', 'the request ran out of time before it was taken in');
 }
 
 /** What one decision became: its answer alone, and its outcome for the Deliveries metric. */
