@@ -23,14 +23,16 @@ interface AwsClient {
 }
 
 /**
- * A client readied before its first call: traced (X-Ray, when tracing is on), and without the
- * SDK's logger middleware. That middleware filters every call's input and output for sensitive
- * members before handing them to the client's logger, and does so even for the default logger,
- * which logs nothing; no client here is given a logger (the SDK's lines would carry table keys and
- * queue bodies), so the filtering bought nothing and cost about 50 µs per call.
+ * A client readied before its first call (the one place its middleware stack changes, as the
+ * cached stack requires): traced (X-Ray, when tracing is on), and without middleware that does
+ * nothing here but costs every call. Always the SDK's logger middleware: it filters every call's
+ * input and output for sensitive members before handing them to the client's logger, and does so
+ * even for the default logger, which logs nothing; no client here is given a logger (the SDK's
+ * lines would carry table keys and queue bodies), so the filtering bought nothing and cost about
+ * 50 µs per call. `idle`: a service's own, left idle by its settings (SQS: lib/dispatch/queue.ts).
  */
-export function readyAwsClient<C extends AwsClient>(client: C): C {
-  client.middlewareStack?.remove('loggerMiddleware');
+export function readyAwsClient<C extends AwsClient>(client: C, idle: readonly string[] = []): C {
+  for (const name of ['loggerMiddleware', ...idle]) client.middlewareStack?.remove(name);
   return traced(client);
 }
 
@@ -38,6 +40,7 @@ export function readyAwsClient<C extends AwsClient>(client: C): C {
 export function newAwsClient<C extends AwsClient, O extends object = object>(
   Client: new (config: typeof AWS_CLIENT_CONFIG & O) => C,
   options?: O,
+  idle?: readonly string[],
 ): C {
-  return readyAwsClient(new Client({ ...AWS_CLIENT_CONFIG, ...(options as O) }));
+  return readyAwsClient(new Client({ ...AWS_CLIENT_CONFIG, ...(options as O) }), idle);
 }

@@ -37,16 +37,24 @@ export function startTracing(): TraceHandler | undefined {
   // The first invocation waits for the tracer; later ones await nothing of their own, and the
   // subsegment ends in the handler's one `then`: under X-Ray's async hooks every promise costs
   // microseconds, on every invocation.
+  // Lambda sets _HANDLER once per container; process.env is read through a getter on every access.
+  const name = `## ${process.env._HANDLER ?? 'handler'}`;
   return (handler) => (event, context) =>
     tracer
-      ? within(tracer, handler, event, context)
-      : loading.then((active) => within(active, handler, event, context));
+      ? within(tracer, name, handler, event, context)
+      : loading.then((active) => within(active, name, handler, event, context));
 }
 
 /** Runs `handler` in a subsegment of its own, closed (and the parent made current again) when it settles. */
-function within<E, R>(active: Tracer, handler: Handler<E, R>, event: E, context: Context): Promise<R> {
+function within<E, R>(
+  active: Tracer,
+  name: string,
+  handler: Handler<E, R>,
+  event: E,
+  context: Context,
+): Promise<R> {
   const segment = active.getSegment();
-  const subsegment = segment?.addNewSubsegment(`## ${process.env._HANDLER ?? 'handler'}`);
+  const subsegment = segment?.addNewSubsegment(name);
   if (subsegment) active.setSegment(subsegment);
   active.annotateColdStart();
   active.addServiceNameAnnotation();

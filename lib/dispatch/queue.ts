@@ -48,11 +48,10 @@ export const SQS_CLIENT_OPTIONS = { md5: false, useQueueUrlAsEndpoint: false } a
 
 /**
  * The middleware the second switch leaves idle: the SDK keeps it in the client's stack, an async
- * frame around every send (two promises, which X-Ray's async hooks make cost microseconds). Removed
- * before the first call, as the cached middleware stack requires (lib/aws-client.ts). The MD5
- * check's frame cannot be: each SendMessage command adds its own.
+ * frame around every send (two promises, which X-Ray's async hooks make cost microseconds). The
+ * MD5 check's frame cannot be removed: each SendMessage command adds its own.
  */
-const IDLE_SQS_MIDDLEWARE = 'queueUrlMiddleware';
+const IDLE_SQS_MIDDLEWARE = ['queueUrlMiddleware'];
 
 /** One SQS client per container, with its module, made on first use; `given` in tests and the bench. */
 export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
@@ -61,8 +60,9 @@ export function sqsOnDemand(given?: SQSClient): SqsOnDemand {
   const make = async () => {
     const sqs = await loadSqs();
     // A given client (the bench's in-memory SQS) is readied too, as a deployed one is.
-    const client = given ? readyAwsClient(given) : newAwsClient(sqs.SQSClient, SQS_CLIENT_OPTIONS);
-    client.middlewareStack?.remove(IDLE_SQS_MIDDLEWARE);
+    const client = given
+      ? readyAwsClient(given, IDLE_SQS_MIDDLEWARE)
+      : newAwsClient(sqs.SQSClient, SQS_CLIENT_OPTIONS, IDLE_SQS_MIDDLEWARE);
     return (made = { sqs, client });
   };
   const onDemand: SqsOnDemand = () =>

@@ -10,7 +10,8 @@ import { hmac } from '#lib/providers/schemes/hmac.ts';
 import { DEFAULT_REFERENCE_PATTERN } from '#lib/providers/payments/reference.ts';
 import type { RawRequest } from '#lib/providers/types.ts';
 import { formatMajor, type ObligationRules, paymentCommand } from '#lib/translate/obligation.ts';
-import { outcome, runProviderContract, settled, sourceContext } from '../../support/provider-contract.ts';
+import { outcome, runProviderContract, sourceContext } from '../../support/provider-contract.ts';
+import { readRequest } from '../../support/provider-requests.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const KEY = LOCAL_SECRETS.BOLD_SECRET_KEY;
@@ -282,9 +283,7 @@ describe('bold: reading', () => {
     ['text', '320000'],
   ])('refuses an amount.total that is %s (400 naming it)', async (_name, total) => {
     const result = notification({ data: sale({ amount: { currency: 'COP', total } }) });
-    await expect(
-      settled(async () => (await bold.verify(result, context())).read(context())),
-    ).rejects.toMatchObject({
+    await expect(readRequest(bold, result, context())).rejects.toMatchObject({
       problems: [expect.stringContaining('data.amount.total')],
     });
   });
@@ -333,9 +332,7 @@ describe('bold: reading', () => {
 
   it('names the failing paths of a malformed sale (400)', async () => {
     const bad = notification({ data: sale({ payment_id: '', created_at: '21/11/2026' }) });
-    await expect(
-      settled(async () => (await bold.verify(bad, context())).read(context())),
-    ).rejects.toMatchObject({
+    await expect(readRequest(bold, bad, context())).rejects.toMatchObject({
       problems: [expect.stringContaining('data.payment_id'), expect.stringContaining('data.created_at')],
     });
   });

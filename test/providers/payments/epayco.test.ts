@@ -23,6 +23,7 @@ import {
   sourceContext,
   tamperings,
 } from '../../support/provider-contract.ts';
+import { readRequest } from '../../support/provider-requests.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const CUSTOMER = LOCAL_SECRETS.EPAYCO_CUSTOMER_ID;
@@ -423,15 +424,11 @@ describe('epayco: reading', () => {
   it('names a malformed signed value (400), quoting it', async () => {
     const source = epaycoCode.create(settings());
     const bad = { ...accepted, x_ref_payco: '95000003', x_amount: '62.000,00' };
-    await expect(
-      settled(async () => (await source.verify(post(bad), context())).read(context())),
-    ).rejects.toMatchObject({
+    await expect(readRequest(source, post(bad), context())).rejects.toMatchObject({
       problems: ['x_amount: "62.000,00" is not an amount in major units'],
     });
     const cop = { ...accepted, x_ref_payco: '95000004', x_currency_code: 'cop' };
-    await expect(
-      settled(async () => (await source.verify(post(cop), context())).read(context())),
-    ).rejects.toMatchObject({
+    await expect(readRequest(source, post(cop), context())).rejects.toMatchObject({
       problems: [expect.stringContaining('x_currency_code')],
     });
   });

@@ -20,7 +20,7 @@ import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS } from '#lib/sandbox/index.ts';
 import { loadConfig } from '#lib/config.ts';
 import { createRuntime, paymentReceivedHandler } from '#lib/wiring.ts';
 import { localSecretStore, useSandboxAndSqs } from '../../support/harness.ts';
-import { malformed } from '../../support/provider-requests.ts';
+import { malformed, readRequest } from '../../support/provider-requests.ts';
 import {
   type Outcome,
   outcome,
@@ -373,11 +373,9 @@ describe('payu: decisions', () => {
   });
 
   it('answers 400 to a signed currency that is not an ISO code', async () => {
-    const problems = await malformed(async () => {
-      const source = payuCode.create(settings());
-      const verified = await source.verify(formRequest(confirmation({ currency: 'cop' })), context());
-      return verified.read(context());
-    });
+    const problems = await malformed(() =>
+      readRequest(payuCode.create(settings()), formRequest(confirmation({ currency: 'cop' })), context()),
+    );
     expect(problems).toEqual(['currency: "cop" is not an ISO 4217 code']);
   });
 

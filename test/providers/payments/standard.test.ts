@@ -5,7 +5,8 @@ import { signSample } from '#lib/local/sign.ts';
 import standardCode from '#lib/providers/payments/standard/provider.ts';
 import { standardSignature } from '#lib/providers/schemes/standard-webhooks.ts';
 import type { RawRequest } from '#lib/providers/types.ts';
-import { outcome, runProviderContract, settled, sourceContext } from '../../support/provider-contract.ts';
+import { outcome, runProviderContract, sourceContext } from '../../support/provider-contract.ts';
+import { readRequest } from '../../support/provider-requests.ts';
 
 const NOW = new Date('2026-11-20T15:04:10Z');
 const SECRET = LOCAL_SECRETS.STANDARD_PAYMENTS_SECRET;
@@ -123,9 +124,7 @@ describe('standard: the envelope', () => {
     [{ payment_id: '' }, 'data.payment_id'],
   ])('a malformed payment (%j) is a 400 naming %s', async (change, path) => {
     const request = signed(body('payment.received', { ...payment, ...change }));
-    await expect(
-      settled(async () => (await source().verify(request, context())).read(context())),
-    ).rejects.toMatchObject({
+    await expect(readRequest(source(), request, context())).rejects.toMatchObject({
       name: 'MalformedError',
       problems: [expect.stringContaining(path)],
     });

@@ -10,6 +10,7 @@ import { DEFAULT_REFERENCE_PATTERN } from '#lib/providers/payments/reference.ts'
 import type { RawRequest } from '#lib/providers/types.ts';
 import { startLocalProviderApis } from '../../support/harness.ts';
 import { outcome, runProviderContract, settled, sourceContext } from '../../support/provider-contract.ts';
+import { readRequest } from '../../support/provider-requests.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
@@ -326,9 +327,7 @@ describe('wompi: reading', () => {
   it('names the failing paths of a malformed transaction', async () => {
     const source = wompiCode.create(settings());
     const bad = event({ ...tx, amount_in_cents: '85000.00' });
-    await expect(
-      settled(async () => (await source.verify(raw(bad), context())).read(context())),
-    ).rejects.toMatchObject({
+    await expect(readRequest(source, raw(bad), context())).rejects.toMatchObject({
       problems: [expect.stringContaining('amount_in_cents')],
     });
   });

@@ -4,7 +4,8 @@ import { LOCAL_OPERATION, LOCAL_SECRETS } from '#lib/local/defaults.ts';
 import { signSample } from '#lib/local/sign.ts';
 import standardCode from '#lib/providers/tickets/standard/provider.ts';
 import type { RawRequest } from '#lib/providers/types.ts';
-import { outcome, runProviderContract, settled, sourceContext } from '../../support/provider-contract.ts';
+import { outcome, runProviderContract, sourceContext } from '../../support/provider-contract.ts';
+import { readRequest } from '../../support/provider-requests.ts';
 
 const NOW = new Date('2026-11-25T16:20:10Z');
 const SECRET = LOCAL_SECRETS.STANDARD_TICKETS_SECRET;
@@ -133,9 +134,7 @@ describe('standard (tickets): the envelope', () => {
     [{ attachments: [{ url: 'http://files.acme-cobranzas.com/x.pdf' }] }, 'data.attachments'],
   ])('a malformed resolution (%j) is a 400 naming %s', async (change, path) => {
     const request = signed(body('ticket.resolved', { ...resolution, ...change }));
-    await expect(
-      settled(async () => (await source().verify(request, context())).read(context())),
-    ).rejects.toMatchObject({
+    await expect(readRequest(source(), request, context())).rejects.toMatchObject({
       name: 'MalformedError',
       problems: [expect.stringContaining(path)],
     });
