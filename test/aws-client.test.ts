@@ -110,6 +110,48 @@ describe('a readied client with the cached middleware stack, against dynalite', 
     await dynalite?.close();
   });
 
+  it("writes the SDK's own user-agent headers on every call, working them out once per command type", async () => {
+    // Each client records the headers its requests leave with; the SDK's user-agent work is counted
+    // through the provider of its default user agent, which that middleware calls on every call.
+    const recorded = (readied: boolean) => {
+      const sdkClient = new DynamoDBClient(loopbackClientConfig(dynalite.endpoint));
+      const provider = sdkClient.config.defaultUserAgentProvider;
+      const made = { count: 0, headers: [] as (string | undefined)[][] };
+      sdkClient.config.defaultUserAgentProvider = (...args) => {
+        made.count += 1;
+        return provider(...args);
+      };
+      const client = readied ? readyAwsClient(sdkClient) : sdkClient;
+      client.middlewareStack.add(
+        (next) => (args) => {
+          const { headers } = args.request as { headers: Record<string, string> };
+          made.headers.push([headers['user-agent'], headers['x-amz-user-agent']]);
+          return next(args);
+        },
+        { step: 'finalizeRequest', name: 'recordUserAgent' },
+      );
+      return { client, made };
+    };
+    const sdk = recorded(false);
+    const ours = recorded(true);
+    try {
+      for (const { client } of [sdk, ours]) {
+        for (let i = 100; i < 103; i++) {
+          await client.send(new PutItemCommand({ TableName, Item: { ...key(i), value: { N: '1' } } }));
+          await client.send(new GetItemCommand({ TableName, Key: key(i) }));
+        }
+      }
+      expect(ours.made.headers).toEqual(sdk.made.headers);
+      expect(ours.made.headers[0]?.[0]).toMatch(/^aws-sdk-js\/\S+ .*api\/dynamodb#/);
+      expect(sdk.made.count).toBe(6);
+      // PutItem once, GetItem once: later calls write what the first of their type worked out.
+      expect(ours.made.count).toBe(2);
+    } finally {
+      sdk.client.destroy();
+      ours.client.destroy();
+    }
+  });
+
   it('keeps each of many calls at once to its own input and its own answer', async () => {
     expect(client.config.cacheMiddleware).toBe(true);
     const indexes = Array.from({ length: 40 }, (_, i) => i);
