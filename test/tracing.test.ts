@@ -3,8 +3,10 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readyAwsClient } from '#lib/aws-client.ts';
 import { startTracing, type TraceHandler } from '#lib/tracing.ts';
 import { localContext } from '#lib/local/runtime.ts';
 
@@ -103,5 +105,45 @@ describe('startTracing (X-Ray through Powertools, as a Lambda with active tracin
     expect(first?.cause?.exceptions?.[0]?.message).toBe('the handler failed');
     expect(second?.cause?.exceptions?.[0]?.message).toBe('thrown at once');
     expect(first?.id).not.toBe(second?.id);
+  });
+
+  it("traces a readied AWS SDK client's calls, which carry the SDK's user agent with Powertools' mark", async () => {
+    sent.length = 0;
+    const userAgents: (string | undefined)[] = [];
+    const calls = trace(async () => {
+      // Made inside the handler, as the functions make theirs: the tracer has loaded by then.
+      const client = readyAwsClient(
+        new DynamoDBClient({
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+          cacheMiddleware: true,
+          requestHandler: {
+            handle: async (request: { headers: Record<string, string> }) => {
+              userAgents.push(request.headers['user-agent']);
+              const body = new Uint8Array(Buffer.from('{}'));
+              return {
+                response: {
+                  statusCode: 200,
+                  headers: { 'content-type': 'application/x-amz-json-1.0' },
+                  body,
+                },
+              };
+            },
+          },
+        }),
+      );
+      for (let i = 0; i < 3; i++)
+        await client.send(new GetItemCommand({ TableName: 'traced', Key: { pk: { S: `item-${i}` } } }));
+    });
+    await calls({}, context);
+    // The same header on every call, worked out on the first: the SDK's, then Powertools' mark
+    // (its middleware sits after the SDK's, which lib/aws-client.ts replaces under the same name).
+    expect(userAgents).toHaveLength(3);
+    expect(new Set(userAgents).size).toBe(1);
+    expect(userAgents[0]).toMatch(/^aws-sdk-js\/\S+ .* PT\/tracer\/\S+ PTEnv\//);
+    await until(() => named('DynamoDB').length >= 3);
+    expect(named('DynamoDB').map((subsegment) => subsegment.parent_id)).toEqual(
+      Array(3).fill(named('## functions/payment-received.handler')[0]?.id),
+    );
   });
 });
