@@ -376,7 +376,11 @@ async function createWorld(options: WorldOptions) {
       QUEUE_URL: 'harness://work',
       PARKED_QUEUE_URL: 'harness://parked',
       LEDGER_TABLE: 'harness',
-      WOLKVOX_TIMEOUT_MS: '100',
+      // The sandbox's timeout faults hold a request until the client gives up: short, to keep the
+      // run short, but not so short that a request answered normally on a busy CI machine (every
+      // test file at once on 2 vCPUs) outlives it. At 100 ms a stall did, once: a burst of
+      // outcomes that look unknown, and 8 parks where quiet runs have 0 or 1.
+      WOLKVOX_TIMEOUT_MS: '400',
       LOG_LEVEL: 'DEBUG',
     });
     const queue = new FifoQueue(() => clock, { visibilityMs: 360_000, maxReceiveCount: MAX_RECEIVE_COUNT });
