@@ -30,8 +30,9 @@ interface AwsClient {
   config?: object;
 }
 
-/** What the build step's middleware gets as `args.request`: the SDK's HttpRequest. */
-type Request = { headers: Record<string, string | undefined> };
+/** The headers of the build step's `args.request`: an HttpRequest's, which is all the SDK sends. */
+const headersOf = (request: unknown) =>
+  (request as { headers?: Record<string, string | undefined> } | undefined)?.headers;
 
 /** The two headers the SDK's user-agent middleware writes (its constants USER_AGENT, X_AMZ_USER_AGENT). */
 const USER_AGENT_HEADERS = ['user-agent', 'x-amz-user-agent'] as const;
@@ -51,16 +52,17 @@ function userAgentOncePerCommand(config: UserAgentConfig): BuildMiddleware {
   return (next, context) => {
     let written: (readonly [string, string])[] | undefined;
     const learn = sdk((args) => {
-      const { headers } = args.request as Request;
-      written = USER_AGENT_HEADERS.flatMap((name) => {
-        const value = headers[name];
-        return value === undefined ? [] : [[name, value] as const];
-      });
+      const headers = headersOf(args.request);
+      if (headers)
+        written = USER_AGENT_HEADERS.flatMap((name) => {
+          const value = headers[name];
+          return value === undefined ? [] : [[name, value] as const];
+        });
       return next(args);
     }, context);
     return (args) => {
-      if (!written) return learn(args);
-      const { headers } = args.request as Request;
+      const headers = headersOf(args.request);
+      if (!written || !headers) return learn(args);
       for (const [name, value] of written) headers[name] = value;
       return next(args);
     };
@@ -75,6 +77,7 @@ function userAgentOncePerCommand(config: UserAgentConfig): BuildMiddleware {
  * even for the default logger, which logs nothing; no client here is given a logger (the SDK's
  * lines would carry table keys and queue bodies), so the filtering bought nothing and cost about
  * 50 µs per call. `idle`: a service's own, left idle by its settings (SQS: lib/dispatch/queue.ts).
+ * The SDK's user-agent middleware stays, run once per command type (userAgentOncePerCommand).
  */
 export function readyAwsClient<C extends AwsClient>(client: C, idle: readonly string[] = []): C {
   for (const name of ['loggerMiddleware', ...idle]) client.middlewareStack?.remove(name);
