@@ -203,12 +203,13 @@ describe('transport (loopback server, allowLocal)', () => {
         { filename: 'slow.pdf', url: `${server.url}/slow-body` },
         { filename: 'ok.txt', url: `${server.url}/ok` },
       ],
-      { allowedHosts: ['127.0.0.1'], timeoutMs: 300 },
+      // Long enough that /ok, answered at once, is fetched in time on a busy CI machine.
+      { allowedHosts: ['127.0.0.1'], timeoutMs: 1_000 },
       { allowLocal: true },
     );
     expect(fetched.failures).toEqual([
-      { filename: 'stall.pdf', reason: 'timed out after 300 ms' },
-      { filename: 'slow.pdf', reason: 'timed out after 300 ms' },
+      { filename: 'stall.pdf', reason: 'timed out after 1000 ms' },
+      { filename: 'slow.pdf', reason: 'timed out after 1000 ms' },
     ]);
     expect(fetched.files.map((f) => f.filename)).toEqual(['ok.txt']);
     expect((await bytesOf(fetched.files[0])).toString()).toBe('fine');
