@@ -35,8 +35,9 @@ export function startTracing(): TraceHandler | undefined {
     return (tracer = active);
   });
   // The first invocation waits for the tracer; later ones await nothing of their own, and the
-  // subsegment ends in the handler's one `then`: under X-Ray's async hooks every promise costs
-  // microseconds, on every invocation.
+  // subsegment ends in the handler's one `then`. (The bundles keep X-Ray's context on
+  // AsyncLocalStorage, lib/xray-context.ts; under cls-hooked, as in tests run from source, every
+  // promise would also run its async hook.)
   // Lambda sets _HANDLER once per container; process.env is read through a getter on every access.
   const name = `## ${process.env._HANDLER ?? 'handler'}`;
   return (handler) => (event, context) =>

@@ -172,6 +172,25 @@ function semverForXrayOnly(): Plugin {
   };
 }
 
+/**
+ * The X-Ray SDK keeps its current segment with cls-hooked, whose async hook every promise of the
+ * process pays for once the tracer loads; lib/xray-context.ts is the same module over
+ * AsyncLocalStorage, which costs nothing until read (test/xray-context.test.ts holds it to
+ * cls-hooked's behaviour).
+ */
+function xrayContextOnStorage(): Plugin {
+  return {
+    name: 'xray-context-on-storage',
+    setup(b) {
+      b.onResolve({ filter: /^cls-hooked\/context$/ }, (args) =>
+        /[\\/]aws-xray-sdk-core[\\/]/.test(args.importer)
+          ? { path: join(root, 'lib', 'xray-context.ts') }
+          : undefined,
+      );
+    },
+  };
+}
+
 /** esbuild's options for functions/<name>.ts; the caller adds `write` and the like. */
 export function bundleOptions(name: string, outdir = join(outRoot, name)) {
   return {
@@ -211,6 +230,7 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
       builtinsThroughRequire(),
       onlyServedProviders(name),
       semverForXrayOnly(),
+      xrayContextOnStorage(),
     ],
   } satisfies BuildOptions;
 }

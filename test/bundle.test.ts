@@ -333,3 +333,34 @@ describe('the built bundles, run as deployed (DISPATCH=queue) against loopback A
     },
   );
 });
+
+describe('a built ingress bundle, traced as deployed (X-Ray on, in Lambda mode)', () => {
+  it("traces each invocation and its AWS calls under the invocation's trace, without an async hook", async () => {
+    const script = join(import.meta.dirname, 'support', 'run-traced-bundle.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, [script, dir], {
+      env: { ...process.env, NODE_OPTIONS: '' },
+      timeout: 20_000,
+    });
+    const report = JSON.parse(stdout) as {
+      answers: number[];
+      hooksCreated: number;
+      subsegments: { name: string; id: string; trace_id: string; parent_id: string }[];
+    };
+    expect(report.answers).toEqual([200, 200]);
+    // cls-hooked would have made one, which every promise of the process then pays for.
+    expect(report.hooksCreated).toBe(0);
+    const trace = (n: number) => `1-67a0c1d2-00000000000000000000000${n}`;
+    const handlers = report.subsegments.filter((s) => s.name === '## functions/payment-received.handler');
+    expect(handlers.map((s) => [s.trace_id, s.parent_id])).toEqual([
+      [trace(1), '0000000000000001'],
+      [trace(2), '0000000000000002'],
+    ]);
+    // The secret is fetched once per container; each invocation sends its message.
+    const calls = report.subsegments.filter((s) => !s.name.startsWith('## '));
+    expect(calls.map((s) => [s.name, s.trace_id, s.parent_id])).toEqual([
+      ['SecretsManager', trace(1), handlers[0]?.id],
+      ['SQS', trace(1), handlers[0]?.id],
+      ['SQS', trace(2), handlers[1]?.id],
+    ]);
+  });
+});
