@@ -178,6 +178,19 @@ describe('bundles', () => {
       expect(size.total).toBeLessThanOrEqual(BEFORE_SPLIT / 2 + TRACER_CHUNK);
     },
   );
+
+  it.each(NAMES)(
+    '%s loads what its own module reaches in a handful of files, not one per set of lazy chunks sharing it',
+    (name) => {
+      // Each file costs a cold start Node's module loader; before every import() target imported
+      // the function's module (scripts/build.ts, lazyChunksBesideTheEntry), these were 27 files.
+      expect(coldStartOutputs(metafiles[name]).size).toBeLessThanOrEqual(6);
+      // Still lazy: a provider's code, and the tracer, are in no file the cold start loads.
+      const loaded = coldStart(name);
+      expect(has(loaded, 'provider.ts')).toBe(false);
+      expect(has(loaded, 'aws-xray-sdk-core')).toBe(false);
+    },
+  );
 });
 
 describe('Node built-ins in a bundle (loaded on first use)', () => {
