@@ -4,8 +4,8 @@ import { traced } from '#lib/tracing.ts';
 /**
  * What every AWS SDK client the functions make starts from: the ledger table's, SQS' and Secrets
  * Manager's (newAwsClient; readyAwsClient finishes them). Each call costs about a millisecond of
- * CPU in the SDK's middleware, more under X-Ray's async hooks; the worker makes three or four ledger
- * calls per payment, so what is trimmed here is trimmed from every one (docs/performance.md).
+ * CPU in the SDK's middleware; the worker makes three or four ledger calls per payment, so what
+ * is trimmed here is trimmed from every one (docs/performance.md).
  */
 export const AWS_CLIENT_CONFIG = {
   // The SDK has no request timeout by default; a hung socket must not eat the caller's time (a
@@ -41,7 +41,7 @@ const USER_AGENT_HEADERS = ['user-agent', 'x-amz-user-agent'] as const;
  * The SDK's user-agent middleware, run once per command type, its two headers written as they
  * were on every call after. The SDK builds the same headers on every call — its version, the OS,
  * Node's version, the features the call uses, each piece escaped, behind four awaits — about 35 µs
- * of each send or ledger call under X-Ray's async hooks (docs/performance.md). With cacheMiddleware
+ * of each send or ledger call, measured under X-Ray (docs/performance.md). With cacheMiddleware
  * the SDK keeps one handler and one context per command type, and what the features come from (the
  * credentials' source, the retry mode) does not change between its calls: neither do the headers
  * (test/aws-client.test.ts compares them with the SDK's, call by call). A call that fails before

@@ -48,7 +48,7 @@ export const SQS_CLIENT_OPTIONS = { md5: false, useQueueUrlAsEndpoint: false } a
 
 /**
  * The middleware the second switch leaves idle: the SDK keeps it in the client's stack, an async
- * frame around every send (two promises, which X-Ray's async hooks make cost microseconds). The
+ * frame around every send (two promises, two microtask turns). The
  * MD5 check's frame cannot be removed: each SendMessage command adds its own.
  */
 const IDLE_SQS_MIDDLEWARE = ['queueUrlMiddleware'];
@@ -93,8 +93,8 @@ export function queueDispatch(options: QueueDispatchOptions): Dispatch {
     const call = ({ sqs, client }: LoadedSqs) => client.send(new sqs.SendMessageCommand(input));
     try {
       // Warm, the client is made: call it without awaiting its promise first, and answer in the
-      // same `then` that catches (each await or `then` is a promise, which X-Ray's async hooks make
-      // cost microseconds on every message).
+      // same `then` that catches (each await or `then` is a promise and a microtask turn, on every
+      // message).
       const loaded = options.sqs.loaded?.();
       return (loaded ? call(loaded) : options.sqs().then(call)).then(answer, (cause: unknown) => {
         throw failure(cause);

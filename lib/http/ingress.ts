@@ -59,7 +59,7 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
     .handler((event, context, { signal }) => {
       // Not an async function, nor are the steps below: what needs no wait (a provider that reads
       // at once, an ignored event) answers without a promise, and what does chains one `then`
-      // each. Under X-Ray's async hooks every promise costs microseconds on every webhook. A throw
+      // each: every promise is an allocation and a microtask turn on every webhook. A throw
       // here reaches errorResponses as a rejection would: middy calls the handler inside its try.
       const { provider: served, verified, providerContext } = verifiedOf<E>(context);
       const provider = served.slug;
@@ -93,8 +93,8 @@ export function ingressHandler<E>(deps: IngressDeps<E>) {
 
       /**
        * One decision → what becomes of it, and the answer it gets alone. Not an async function:
-       * only dispatching and parking wait for anything, and under X-Ray's async hooks every promise
-       * an async function adds costs microseconds on every request. A throw here fails the request
+       * only dispatching and parking wait for anything, and every promise an async function adds
+       * is an allocation and a microtask turn on every request. A throw here fails the request
        * as a rejection would (see the handler).
        */
       function take(decision: Decision<E>): Taken | Promise<Taken> {

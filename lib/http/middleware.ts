@@ -107,10 +107,9 @@ export function verifyWebhook<E>(
       const slug = providerSlug(request.event);
       // Warm, the secrets are cached and the provider's code is loaded: nothing to await, and for a
       // provider that verifies at once (all but PayPal's certificate fetch) no promise at all, so
-      // middy awaits nothing. Under X-Ray's async hooks each promise costs microseconds, on every
-      // request. Anything else (cold, expired secrets, an unknown or misconfigured provider) takes
-      // the awaited path, which decides, loads and refuses. A throw here reaches onError as a
-      // rejection would.
+      // middy awaits nothing: each promise would be a microtask turn, on every request. Anything
+      // else (cold, expired secrets, an unknown or misconfigured provider) takes the awaited path,
+      // which decides, loads and refuses. A throw here reaches onError as a rejection would.
       const values = secrets.cached?.();
       const ready = values && providers.loaded?.(slug, values);
       if (values && ready) return verify(request, ready, values);

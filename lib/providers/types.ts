@@ -115,8 +115,8 @@ export interface Provider<E> {
    * anything reads the request for use, and returns what it verified.
    *
    * A promise only when it waits for something (PayPal's certificate); the others answer at once
-   * and refuse by throwing. Ingress takes either: each promise costs microseconds on every webhook
-   * under X-Ray's async hooks, and a provider that needs none should not pay for one (the warm
+   * and refuse by throwing. Ingress takes either: each promise is a microtask turn on every webhook,
+   * and a provider that needs none should not pay for one (the warm
    * ingress target, docs/performance.md). Tests that want a promise use `settled()`.
    */
   verify(request: RawRequest, context: ProviderContext): Verified<E> | Promise<Verified<E>>;
