@@ -204,12 +204,12 @@ function xrayContextOnStorage(): Plugin {
  * from a first pass without this plugin, so the outcome does not depend on the order esbuild
  * happens to load modules in.
  */
-function lazyChunksBesideTheEntry(entry: string): Plugin {
+function lazyChunksBesideTheEntry(): Plugin {
   const name = 'lazy-chunks-beside-the-entry';
   return {
     name,
     setup(b) {
-      const targets = (async () => {
+      const plan = (async () => {
         const plugins = (b.initialOptions.plugins ?? []).filter((plugin) => plugin.name !== name);
         const { metafile } = await build({
           ...b.initialOptions,
@@ -221,18 +221,26 @@ function lazyChunksBesideTheEntry(entry: string): Plugin {
           logLevel: 'silent',
         });
         const cwd = b.initialOptions.absWorkingDir ?? process.cwd();
-        // What the function's module reaches without import(): loaded at cold start anyway, and an
-        // import there would close a cycle, which esbuild may order badly within a chunk.
+        // The function's module as esbuild resolved it (through any symlink: the bench builds a
+        // copy whose functions/ links back here).
+        const entry = Object.entries(metafile.outputs).find(([path]) => basename(path) === 'index.mjs')?.[1]
+          .entryPoint;
+        if (!entry) throw new Error('lazyChunksBesideTheEntry: no index.mjs in the first pass');
+        // What it reaches without import(): loaded at cold start anyway, and an import there would
+        // close a cycle, which esbuild may order badly within a chunk.
         const eager = new Set<string>();
-        const pending = Object.keys(metafile.inputs).filter((path) => resolve(cwd, path) === entry);
-        for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+        for (
+          let path: string | undefined = entry, pending: string[] = [];
+          path !== undefined;
+          path = pending.pop()
+        ) {
           if (eager.has(path)) continue;
           eager.add(path);
           for (const imported of metafile.inputs[path]?.imports ?? []) {
             if (imported.kind !== 'dynamic-import' && !imported.external) pending.push(imported.path);
           }
         }
-        const found = new Set<string>();
+        const targets = new Set<string>();
         for (const input of Object.values(metafile.inputs)) {
           for (const imported of input.imports) {
             const target = metafile.inputs[imported.path];
@@ -241,13 +249,14 @@ function lazyChunksBesideTheEntry(entry: string): Plugin {
             if (imported.kind !== 'dynamic-import' || target?.format !== 'esm' || eager.has(imported.path))
               continue;
             if (/^[\w-]+:/.test(imported.path)) continue;
-            found.add(resolve(cwd, imported.path));
+            targets.add(resolve(cwd, imported.path));
           }
         }
-        return found;
+        return { entry: resolve(cwd, entry), targets };
       })();
       b.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
-        if (args.namespace !== 'file' || !(await targets).has(args.path)) return undefined;
+        const { entry, targets } = await plan;
+        if (args.namespace !== 'file' || !targets.has(args.path)) return undefined;
         const source = await readFile(args.path, 'utf8');
         return {
           // On the first line, so the source map's lines still match the file's.
@@ -300,7 +309,7 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
       onlyServedProviders(name),
       semverForXrayOnly(),
       xrayContextOnStorage(),
-      lazyChunksBesideTheEntry(join(root, 'functions', `${name}.ts`)),
+      lazyChunksBesideTheEntry(),
     ],
   } satisfies BuildOptions;
 }

@@ -561,7 +561,10 @@ describe('osls package (offline, no AWS credentials)', () => {
       );
       if (file.endsWith('.mjs')) expect(names).toContain(`${file}.map`);
     }
-    expect(entries.get(`${bundle}index.mjs`)).toBeGreaterThan(10_000);
+    // index.mjs re-exports the handler from the chunk that holds what the function's module
+    // reaches (scripts/build.ts, lazyChunksBesideTheEntry): the code is in the chunks beside it.
+    const modules = [...entries].filter(([file]) => file.endsWith('.mjs'));
+    expect(modules.reduce((bytes, [, size]) => bytes + size, 0)).toBeGreaterThan(300_000);
   });
 });
 
