@@ -20,6 +20,7 @@ import { SEED_OBLIGATION_IDS, SEED_RECORD_IDS, startSandbox } from '#lib/sandbox
 import { startDynalite } from '#lib/local/dynalite.ts';
 import { startFakeSecretsManager } from './fake-secrets-manager.ts';
 import { startFakeLambda } from './fake-lambda.ts';
+import { deployedEnv } from './deployed-env.ts';
 import { startLocalSqs } from '#lib/local/sqs.ts';
 
 type Ingress = (
@@ -47,24 +48,21 @@ try {
   await dynamo.createTable('ledger');
   const work = sqs.createQueue('work.fifo');
   const parked = sqs.createQueue('parked.fifo');
-  Object.assign(process.env, {
-    WOLKVOX_SERVER: sandbox.url,
-    WOLKVOX_OPERATION: 'demo',
-    DISPATCH: 'queue',
-    LOG_LEVEL: process.env.BUNDLE_LOG_LEVEL ?? 'ERROR',
-    AWS_LAMBDA_FUNCTION_NAME: 'bundles',
-    SECRET_ID: 'wolkvox-webhooks/bundles',
-    QUEUE_URL: work,
-    PARKED_QUEUE_URL: parked,
-    LEDGER_TABLE: 'ledger',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
-  });
+  Object.assign(
+    process.env,
+    deployedEnv({
+      name: 'bundles',
+      wolkvoxServer: sandbox.url,
+      queueUrl: work,
+      parkedQueueUrl: parked,
+      endpoints: { sqs: sqs.endpoint, secretsManager: secretsManager.endpoint },
+    }),
+    {
+      LOG_LEVEL: process.env.BUNDLE_LOG_LEVEL ?? 'ERROR',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+    },
+  );
   const load = async (name: string) =>
     ((await import(pathToFileURL(join(dir, name, 'index.mjs')).href)) as { handler: unknown }).handler;
   const ingress = (await load('payment-received')) as Ingress;

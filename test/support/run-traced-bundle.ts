@@ -19,6 +19,7 @@ import { localContext } from '#lib/local/runtime.ts';
 import { apiGatewayEvent, signSample } from '#lib/local/sign.ts';
 import { startLocalSqs } from '#lib/local/sqs.ts';
 import { startFakeSecretsManager } from './fake-secrets-manager.ts';
+import { deployedEnv } from './deployed-env.ts';
 
 type Ingress = (
   event: APIGatewayProxyEventV2,
@@ -55,31 +56,27 @@ try {
   secretsManager.setSecret('wolkvox-webhooks/traced', JSON.stringify(LOCAL_SECRETS));
   const traceHeader = (n: number) =>
     `Root=1-67a0c1d2-00000000000000000000000${n};Parent=000000000000000${n};Sampled=1`;
-  Object.assign(process.env, {
-    WOLKVOX_SERVER: 'http://127.0.0.1:9',
-    WOLKVOX_OPERATION: 'demo',
-    DISPATCH: 'queue',
-    LOG_LEVEL: 'ERROR',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    AWS_LAMBDA_FUNCTION_NAME: 'traced',
-    SECRET_ID: 'wolkvox-webhooks/traced',
-    QUEUE_URL: sqs.createQueue('work.fifo'),
-    PARKED_QUEUE_URL: sqs.createQueue('parked.fifo'),
-    // Named for the configuration; ingress never calls the ledger.
-    LEDGER_TABLE: 'ledger',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
-    // Tracing as a stage with `tracing: 'true'` deploys it, in Lambda's environment.
-    POWERTOOLS_TRACE_ENABLED: 'true',
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
-    LAMBDA_TASK_ROOT: tmpdir(),
-    _HANDLER: 'functions/payment-received.handler',
-    _X_AMZN_TRACE_ID: traceHeader(1),
-    AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
-  });
+  Object.assign(
+    process.env,
+    deployedEnv({
+      name: 'traced',
+      // Ingress never calls wolkvox (nor the ledger, named for the configuration).
+      wolkvoxServer: 'http://127.0.0.1:9',
+      queueUrl: sqs.createQueue('work.fifo'),
+      parkedQueueUrl: sqs.createQueue('parked.fifo'),
+      endpoints: { sqs: sqs.endpoint, secretsManager: secretsManager.endpoint },
+    }),
+    {
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      // Tracing as a stage with `tracing: 'true'` deploys it, in Lambda's environment.
+      POWERTOOLS_TRACE_ENABLED: 'true',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: tmpdir(),
+      _HANDLER: 'functions/payment-received.handler',
+      _X_AMZN_TRACE_ID: traceHeader(1),
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
+    },
+  );
   const { handler } = (await import(pathToFileURL(join(dir, 'payment-received', 'index.mjs')).href)) as {
     handler: Ingress;
   };
