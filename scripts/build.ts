@@ -196,13 +196,14 @@ function xrayContextOnStorage(): Plugin {
  * import() target as an entry point, with no regard for what its importer has loaded already. So
  * the modules a function's own module reaches were split over some 27 files, by which lazily
  * loaded modules also reach them, and each cost a cold start Node's ES module loader (resolving,
- * a stat, reading, linking, the banner's createRequire): 13–20 ms per function on the bench
- * machine. Here every import() target that is an ES module first imports the function's module
- * (`import "functions/<name>.ts"`). That module is loaded before any import() can run, so this
- * costs nothing at run time, and every module it reaches is then reached from every entry point
- * alike: a few chunks (a CommonJS or built-in target still makes its own set). The targets come
- * from a first pass without this plugin, so the outcome does not depend on the order esbuild
- * happens to load modules in.
+ * a stat, reading, linking, the banner's createRequire): 10–17 ms per function on the bench
+ * machine, in paired cold starts. Here every import() target that is an ES module, and not
+ * reached without import() as well, first imports the function's module (`import
+ * "functions/<name>.ts"`). That module is loaded before any import() can run, so this costs
+ * nothing at run time, and every module it reaches is then reached from every entry point alike:
+ * a few chunks (a CommonJS or built-in target still makes its own set). The targets come from a
+ * first pass without this plugin, so the outcome does not depend on the order esbuild happens to
+ * load modules in (test/bundle.test.ts holds a cold start to a handful of files).
  */
 function lazyChunksBesideTheEntry(): Plugin {
   const name = 'lazy-chunks-beside-the-entry';
@@ -211,7 +212,7 @@ function lazyChunksBesideTheEntry(): Plugin {
     setup(b) {
       const plan = (async () => {
         const plugins = (b.initialOptions.plugins ?? []).filter((plugin) => plugin.name !== name);
-        const { metafile } = await build({
+        const firstPass = await build({
           ...b.initialOptions,
           plugins,
           write: false,
@@ -220,39 +221,7 @@ function lazyChunksBesideTheEntry(): Plugin {
           metafile: true,
           logLevel: 'silent',
         });
-        const cwd = b.initialOptions.absWorkingDir ?? process.cwd();
-        // The function's module as esbuild resolved it (through any symlink: the bench builds a
-        // copy whose functions/ links back here).
-        const entry = Object.entries(metafile.outputs).find(([path]) => basename(path) === 'index.mjs')?.[1]
-          .entryPoint;
-        if (!entry) throw new Error('lazyChunksBesideTheEntry: no index.mjs in the first pass');
-        // What it reaches without import(): loaded at cold start anyway, and an import there would
-        // close a cycle, which esbuild may order badly within a chunk.
-        const eager = new Set<string>();
-        for (
-          let path: string | undefined = entry, pending: string[] = [];
-          path !== undefined;
-          path = pending.pop()
-        ) {
-          if (eager.has(path)) continue;
-          eager.add(path);
-          for (const imported of metafile.inputs[path]?.imports ?? []) {
-            if (imported.kind !== 'dynamic-import' && !imported.external) pending.push(imported.path);
-          }
-        }
-        const targets = new Set<string>();
-        for (const input of Object.values(metafile.inputs)) {
-          for (const imported of input.imports) {
-            const target = metafile.inputs[imported.path];
-            // Only files (not a built-in's or a stub's namespace), and only ES modules: an import
-            // statement would turn a CommonJS module into something else.
-            if (imported.kind !== 'dynamic-import' || target?.format !== 'esm' || eager.has(imported.path))
-              continue;
-            if (/^[\w-]+:/.test(imported.path)) continue;
-            targets.add(resolve(cwd, imported.path));
-          }
-        }
-        return { entry: resolve(cwd, entry), targets };
+        return lazyTargets(firstPass.metafile, b.initialOptions.absWorkingDir ?? process.cwd());
       })();
       b.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
         const { entry, targets } = await plan;
@@ -267,6 +236,36 @@ function lazyChunksBesideTheEntry(): Plugin {
       });
     },
   };
+}
+
+/** From a build's metafile: the function's module, and the import() targets that are to import it. */
+function lazyTargets(metafile: Metafile, cwd: string): { entry: string; targets: Set<string> } {
+  // The function's module as esbuild resolved it (through any symlink: the bench builds a copy
+  // whose functions/ links back here).
+  const entry = Object.entries(metafile.outputs).find(([path]) => basename(path) === 'index.mjs')?.[1]
+    .entryPoint;
+  if (!entry) throw new Error('lazyChunksBesideTheEntry: no index.mjs in the first pass');
+  // What it reaches without import(): loaded at cold start anyway, and an import there would close
+  // a cycle, which esbuild may order badly within a chunk.
+  const eager = new Set<string>();
+  const pending = [entry];
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    if (eager.has(path)) continue;
+    eager.add(path);
+    for (const imported of metafile.inputs[path]?.imports ?? []) {
+      if (imported.kind !== 'dynamic-import' && !imported.external) pending.push(imported.path);
+    }
+  }
+  const targets = new Set<string>();
+  for (const input of Object.values(metafile.inputs)) {
+    for (const { kind, path } of input.imports) {
+      // Only files (not a built-in's or a stub's namespace), and only ES modules: an import
+      // statement would turn a CommonJS module into something else.
+      if (kind !== 'dynamic-import' || eager.has(path) || /^[\w-]+:/.test(path)) continue;
+      if (metafile.inputs[path]?.format === 'esm') targets.add(resolve(cwd, path));
+    }
+  }
+  return { entry: resolve(cwd, entry), targets };
 }
 
 /** esbuild's options for functions/<name>.ts; the caller adds `write` and the like. */
