@@ -156,3 +156,30 @@ export async function bundleBytes(entry: string): Promise<BundleBytes> {
   }
   return { total, loadedAtColdStart, files: all.length };
 }
+
+/**
+ * The build changes of scripts/build.ts that are there for speed, by what they do: each stays only
+ * while the bench shows it paying (b″.), so each is measured against ours built without it.
+ */
+export const BUILD_TRICKS = {
+  'built-ins loaded on first use': 'builtins-through-require',
+  "X-Ray's context without async hooks": 'xray-context-on-storage',
+  'a cold start in a few files': 'lazy-chunks-beside-the-entry',
+} as const;
+export type BuildTrick = keyof typeof BUILD_TRICKS;
+
+/** Ours as scripts/build.ts builds it, less the named esbuild plugin, into `<dir>/<name>/`. */
+export async function buildOursWithout(plugin: string, dir: string): Promise<Record<FunctionName, string>> {
+  const { bundleOptions } = (await import(pathToFileURL(join(ROOT, 'scripts', 'build.ts')).href)) as {
+    bundleOptions: (name: string, outdir: string) => BuildOptions & { plugins: { name: string }[] };
+  };
+  for (const name of FUNCTIONS) {
+    const options = bundleOptions(name, join(dir, name));
+    const plugins = options.plugins.filter((p) => p.name !== plugin);
+    if (plugins.length === options.plugins.length)
+      throw new Error(`scripts/build.ts has no plugin ${plugin}`);
+    await rm(join(dir, name), { recursive: true, force: true });
+    await build({ ...options, plugins, logLevel: 'silent' });
+  }
+  return paths((name) => join(dir, name, 'index.mjs'));
+}

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Built, FunctionName, Variant } from './build.ts';
+import type { BuildTrick, Built, FunctionName, Variant } from './build.ts';
 import { FUNCTIONS, VARIANTS } from './build.ts';
 import { deployEnv } from './env.ts';
 import { lambdaContext, sqsRecord, stripePaymentEvent, zendeskResolutionEvent } from './events.ts';
@@ -131,6 +131,61 @@ export async function measureTracingCost(
   const results = {} as TracingCost;
   for (const name of FUNCTIONS) {
     results[name] = { off: summarize(samples[name].off), on: summarize(samples[name].on) };
+  }
+  return results;
+}
+
+export interface TrickCost {
+  with: ColdSummary;
+  without: ColdSummary;
+  /** Median of each round's (without − with): what the trick saves a cold start, load + first event. */
+  medianSavedMs: number;
+}
+export type TrickCosts = Record<BuildTrick, Record<FunctionName, TrickCost>>;
+
+/**
+ * What each build trick saves ours at cold start: ours as built beside ours built without it
+ * (bench/build.ts, buildOursWithout), in pairs whose order alternates; the saving is the median of
+ * the pairs' differences, which a machine slowing down mid-run shifts far less than the medians.
+ */
+export async function measureBuildTricks(
+  built: Built,
+  without: Record<BuildTrick, Record<FunctionName, string>>,
+  services: Services,
+  implementation: Implementation,
+  target: Target,
+  runs: number,
+): Promise<TrickCosts> {
+  const dir = await mkdtemp(join(tmpdir(), 'wolkvox-bench-tricks-'));
+  const results = {} as TrickCosts;
+  try {
+    for (const trick of Object.keys(without) as BuildTrick[]) {
+      results[trick] = {} as Record<FunctionName, TrickCost>;
+      for (const name of FUNCTIONS) {
+        const samples = { with: [] as ColdRun[], without: [] as ColdRun[] };
+        for (let run = 0; run < runs; run++) {
+          const order = run % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const);
+          for (const variant of order) {
+            const event = await invocationEvent(name, implementation, target, `trick_${variant}_${run}`, run);
+            const file = join(dir, `${name}-${variant}-${run}.json`);
+            await writeFile(file, JSON.stringify({ event, functionName: LAMBDA_NAMES[name] }));
+            const bundle = variant === 'with' ? built.ours[name] : without[trick][name];
+            const env = deployEnv(services, LAMBDA_NAMES[name], 'ours');
+            samples[variant].push(await coldStart(name, bundle, file, env));
+          }
+        }
+        const served = (s: ColdRun) => s.importMs + s.firstEventMs;
+        results[trick][name] = {
+          with: summarize(samples.with),
+          without: summarize(samples.without),
+          medianSavedMs: round(
+            median(samples.with.map((s, i) => served(samples.without[i] ?? s) - served(s))),
+          ),
+        };
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
   return results;
 }

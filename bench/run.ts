@@ -17,12 +17,21 @@
  * --build-dir: build all three into DIR instead of .esbuild/ (the smoke test does, so that it never
  *   rewrites .esbuild/ while `osls package` zips it).
  */
-import { writeFile } from 'node:fs/promises';
-import { cpus, platform, arch, totalmem } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BASELINES, buildBundles, FUNCTIONS, VARIANTS } from './build.ts';
-import { measureColdStarts, measureTracingCost } from './cold.ts';
+import {
+  type BASELINES,
+  BUILD_TRICKS,
+  type BuildTrick,
+  buildBundles,
+  buildOursWithout,
+  FUNCTIONS,
+  type FunctionName,
+  VARIANTS,
+} from './build.ts';
+import { measureBuildTricks, measureColdStarts, measureTracingCost } from './cold.ts';
 import { startTracing } from '#lib/tracing.ts';
 import { applyInProcessEnv, dropEmfLines } from './env.ts';
 import { fair, naive, ours } from './implementations.ts';
@@ -105,6 +114,31 @@ try {
     coldTarget,
     coldRuns,
   );
+
+  // 15 pairs, not 25: three tricks × three functions × two builds; a paired difference settles
+  // sooner than a ratio of medians.
+  const trickRuns = Math.min(coldRuns, 15);
+  log(
+    `cold starts of ours without each build trick: ${trickRuns} pair(s) × ${FUNCTIONS.length} functions × 3`,
+  );
+  const trickDir = await mkdtemp(join(tmpdir(), 'wolkvox-bench-without-'));
+  let coldStartTricks;
+  try {
+    const without = {} as Record<BuildTrick, Record<FunctionName, string>>;
+    for (const [trick, plugin] of Object.entries(BUILD_TRICKS) as [BuildTrick, string][]) {
+      without[trick] = await buildOursWithout(plugin, join(trickDir, plugin));
+    }
+    coldStartTricks = await measureBuildTricks(
+      built,
+      without,
+      services,
+      implementations.ours,
+      coldTarget,
+      trickRuns,
+    );
+  } finally {
+    await rm(trickDir, { recursive: true, force: true });
+  }
 
   log(`warm: ${warmup} + ${warm} events per series`);
   const warmTargets = await services.addObligations('WARM', 20, '1000000000');
@@ -198,6 +232,7 @@ try {
     bundleSize,
     coldStart,
     coldStartTracing,
+    coldStartTricks,
     warm: warmResults,
     throughput,
     perThousandEvents: perThousand(warmResults, throughput),

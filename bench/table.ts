@@ -4,7 +4,7 @@
  */
 import type { BundleBytes, FunctionName, Variant } from './build.ts';
 import { FUNCTIONS } from './build.ts';
-import type { ColdResults, TracingCost } from './cold.ts';
+import type { ColdResults, TracingCost, TrickCosts } from './cold.ts';
 import { HOSTILE_TEXT_LIMIT, type HostileTextResults, renderHostileText, TEXT_CONVERTERS } from './text.ts';
 import { type LatencyRun, latencyTargets, renderLatency } from './latency.ts';
 import type { ThroughputRun } from './throughput.ts';
@@ -49,6 +49,8 @@ export interface BenchResults {
   coldStart: ColdResults;
   /** b'. Ours with tracing off and on: what the X-Ray SDK costs a cold start (reported, no target). */
   coldStartTracing: TracingCost;
+  /** b″. Ours beside ours built without each build trick: what each saves a cold start (reported, no target). */
+  coldStartTricks: TrickCosts;
   warm: WarmResults;
   throughput: {
     ours: ThroughputRun;
@@ -305,6 +307,30 @@ export function renderTable(results: BenchResults): string {
       msRow(`   ${name} load + first event`, 'medianLoadAndServeMs'),
       msRow('     of which import', 'medianImportMs'),
     );
+  }
+
+  const pairs = Object.values(results.coldStartTricks)[0]?.[FUNCTIONS[0]]?.with.runs ?? 0;
+  out.push(
+    '',
+    `b″. Cold start of ours without each build trick (ms, ${pairs} pairs; load + first event; saved: median of the pairs' differences)`,
+  );
+  out.push(row(['', 'without', 'with', 'saved'], w1));
+  for (const [trick, byFunction] of Object.entries(results.coldStartTricks)) {
+    out.push(`   ${trick}`);
+    for (const name of FUNCTIONS) {
+      const cost = byFunction[name];
+      out.push(
+        row(
+          [
+            `     ${name}`,
+            fixed(cost.without.medianLoadAndServeMs, 1),
+            fixed(cost.with.medianLoadAndServeMs, 1),
+            fixed(cost.medianSavedMs, 1),
+          ],
+          w1,
+        ),
+      );
+    }
   }
 
   const w2 = [36, 14, 14, 14, 8, 8];

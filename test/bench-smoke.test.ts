@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS, VARIANTS } from '../bench/build.ts';
+import { BUILD_TRICKS, FUNCTIONS, VARIANTS } from '../bench/build.ts';
 import type { BenchResults } from '../bench/table.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -54,6 +54,8 @@ describe('npm run bench --smoke', () => {
     for (const heading of [
       'a. Bundle size',
       'b. Cold start',
+      "b'. Cold start of ours, tracing off / on",
+      'b″. Cold start of ours without each build trick',
       'c. Warm cost',
       'd. Throughput',
       'e. Per 1,000',
@@ -84,6 +86,17 @@ describe('npm run bench --smoke', () => {
         for (const value of [warm.wallUs.p50, warm.wallUs.p99, warm.cpuUs.p50, warm.cpuUs.p99]) {
           expect(isNumber(value)).toBe(true);
         }
+      }
+    }
+  });
+
+  it("b″: ours beside ours built without each of scripts/build.ts's speed tricks", () => {
+    expect(Object.keys(results.coldStartTricks).sort()).toEqual(Object.keys(BUILD_TRICKS).sort());
+    for (const byFunction of Object.values(results.coldStartTricks)) {
+      for (const name of FUNCTIONS) {
+        const cost = byFunction[name];
+        expect(cost.with.runs).toBe(cost.without.runs);
+        expect(isNumber(cost.medianSavedMs) && isNumber(cost.without.medianLoadAndServeMs)).toBe(true);
       }
     }
   });
