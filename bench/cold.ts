@@ -157,35 +157,51 @@ export async function measureBuildTricks(
   runs: number,
 ): Promise<TrickCosts> {
   const dir = await mkdtemp(join(tmpdir(), 'wolkvox-bench-tricks-'));
-  const results = {} as TrickCosts;
+  const tricks = Object.keys(without) as BuildTrick[];
+  const samples = {} as Record<BuildTrick, Record<FunctionName, { with: ColdRun[]; without: ColdRun[] }>>;
+  for (const trick of tricks) {
+    samples[trick] = {} as Record<FunctionName, { with: ColdRun[]; without: ColdRun[] }>;
+    for (const name of FUNCTIONS) samples[trick][name] = { with: [], without: [] };
+  }
   try {
-    for (const trick of Object.keys(without) as BuildTrick[]) {
-      results[trick] = {} as Record<FunctionName, TrickCost>;
-      for (const name of FUNCTIONS) {
-        const samples = { with: [] as ColdRun[], without: [] as ColdRun[] };
-        for (let run = 0; run < runs; run++) {
-          const order = run % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const);
+    // Rounds outermost: a slow spell of the machine spreads over every trick alike instead of
+    // landing on one trick's pairs.
+    for (let run = 0; run < runs; run++) {
+      const order = run % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const);
+      for (const trick of tricks) {
+        for (const name of FUNCTIONS) {
           for (const variant of order) {
-            const event = await invocationEvent(name, implementation, target, `trick_${variant}_${run}`, run);
+            const event = await invocationEvent(
+              name,
+              implementation,
+              target,
+              `trick${tricks.indexOf(trick)}_${variant}_${run}`,
+              run,
+            );
             const file = join(dir, `${name}-${variant}-${run}.json`);
             await writeFile(file, JSON.stringify({ event, functionName: LAMBDA_NAMES[name] }));
             const bundle = variant === 'with' ? built.ours[name] : without[trick][name];
             const env = deployEnv(services, LAMBDA_NAMES[name], 'ours');
-            samples[variant].push(await coldStart(name, bundle, file, env));
+            samples[trick][name][variant].push(await coldStart(name, bundle, file, env));
           }
         }
-        const served = (s: ColdRun) => s.importMs + s.firstEventMs;
-        results[trick][name] = {
-          with: summarize(samples.with),
-          without: summarize(samples.without),
-          medianSavedMs: round(
-            median(samples.with.map((s, i) => served(samples.without[i] ?? s) - served(s))),
-          ),
-        };
       }
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+  const served = (s: ColdRun) => s.importMs + s.firstEventMs;
+  const results = {} as TrickCosts;
+  for (const trick of tricks) {
+    results[trick] = {} as Record<FunctionName, TrickCost>;
+    for (const name of FUNCTIONS) {
+      const pairs = samples[trick][name];
+      results[trick][name] = {
+        with: summarize(pairs.with),
+        without: summarize(pairs.without),
+        medianSavedMs: round(median(pairs.with.map((s, i) => served(pairs.without[i] ?? s) - served(s)))),
+      };
+    }
   }
   return results;
 }
