@@ -8,6 +8,7 @@ import { cp, mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promise
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
+import { bundleOptions } from '../scripts/build.ts';
 
 export const FUNCTIONS = ['payment-received', 'ticket-resolved', 'wolkvox-sync'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
@@ -170,9 +171,6 @@ export type BuildTrick = keyof typeof BUILD_TRICKS;
 
 /** Ours as scripts/build.ts builds it, less the named esbuild plugin, into `<dir>/<name>/`. */
 export async function buildOursWithout(plugin: string, dir: string): Promise<Record<FunctionName, string>> {
-  const { bundleOptions } = (await import(pathToFileURL(join(ROOT, 'scripts', 'build.ts')).href)) as {
-    bundleOptions: (name: string, outdir: string) => BuildOptions & { plugins: { name: string }[] };
-  };
   for (const name of FUNCTIONS) {
     const options = bundleOptions(name, join(dir, name));
     const plugins = options.plugins.filter((p) => p.name !== plugin);

@@ -247,15 +247,11 @@ function lazyTargets(metafile: Metafile, cwd: string): { entry: string; targets:
   if (!entry) throw new Error('lazyChunksBesideTheEntry: no index.mjs in the first pass');
   // What it reaches without import(): loaded at cold start anyway, and an import there would close
   // a cycle, which esbuild may order badly within a chunk.
-  const eager = new Set<string>();
-  const pending = [entry];
-  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
-    if (eager.has(path)) continue;
-    eager.add(path);
-    for (const imported of metafile.inputs[path]?.imports ?? []) {
-      if (imported.kind !== 'dynamic-import' && !imported.external) pending.push(imported.path);
-    }
-  }
+  const eager = reachedFrom(entry, (path) =>
+    (metafile.inputs[path]?.imports ?? [])
+      .filter((imported) => imported.kind !== 'dynamic-import' && !imported.external)
+      .map((imported) => imported.path),
+  );
   const targets = new Set<string>();
   for (const input of Object.values(metafile.inputs)) {
     for (const { kind, path } of input.imports) {
@@ -326,16 +322,23 @@ export function coldStartOutputs(metafile: Metafile): Set<string> {
   const outputs = metafile.outputs;
   // Chunks loaded with import() have an entryPoint too: the handler's is index.mjs.
   const entry = Object.keys(outputs).find((path) => basename(path) === 'index.mjs');
-  const loaded = new Set<string>();
-  const pending = entry ? [entry] : [];
+  return reachedFrom(entry, (path) =>
+    (outputs[path]?.imports ?? [])
+      .filter((imported) => imported.kind === 'import-statement' && imported.path in outputs)
+      .map((imported) => imported.path),
+  );
+}
+
+/** Every node reached from `start` (itself included) through `next`: a metafile's import graph. */
+function reachedFrom(start: string | undefined, next: (path: string) => string[]): Set<string> {
+  const reached = new Set<string>();
+  const pending = start === undefined ? [] : [start];
   for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
-    if (loaded.has(path)) continue;
-    loaded.add(path);
-    for (const imported of outputs[path]?.imports ?? []) {
-      if (imported.kind === 'import-statement' && imported.path in outputs) pending.push(imported.path);
-    }
+    if (reached.has(path)) continue;
+    reached.add(path);
+    pending.push(...next(path));
   }
-  return loaded;
+  return reached;
 }
 
 /** Sizes from a metafile: what a cold start loads, and everything (source maps aside). */

@@ -48,8 +48,8 @@ export const SQS_CLIENT_OPTIONS = { md5: false, useQueueUrlAsEndpoint: false } a
 
 /**
  * The middleware the second switch leaves idle: the SDK keeps it in the client's stack, an async
- * frame around every send (two promises, two microtask turns). The
- * MD5 check's frame cannot be removed: each SendMessage command adds its own.
+ * frame around every send (two promises, two microtask turns). The MD5 check's frame cannot be
+ * removed: each SendMessage command adds its own.
  */
 const IDLE_SQS_MIDDLEWARE = ['queueUrlMiddleware'];
 
