@@ -4,6 +4,7 @@ import { type ProviderSettings, REGISTRY } from './providers/registry.ts';
 import { blankIsUnset, DAY_SECONDS, flag, integer, jsonMap, preprocess, text } from './settings.ts';
 import { type CaseRules, DEFAULT_PRIORITY_MAP } from './translate/case.ts';
 import type { ObligationRules } from './translate/obligation.ts';
+import { isTimeZone } from './time-zone.ts';
 import { resolveWolkvoxServer } from './wolkvox/host.ts';
 import { parseTokens } from './wolkvox/tokens.ts';
 import { MAX_CONCURRENT_PER_TOKEN } from './wolkvox/vendor.ts';
@@ -205,15 +206,6 @@ function unknownVariables(env: Record<string, string | undefined>): string[] {
 
 const lowerKeys = (map: ReadonlyMap<string, string>): ReadonlyMap<string, string> =>
   new Map([...map].map(([key, value]) => [key.toLowerCase(), value]));
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Every signed provider's replay window must end before the ledger forgets the events it applied:

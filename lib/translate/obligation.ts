@@ -1,5 +1,6 @@
 import type { ApplyPaymentCommand, Money, Payment, PaymentReceived } from '#lib/events.ts';
 import { quoted } from '#lib/excerpt.ts';
+import { wallClock } from '#lib/time-zone.ts';
 import type { Obligation } from '#lib/wolkvox/types.ts';
 
 /** The rules a tenant may want differently; each is a documented setting (README, lib/config.ts). */
@@ -128,11 +129,9 @@ export function parseMajor(value: string, exponent: number): number {
   return minor;
 }
 
-// Building a formatter loads the zone's ICU data: once per zone per container, not per payment.
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-// formatToParts costs tens of microseconds; every UTC offset in use is a multiple of 15 minutes, so
-// the calendar day is the same for every instant of a zone's 15-minute slice. Bounded: slices of
-// the days a container sees.
+// Every UTC offset in use is a multiple of 15 minutes, so the calendar day is the same for every
+// instant of a zone's 15-minute slice: worked out once per slice, not per payment. Bounded: slices
+// of the days a container sees.
 const QUARTER_HOUR_MS = 15 * 60 * 1000;
 const days = new Map<string, [day: string, month: string, year: string]>();
 const DAYS_KEPT = 2_000;
@@ -141,23 +140,14 @@ function dayParts(instant: Date, timeZone: string): [day: string, month: string,
   const key = `${timeZone} ${Math.floor(instant.getTime() / QUARTER_HOUR_MS)}`;
   const known = days.get(key);
   if (known) return known;
-  let format = dayFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    dayFormats.set(timeZone, format);
-  }
-  const parts = format.formatToParts(instant);
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  const found: [string, string, string] = [part('day'), part('month'), part('year')];
+  const { day, month, year } = wallClock(instant, timeZone);
+  const found: [string, string, string] = [twoDigits(day), twoDigits(month), String(year)];
   if (days.size >= DAYS_KEPT) days.clear();
   days.set(key, found);
   return found;
 }
+
+const twoDigits = (n: number) => String(n).padStart(2, '0');
 
 /** The calendar day of `instant` in the operation's time zone, in wolkvox's date format. */
 export function calendarDate(instant: Date, rules: Pick<ObligationRules, 'timeZone' | 'dateFormat'>): string {

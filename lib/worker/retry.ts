@@ -1,3 +1,4 @@
+import { wallClock } from '#lib/time-zone.ts';
 import type { FailureKind } from '#lib/wolkvox/errors.ts';
 
 /** SQS caps a message's visibility timeout at 12 hours. */
@@ -40,13 +41,6 @@ export function retryDelaySeconds(
 }
 
 export function secondsUntilMidnight(now: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(now);
-  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return 86_400 - (part('hour') * 3_600 + part('minute') * 60 + part('second'));
+  const { hour, minute, second } = wallClock(now, timeZone);
+  return 86_400 - (hour * 3_600 + minute * 60 + second);
 }
