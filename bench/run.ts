@@ -41,7 +41,7 @@ import { startServices } from './services.ts';
 import { ratio, round } from './stats.ts';
 import { type BenchResults, evaluateTargets, perThousand, renderTable } from './table.ts';
 import { BATCH_SIZE, measureThroughput, type ThroughputRun } from './throughput.ts';
-import { measureTokens, tokenPlans } from './tokens.ts';
+import { measureTokensApart, tokenPlans } from './tokens.ts';
 import { measureWarm } from './warm.ts';
 
 const { values: flags } = parseArgs({
@@ -179,7 +179,7 @@ try {
   const tokens = [];
   for (const plan of tokenPlans(smoke)) {
     log(`tokens: ${plan.tokens} at ${plan.latencyMs} ms, ${plan.events} payments`);
-    tokens.push(await measureTokens(plan));
+    tokens.push(await measureTokensApart(plan));
   }
 
   const latency = [];

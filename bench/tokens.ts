@@ -20,6 +20,8 @@ import { createEnvStore } from '#lib/secrets/index.ts';
 import { createRuntime, wolkvoxSyncHandler } from '#lib/wiring.ts';
 import { memoryIntake } from '#lib/worker/intake.ts';
 import { FifoQueue } from '../test/support/fifo-harness.ts';
+import { forkServer, serveOps } from './child-rpc.ts';
+import { dropEmfLines } from './env.ts';
 import { lambdaContext } from './events.ts';
 import type { Worker } from './implementations.ts';
 import { memorySqs } from './memory-sqs.ts';
@@ -69,6 +71,23 @@ export interface TokensRun {
   /** Records whose messages were spread over more than one queue (must be 0). */
   splitRecords: number;
   completed: boolean;
+}
+
+/**
+ * measureTokens in a Node process of its own, as each worker container has in Lambda. By this
+ * section the bench process holds every earlier section's state (the fakes' data, three variants'
+ * warm containers) and has loaded the X-Ray SDK, whose cls-hooked async hook (from source; the
+ * deployed bundles keep X-Ray's context on AsyncLocalStorage instead) then runs on every promise
+ * of the process. These workers are not traced; a fresh process measures them without either.
+ * The sandbox has a process of its own as before.
+ */
+export async function measureTokensApart(plan: TokensPlan): Promise<TokensRun> {
+  const child = await forkServer<boolean>(import.meta.filename, [], 'tokens process');
+  try {
+    return await child.call<TokensRun>('measure', plan);
+  } finally {
+    await child.close();
+  }
 }
 
 export async function measureTokens(plan: TokensPlan): Promise<TokensRun> {
@@ -393,4 +412,17 @@ export function renderTokens(runs: TokensRun[]): string[] {
     '    routing gave the most records finishing alone — the spread narrows as the number of records grows)',
   );
   return out;
+}
+
+if (import.meta.main) {
+  dropEmfLines();
+  serveOps(
+    {
+      measure: (plan: TokensPlan) => measureTokens(plan),
+      close: () => {
+        setImmediate(() => process.exit(0));
+      },
+    },
+    true,
+  );
 }
