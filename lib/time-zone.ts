@@ -5,15 +5,15 @@
  *
  * Why not simply Intl.DateTimeFormat: the first one a process builds costs about 20 ms, whatever
  * its locale or zone (V8 builds its set of available locales for date formats, canonicalising every
- * one of ICU's), and the worker's first payment needs a calendar day — a fifth of what the rest of
- * its cold start costs. Date's local-time getters read the same ICU time-zone data for the zone
+ * one of ICU's), and the worker's first payment needs a calendar day — about a tenth of its whole
+ * cold start. Date's local-time getters read the same ICU time-zone data for the zone
  * named by process.env.TZ, which Node lets a program change while it runs (it tells V8 to forget its
  * cached zone; documented under TZ in Node's CLI reference). So: TZ set to the zone for one
  * synchronous read and put back at once — no other code runs in between, so none can observe it.
  *
  * That path is taken only where it is known to give Intl's answer: for the zones Intl lists as
- * canonical (test/time-zone.test.ts compares both for every one of them, around midnights and DST
- * changes), and only once a probe has seen the switch work in this thread (a worker thread's
+ * canonical (test/time-zone.test.ts compares both for every one of them, around each offset change
+ * of two years and a midnight), and only once a probe has seen the switch work in this thread (a worker thread's
  * process.env is a copy that does not reach the time-zone data). Anything else — an alias such as
  * US/Eastern, an Etc/GMT offset, a name that is no zone at all (which TZ would quietly read as
  * UTC, where Intl throws) — goes through Intl.DateTimeFormat, as before.
