@@ -340,8 +340,6 @@ interface WorldOptions {
   ledgerKind: 'memory' | 'dynamodb';
   start: number;
   dailyQuota: number;
-  /** WOLKVOX_TIMEOUT_MS: how long a held request (a timeout fault) keeps a worker waiting. */
-  timeoutMs: number;
 }
 
 /**
@@ -378,9 +376,11 @@ async function createWorld(options: WorldOptions) {
       QUEUE_URL: 'harness://work',
       PARKED_QUEUE_URL: 'harness://parked',
       LEDGER_TABLE: 'harness',
-      // The sandbox's timeout faults hold a request until the client gives up (each scenario's
-      // timeoutMs).
-      WOLKVOX_TIMEOUT_MS: String(options.timeoutMs),
+      // The sandbox's timeout faults hold a request until the client gives up: short, to keep the
+      // run short, but not so short that a request answered normally on a busy CI machine (every
+      // test file at once on 2 vCPUs) outlives it. At 100 ms a stall did, once: a burst of
+      // outcomes that look unknown, and 8 parks where quiet runs have 0 or 1.
+      WOLKVOX_TIMEOUT_MS: '400',
       LOG_LEVEL: 'DEBUG',
     });
     const queue = new FifoQueue(() => clock, { visibilityMs: 360_000, maxReceiveCount: MAX_RECEIVE_COUNT });
@@ -566,12 +566,7 @@ describe('delivery guarantees under injected faults', () => {
       const before = await initialState();
       // The sandbox's own seeded PRNG: a failing seed replays.
       const random = seededRandom(seed);
-      // Not so short that a request answered normally on a busy CI machine (every test file at
-      // once on 2 vCPUs) outlives it: each looks like an unknown outcome, and an unknown outcome
-      // parks. At 100 ms a stall gave 8 parks where quiet runs have 0 or 1; at 400 ms, on a run
-      // where Node itself took 100 ms to start, 11 (the test allows 5). Held requests are 2% here,
-      // so a longer wait costs the run a few seconds.
-      const w = await createWorld({ seed, ledgerKind, start: START, dailyQuota: 120, timeoutMs: 1_500 });
+      const w = await createWorld({ seed, ledgerKind, start: START, dailyQuota: 120 });
       try {
         // 1. Ingress: every delivery signed at delivery time, answered 2xx.
         const { deliveries, truth } = generate(random, w.sandbox);
@@ -632,14 +627,7 @@ describe('a 48-hour wolkvox outage, a token rotation and a 6-hour quota exhausti
     async (seed, ledgerKind) => {
       const before = await initialState();
       const random = seededRandom(seed);
-      // Short: the outage holds every request for its first hours, and this scenario parks nothing at all.
-      const w = await createWorld({
-        seed,
-        ledgerKind,
-        start: OUTAGE - 60_000,
-        dailyQuota: 250,
-        timeoutMs: 400,
-      });
+      const w = await createWorld({ seed, ledgerKind, start: OUTAGE - 60_000, dailyQuota: 250 });
       try {
         const { deliveries, truth } = generate(random, w.sandbox, OUTAGE);
         putWompiTransactions(w, deliveries);
