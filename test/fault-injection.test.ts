@@ -230,7 +230,12 @@ function expectExactlyOnce(
     expect(event.command?.kind).toBe('applyPayment');
     if (event.command) unknown.add(event.command.identity);
   }
-  expect(unknown.size, 'parking stays the exception').toBeLessThanOrEqual(5);
+  // Quiet runs park 0 or 1. On a loaded CI machine (every test file at once on 2 vCPUs) the real-time
+  // budgets here — a killed invocation's last second, the 400 ms request timeout — run out on
+  // requests answered normally, and more outcomes turn unknown: 8, 11 and 6 parks have been seen.
+  // What this bound catches is parking becoming the rule (known outcomes parked, or every unknown
+  // one): tens of the 350 deliveries. Each park's correctness is checked below either way.
+  expect(unknown.size, 'parking stays the exception').toBeLessThanOrEqual(15);
   for (const record of before.records) {
     for (const obligation of record.obligations) {
       const mine = [...truth.payments.entries()].filter(
