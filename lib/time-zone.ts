@@ -4,19 +4,21 @@
  * configured zone exists.
  *
  * Why not simply Intl.DateTimeFormat: the first one a process builds costs about 20 ms, whatever
- * its locale or zone (V8 builds its set of available locales for date formats, canonicalising every
- * one of ICU's), and the worker's first payment needs a calendar day — about a tenth of its whole
- * cold start. Date's local-time getters read the same ICU time-zone data for the zone
- * named by process.env.TZ, which Node lets a program change while it runs (it tells V8 to forget its
+ * its locale or zone (V8 builds its set of available locales for date formats, canonicalising
+ * every one of ICU's), and the worker's first payment needs a calendar day — about a tenth of its
+ * whole cold start. Date's local-time getters read the same ICU time-zone data for the zone named
+ * by process.env.TZ, which Node lets a program change while it runs (it tells V8 to forget its
  * cached zone; documented under TZ in Node's CLI reference). So: TZ set to the zone for one
  * synchronous read and put back at once — no other code runs in between, so none can observe it.
  *
  * That path is taken only where it is known to give Intl's answer: for the zones Intl lists as
- * canonical (test/time-zone.test.ts compares both for every one of them, around each offset change
- * of two years and a midnight), and only once a probe has seen the switch work in this thread (a worker thread's
- * process.env is a copy that does not reach the time-zone data). Anything else — an alias such as
- * US/Eastern, an Etc/GMT offset, a name that is no zone at all (which TZ would quietly read as
- * UTC, where Intl throws) — goes through Intl.DateTimeFormat, as before.
+ * canonical (test/time-zone.test.ts compares both for every one of them, around each offset
+ * change of two years and a midnight), and only once a probe has seen the switch work in this
+ * thread (a worker thread's process.env is a copy that does not reach the time-zone data).
+ * Anything else — an alias such as US/Eastern, an Etc/GMT offset, a name that is no zone at all
+ * (which TZ would quietly read as UTC, where Intl throws) — goes through Intl.DateTimeFormat, as
+ * before. The wolkvox sandbox keeps its own Intl formatter (lib/sandbox/quota.ts): a fake that
+ * shared this code could not catch a mistake in it.
  */
 
 export interface WallClock {
@@ -43,7 +45,7 @@ export function isTimeZone(value: string): boolean {
 /** The wall-clock time of `instant` in `timeZone` (a zone isTimeZone accepts). */
 export function wallClock(instant: Date, timeZone: string): WallClock {
   return canonicalZones().has(timeZone) && switchWorks()
-    ? localTimeIn(timeZone, instant)
+    ? localTimeIn(instant, timeZone)
     : viaIntl(instant, timeZone);
 }
 
@@ -52,7 +54,7 @@ let canonical: ReadonlySet<string> | undefined;
 const canonicalZones = () => (canonical ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']));
 
 /** Date's local-time fields of `instant` with process.env.TZ = `timeZone`, TZ then put back. */
-function localTimeIn(timeZone: string, instant: Date): WallClock {
+function localTimeIn(instant: Date, timeZone: string): WallClock {
   const previous = process.env.TZ;
   process.env.TZ = timeZone;
   try {
@@ -79,7 +81,7 @@ function switchWorks(): boolean {
   if (switches === undefined) {
     const instant = new Date(Date.UTC(2020, 0, 1, 12));
     const offset = (timeZone: string) => {
-      const { hour, minute } = localTimeIn(timeZone, instant);
+      const { hour, minute } = localTimeIn(instant, timeZone);
       return hour * 60 + minute - 12 * 60;
     };
     switches = offset('UTC') === 0 && offset('Asia/Kolkata') === 330;
