@@ -165,6 +165,7 @@ export async function bundleBytes(entry: string): Promise<BundleBytes> {
 export const BUILD_TRICKS = {
   'built-ins loaded on first use': 'builtins-through-require',
   "X-Ray's context without async hooks": 'xray-context-on-storage',
+  'X-Ray without the parts Lambda never runs': 'xray-as-lambda-runs-it',
   'a cold start in a few files': 'lazy-chunks-beside-the-entry',
 } as const;
 export type BuildTrick = keyof typeof BUILD_TRICKS;

@@ -151,23 +151,43 @@ function onlyServedProviders(name: string): Plugin {
 }
 
 /**
- * The X-Ray SDK (the tracer's, loaded only when tracing is on) requires semver, 29 KB, for one
- * version check in its AWS SDK v2 patcher (captureAWS); we trace SDK v3 clients only
- * (captureAWSv3Client). semver becomes a stub that throws if anything ever calls it.
+ * aws-xray-sdk-core requires every part of itself when it loads (the tracer's chunk, loaded only
+ * when tracing is on), and a Lambda traced through Powertools runs only some. These become stubs that
+ * throw when used, so a traced cold start compiles and runs about 45 KB less (semver, 29 KB, among
+ * it) and loads neither os nor url for them. What each was for, and why it never runs here:
+ * - segments/plugins/*: the EC2, ECS and Elastic Beanstalk hosts' data, read by AWSXRay.config(),
+ *   which nothing calls (a Lambda is none of those hosts);
+ * - patchers/aws_p (and with it semver): the AWS SDK v2 patcher; the clients here are v3, captured
+ *   by patchers/aws3_p (captureAWSv3Client), which stays;
+ * - patchers/http_p: node:http's patcher; lib/tracing.ts sets captureHTTPsRequests false and traces
+ *   undici through its diagnostics channels;
+ * - patchers/promise_p: capturePromise, which nothing calls;
+ * - database/*: SQL subsegments; there is no database client here;
+ * - middleware/sampling/default_sampler (and the rule and target pollers it starts): centralized
+ *   sampling, which the SDK replaces by its local sampler when it loads in Lambda
+ *   (env/aws_lambda.js): Lambda decides whether an invocation is sampled.
+ * test/bundle.test.ts runs a built bundle traced as deployed, so a stub that anything calls fails it.
  */
-function semverForXrayOnly(): Plugin {
+const XRAY_UNUSED_IN_LAMBDA =
+  /[\\/]aws-xray-sdk-core[\\/]dist[\\/]lib[\\/](segments[\\/]plugins[\\/]\w+|patchers[\\/](aws_p|http_p|promise_p)|database[\\/]\w+|middleware[\\/]sampling[\\/]default_sampler)\.js$/;
+
+function xrayAsLambdaRunsIt(): Plugin {
   return {
-    name: 'semver-for-xray-only',
+    name: 'xray-as-lambda-runs-it',
     setup(b) {
-      b.onResolve({ filter: /^semver$/ }, (args) =>
-        /[\\/]aws-xray-sdk-core[\\/]/.test(args.importer)
-          ? { path: 'semver', namespace: 'semver-not-bundled' }
-          : undefined,
-      );
-      b.onLoad({ filter: /.*/, namespace: 'semver-not-bundled' }, () => ({
-        loader: 'js',
-        contents: `const fail = () => { throw new Error('semver is not bundled: the AWS SDK v2 patcher is not used'); };\nmodule.exports = { gte: fail };`,
-      }));
+      b.onLoad({ filter: XRAY_UNUSED_IN_LAMBDA }, (args) => {
+        const file = `${(XRAY_UNUSED_IN_LAMBDA.exec(args.path)?.[1] ?? args.path).replaceAll('\\', '/')}.js`;
+        const message = `aws-xray-sdk-core's ${file} is not bundled: a Lambda never runs it (scripts/build.ts)`;
+        return {
+          loader: 'js',
+          // Any export read is this function, which throws when called: the SDK's index reads them
+          // all when it loads (captureAWS, plugins.EC2Plugin, …) and calls none.
+          contents: [
+            `const fail = () => { throw new Error(${JSON.stringify(message)}); };`,
+            "module.exports = new Proxy(fail, { get: (target, key) => (typeof key === 'symbol' ? target[key] : fail) });",
+          ].join('\n'),
+        };
+      });
     },
   };
 }
@@ -302,7 +322,7 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
       llhttpFallbackAsFile(),
       builtinsThroughRequire(),
       onlyServedProviders(name),
-      semverForXrayOnly(),
+      xrayAsLambdaRunsIt(),
       xrayContextOnStorage(),
       lazyChunksBesideTheEntry(),
     ],

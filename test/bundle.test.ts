@@ -3,6 +3,7 @@
 // code behaves as deployed. The numbers are budgets with headroom; a dependency upgrade that blows
 // one should be looked at, not just raised.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,13 +130,46 @@ describe('bundles', () => {
       expect(has(all, absent), absent).toBe(false);
   });
 
-  it.each(NAMES)('%s ships the X-Ray tracer, loaded only when tracing is on, without semver', (name) => {
-    for (const lazy of ['node_modules/aws-xray-sdk-core/', 'node_modules/@aws-lambda-powertools/tracer/']) {
-      expect(has(coldStart(name), lazy), lazy).toBe(false);
-      expect(has(everything(name), lazy), lazy).toBe(true);
-    }
-    expect(has(everything(name), 'node_modules/semver/')).toBe(false);
-  });
+  it.each(NAMES)(
+    '%s ships the X-Ray tracer, loaded only when tracing is on, without what Lambda never runs',
+    (name) => {
+      for (const lazy of ['node_modules/aws-xray-sdk-core/', 'node_modules/@aws-lambda-powertools/tracer/']) {
+        expect(has(coldStart(name), lazy), lazy).toBe(false);
+        expect(has(everything(name), lazy), lazy).toBe(true);
+      }
+      // scripts/build.ts, xrayAsLambdaRunsIt: a stub that throws in place of each of these (found by
+      // its message in the built code), and the SDK v2 patcher's semver gone with it.
+      const code = Object.keys(metafiles[name].outputs)
+        .filter((output) => output.endsWith('.mjs'))
+        .map((output) => readFileSync(output, 'utf8'))
+        .join('\n');
+      const stubbed = (file: string) => code.includes(`aws-xray-sdk-core's ${file} is not bundled`);
+      for (const file of [
+        'segments/plugins/ec2_plugin.js',
+        'segments/plugins/ecs_plugin.js',
+        'segments/plugins/elastic_beanstalk_plugin.js',
+        'patchers/aws_p.js',
+        'patchers/http_p.js',
+        'patchers/promise_p.js',
+        'database/sql_data.js',
+        'middleware/sampling/default_sampler.js',
+      ])
+        expect(stubbed(file), file).toBe(true);
+      const xray = (file: string) => has(everything(name), `node_modules/aws-xray-sdk-core/dist/lib/${file}`);
+      // Reached only through the stubbed sampler; what a traced Lambda runs stays.
+      for (const gone of ['middleware/sampling/rule_poller.js', 'middleware/sampling/service_connector.js'])
+        expect(xray(gone), gone).toBe(false);
+      for (const kept of [
+        'patchers/aws3_p.js',
+        'middleware/sampling/local_sampler.js',
+        'segment_emitter.js',
+      ]) {
+        expect(xray(kept), kept).toBe(true);
+        expect(stubbed(kept), kept).toBe(false);
+      }
+      expect(has(everything(name), 'node_modules/semver/')).toBe(false);
+    },
+  );
 
   it.each(NAMES)('%s reaches Node built-ins through require(), not their eager ESM facades', (name) => {
     // Only the banner's node:module import may stay an ESM import of a built-in.
