@@ -1,6 +1,9 @@
-// One cold start, in a fresh Node process: `node cold-driver.mjs <bundle> <invocation.json>`.
-// Loads the bundle, serves one event, prints one JSON line after MARK and exits. Plain JavaScript
-// so that the driver itself costs no TypeScript stripping. Times are ms since the process started.
+// One cold start, in a fresh Node process:
+//   COLD_BUNDLE=<bundle> COLD_INVOCATION=<invocation.json> node [flags] cold-driver.mjs
+// Loads the bundle, serves one event, prints one JSON line after MARK and exits. The driver is the
+// last argument, as Lambda's runtime script is (an exec wrapper puts its flags before it: cold.ts).
+// Plain JavaScript so that the driver itself costs no TypeScript stripping. Times are ms since the
+// process started.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -8,7 +11,8 @@ import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 
 const MARK = '@@cold-start@@';
-const [bundle, invocationFile] = process.argv.slice(2);
+const bundle = process.env.COLD_BUNDLE ?? process.argv[2];
+const invocationFile = process.env.COLD_INVOCATION ?? process.argv[3];
 const { event, functionName } = JSON.parse(readFileSync(invocationFile, 'utf8'));
 const context = {
   callbackWaitsForEmptyEventLoop: false,

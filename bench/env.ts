@@ -24,6 +24,27 @@ const XRAY_IN_LAMBDA = {
   AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
 };
 
+/** serverless.yml's provider.memorySize (test/exec-wrapper.test.ts holds them equal). */
+export const LAMBDA_MEMORY_MB = 512;
+
+/**
+ * Node's flags as Lambda's Node.js bootstrap starts the runtime with them (its /var/runtime/bootstrap:
+ * a tenth of the memory for the young generation, the rest for the old; the garbage collector exposed;
+ * http's header limit raised), in the same order, before the script. Every cold start of the bench
+ * runs with them, as every variant would in Lambda: --expose-gc among them costs each a share of
+ * Node's code cache (docs/performance.md), which ours' exec wrapper takes back.
+ */
+export function lambdaNodeArgs(memoryMb = LAMBDA_MEMORY_MB): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [
+    '--expose-gc',
+    '--max-http-header-size',
+    '81920',
+    `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+    `--max-old-space-size=${memoryMb - newSpace}`,
+  ];
+}
+
 /** Metrics are always on (EMF lines on stdout, as in Lambda); tracing as a stage with `tracing: 'true'`, unless `tracing` is false. */
 export function deployEnv(
   services: ServiceEndpoints,

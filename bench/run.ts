@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import {
   type BASELINES,
   BUILD_TRICKS,
+  EXEC_WRAPPER,
   type BuildTrick,
   buildBundles,
   buildOursWithout,
@@ -31,7 +32,7 @@ import {
   type FunctionName,
   VARIANTS,
 } from './build.ts';
-import { measureBuildTricks, measureColdStarts, measureTracingCost } from './cold.ts';
+import { type Launch, launchOf, measureBuildTricks, measureColdStarts, measureTracingCost } from './cold.ts';
 import { startTracing } from '#lib/tracing.ts';
 import { applyInProcessEnv, dropEmfLines } from './env.ts';
 import { fair, naive, ours } from './implementations.ts';
@@ -115,18 +116,25 @@ try {
     coldRuns,
   );
 
-  // 15 pairs, not 25: three tricks × three functions × two builds; a paired difference settles
+  // 15 pairs, not 25: each trick × three functions × two builds; a paired difference settles
   // sooner than a ratio of medians.
   const trickRuns = Math.min(coldRuns, 15);
+  const trickCount = Object.keys(BUILD_TRICKS).length;
   log(
-    `cold starts of ours without each build trick: ${trickRuns} pair(s) × ${FUNCTIONS.length} functions × 3`,
+    `cold starts of ours without each build trick: ${trickRuns} pair(s) × ${FUNCTIONS.length} functions × ${trickCount}`,
   );
   const trickDir = await mkdtemp(join(tmpdir(), 'wolkvox-bench-without-'));
   let coldStartTricks;
   try {
-    const without = {} as Record<BuildTrick, Record<FunctionName, string>>;
+    const without = {} as Record<BuildTrick, Record<FunctionName, { bundle: string; launch: Launch }>>;
     for (const [trick, plugin] of Object.entries(BUILD_TRICKS) as [BuildTrick, string][]) {
-      without[trick] = await buildOursWithout(plugin, join(trickDir, plugin));
+      // The exec wrapper's pair: the same bundles, Node started straight with Lambda's flags.
+      const bundles =
+        plugin === EXEC_WRAPPER ? built.ours : await buildOursWithout(plugin, join(trickDir, plugin));
+      const launch: Launch = plugin === EXEC_WRAPPER ? 'bootstrap' : launchOf('ours');
+      without[trick] = Object.fromEntries(
+        FUNCTIONS.map((name) => [name, { bundle: bundles[name], launch }]),
+      ) as Record<FunctionName, { bundle: string; launch: Launch }>;
     }
     coldStartTricks = await measureBuildTricks(
       built,

@@ -276,12 +276,12 @@ export function renderTable(results: BenchResults): string {
 
   out.push(
     '',
-    `b. Cold start (ms, median of ${options.coldRuns} fresh Node processes; the target is on load + first event)`,
+    `b. Cold start (ms, median of ${options.coldRuns} fresh Node processes with Lambda's Node flags; the target is on load + first event)`,
   );
   out.push(row(header, w1));
   for (const name of FUNCTIONS) {
     const c = results.coldStart[name];
-    const ms = (key: 'medianLoadAndServeMs' | 'medianTotalMs' | 'medianStartUpMs') => ({
+    const ms = (key: 'medianLoadAndServeMs' | 'medianTotalMs' | 'medianStartUpMs' | 'medianLaunchMs') => ({
       ours: c.ours[key],
       fair: c.fair[key],
       naive: c.naive[key],
@@ -289,6 +289,7 @@ export function renderTable(results: BenchResults): string {
     const one = (n: number) => fixed(n, 1);
     out.push(
       three(`   ${name} load + first event`, ms('medianLoadAndServeMs'), one),
+      three('     of which the exec wrapper', ms('medianLaunchMs'), one, false),
       three('     with Node start-up (total)', ms('medianTotalMs'), one),
       three('     of which Node start-up', ms('medianStartUpMs'), one, false),
     );

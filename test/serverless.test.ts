@@ -35,6 +35,8 @@ const FUNCTIONS = {
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+/** Lambda's exec wrapper (functions/exec-wrapper.sh), in every function's zip. */
+const WRAPPER = 'functions/exec-wrapper.sh';
 
 interface Resource {
   Type: string;
@@ -84,21 +86,23 @@ function osls(args: string[], env: NodeJS.ProcessEnv) {
   return run(process.execPath, [OSLS, ...args], { cwd: ROOT, env, timeout: 90_000, maxBuffer: 16 << 20 });
 }
 
-/** File names and sizes from a zip's central directory (no unzip binary needed). */
-async function zipEntries(file: string): Promise<Map<string, number>> {
+/** File names, sizes and Unix modes from a zip's central directory (no unzip binary needed). */
+async function zipEntries(file: string): Promise<Map<string, { size: number; mode: number }>> {
   const zip = await readFile(file);
   let end = zip.length - 22;
   while (end >= 0 && zip.readUInt32LE(end) !== 0x06054b50) end -= 1;
   if (end < 0) throw new Error(`${file}: not a zip`);
   const count = zip.readUInt16LE(end + 10);
   let at = zip.readUInt32LE(end + 16);
-  const entries = new Map<string, number>();
+  const entries = new Map<string, { size: number; mode: number }>();
   for (let i = 0; i < count; i += 1) {
     if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
     const size = zip.readUInt32LE(at + 24);
     const nameLength = zip.readUInt16LE(at + 28);
     const skip = nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-    entries.set(zip.toString('utf8', at + 46, at + 46 + nameLength), size);
+    // The external attributes' high 16 bits: the file's Unix mode, as zip tools made on Unix store it.
+    const mode = zip.readUInt32LE(at + 38) >>> 16;
+    entries.set(zip.toString('utf8', at + 46, at + 46 + nameLength), { size, mode });
     at += 46 + skip;
   }
   return entries;
@@ -540,7 +544,7 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect(group?.[1].Properties.RetentionInDays).toEqual(expect.any(Number));
   });
 
-  it.each(FUNCTION_NAMES)('%s.zip holds its own bundle and nothing else', async (name) => {
+  it.each(FUNCTION_NAMES)('%s.zip holds its own bundle, the exec wrapper and nothing else', async (name) => {
     const code = lambda(name).props.Code as { S3Key: string };
     expect(code.S3Key.endsWith(`/${name}.zip`)).toBe(true);
     const entries = await zipEntries(join(dir, 'package', `${name}.zip`));
@@ -551,7 +555,7 @@ describe('osls package (offline, no AWS credentials)', () => {
     const built = (await readdir(join(ROOT, bundle), { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)).split(sep).join('/'));
-    const names = [...entries.keys()].sort();
+    const names = [...entries.keys()].filter((file) => file !== WRAPPER).sort();
     expect(names).toEqual(built.sort());
     expect(names).toContain(`${bundle}index.mjs`);
     expect(names).toContain(`${bundle}index.mjs.map`);
@@ -564,7 +568,14 @@ describe('osls package (offline, no AWS credentials)', () => {
     // index.mjs re-exports the handler from the chunk that holds what the function's module
     // reaches (scripts/build.ts, lazyChunksBesideTheEntry): the code is in the chunks beside it.
     const modules = [...entries].filter(([file]) => file.endsWith('.mjs'));
-    expect(modules.reduce((bytes, [, size]) => bytes + size, 0)).toBeGreaterThan(300_000);
+    expect(modules.reduce((bytes, [, { size }]) => bytes + size, 0)).toBeGreaterThan(300_000);
+    // Lambda runs the wrapper its environment names (the zip is /var/task): it must be there, and
+    // executable, or every cold start fails.
+    const variables = (lambda(name).props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.AWS_LAMBDA_EXEC_WRAPPER).toBe(`/var/task/${WRAPPER}`);
+    const wrapper = entries.get(WRAPPER);
+    expect(wrapper?.size).toBeGreaterThan(0);
+    expect((wrapper?.mode ?? 0) & 0o111, 'executable').toBe(0o111);
   });
 });
 
