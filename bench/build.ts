@@ -171,7 +171,7 @@ export const BUILD_TRICKS = {
   "X-Ray's context without async hooks": 'xray-context-on-storage',
   'X-Ray without the parts Lambda never runs': 'xray-as-lambda-runs-it',
   'a cold start in a few files': 'lazy-chunks-beside-the-entry',
-  "Lambda's --expose-gc turned off (exec wrapper)": EXEC_WRAPPER,
+  "the exec wrapper: --expose-gc off, malloc's heap kept": EXEC_WRAPPER,
 } as const;
 export type BuildTrick = keyof typeof BUILD_TRICKS;
 

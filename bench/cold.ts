@@ -143,7 +143,7 @@ export async function measureTracingCost(
           const file = join(dir, `${name}-${tracing}-${run}.json`);
           await writeFile(file, JSON.stringify({ event, functionName: LAMBDA_NAMES[name] }));
           const env = deployEnv(services, LAMBDA_NAMES[name], 'ours', tracing === 'on');
-          samples[name][tracing].push(await coldStart(name, built.ours[name], file, env, 'wrapper'));
+          samples[name][tracing].push(await coldStart(name, built.ours[name], file, env, launchOf('ours')));
         }
       }
     }
@@ -261,8 +261,8 @@ async function coldStart(
   launch: Launch,
 ): Promise<ColdRun> {
   const node = [process.execPath, ...lambdaNodeArgs(), DRIVER];
-  const [command, ...args] = launch === 'wrapper' ? [WRAPPER, ...node] : node;
-  const child = spawn(command as string, args, {
+  const [command = process.execPath, ...args] = launch === 'wrapper' ? [WRAPPER, ...node] : node;
+  const child = spawn(command, args, {
     env: { ...env, COLD_BUNDLE: bundle, COLD_INVOCATION: invocationFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

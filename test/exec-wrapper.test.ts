@@ -20,6 +20,8 @@ interface Probe {
   gc: string;
   /** V8's version and flag hash: Node's code cache for its built-ins is used only when it matches. */
   tag: number;
+  /** glibc's malloc settings the process was started with. */
+  malloc: { topPad?: string; trimThreshold?: string };
 }
 
 let dir: string;
@@ -34,7 +36,8 @@ beforeAll(async () => {
     [
       "import v8 from 'node:v8';",
       'process.stdout.write(JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(2),',
-      '  gc: typeof globalThis.gc, tag: v8.cachedDataVersionTag() }));',
+      '  gc: typeof globalThis.gc, tag: v8.cachedDataVersionTag(),',
+      '  malloc: { topPad: process.env.MALLOC_TOP_PAD_, trimThreshold: process.env.MALLOC_TRIM_THRESHOLD_ } }));',
     ].join('\n'),
   );
 });
@@ -43,8 +46,11 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function probe(command: string, args: string[]): Promise<Probe> {
-  const { stdout } = await run(command, args, { env: { ...process.env, NODE_OPTIONS: '' }, timeout: 20_000 });
+async function probe(command: string, args: string[], env: Record<string, string> = {}): Promise<Probe> {
+  const base: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+  delete base.MALLOC_TOP_PAD_;
+  delete base.MALLOC_TRIM_THRESHOLD_;
+  const { stdout } = await run(command, args, { env: { ...base, ...env }, timeout: 20_000 });
   return JSON.parse(stdout) as Probe;
 }
 
@@ -65,6 +71,15 @@ describe('functions/exec-wrapper.sh (Lambda runs it with the bootstrap command l
     expect(bootstrap.gc).toBe('function');
     expect(bootstrap.tag).not.toBe(plain.tag);
     expect(wrapped.tag).toBe(plain.tag);
+  });
+
+  it("starts Node with glibc's malloc keeping its heap, unless the function's environment says otherwise", async () => {
+    const wrapped = await probe(WRAPPER, [process.execPath, ...lambdaNodeArgs(), script]);
+    expect(wrapped.malloc).toEqual({ topPad: '16777216', trimThreshold: '268435456' });
+    const plain = await probe(process.execPath, [script]);
+    expect(plain.malloc).toEqual({});
+    const overridden = await probe(WRAPPER, [process.execPath, script], { MALLOC_TRIM_THRESHOLD_: '131072' });
+    expect(overridden.malloc).toEqual({ topPad: '16777216', trimThreshold: '131072' });
   });
 
   it('is executable, as the zip keeps it (test/serverless.test.ts checks the zip)', async () => {
