@@ -126,15 +126,16 @@ try {
   const trickDir = await mkdtemp(join(tmpdir(), 'wolkvox-bench-without-'));
   let coldStartTricks;
   try {
-    const without = {} as Record<BuildTrick, Record<FunctionName, { bundle: string; launch: Launch }>>;
+    type Started = Record<FunctionName, { bundle: string; launch: Launch }>;
+    const startedAs = (bundles: Record<FunctionName, string>, launch: Launch) =>
+      Object.fromEntries(FUNCTIONS.map((name) => [name, { bundle: bundles[name], launch }])) as Started;
+    const without = {} as Record<BuildTrick, Started>;
     for (const [trick, plugin] of Object.entries(BUILD_TRICKS) as [BuildTrick, string][]) {
       // The exec wrapper's pair: the same bundles, Node started straight with Lambda's flags.
-      const bundles =
-        plugin === EXEC_WRAPPER ? built.ours : await buildOursWithout(plugin, join(trickDir, plugin));
-      const launch: Launch = plugin === EXEC_WRAPPER ? 'bootstrap' : launchOf('ours');
-      without[trick] = Object.fromEntries(
-        FUNCTIONS.map((name) => [name, { bundle: bundles[name], launch }]),
-      ) as Record<FunctionName, { bundle: string; launch: Launch }>;
+      without[trick] =
+        plugin === EXEC_WRAPPER
+          ? startedAs(built.ours, 'bootstrap')
+          : startedAs(await buildOursWithout(plugin, join(trickDir, plugin)), launchOf('ours'));
     }
     coldStartTricks = await measureBuildTricks(
       built,
