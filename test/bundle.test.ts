@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertNoExternalImports, bundleOptions, bundleSize, coldStartOutputs } from '../scripts/build.ts';
+import { LAMBDA_NODE, LAMBDA_NODE_NAME, lambdaNodeReady } from './support/lambda-node.ts';
 
 const NAMES = ['payment-received', 'ticket-resolved', 'wolkvox-sync'] as const;
 type Name = (typeof NAMES)[number];
@@ -318,67 +319,91 @@ describe('a built ingress bundle, run as deployed (no NODE_OPTIONS)', () => {
   });
 });
 
+/** run-bundles.ts's report: what a deployment does, call by call. */
+const DEPLOYED_RUN = {
+  answers: [
+    { statusCode: 200, body: { status: 'queued', identity: expect.stringMatching(/^stripe:pi_/) } },
+    {
+      statusCode: 202,
+      body: { status: 'parked', reason: 'metadata wolkvox_id and wolkvox_obligation are not both set' },
+    },
+  ],
+  received: 1,
+  // wolkvox answers 500 once: the record fails and is delayed; then applied; then skipped (ledger).
+  // Then an outage pauses the intake through the Lambda API and the scheduled probe resumes it.
+  failures: [1, 0, 0],
+  obligation: { total_balance: '1100000', last_pay: '150000' },
+  // One delay for the 500, then one for each attempt while wolkvox was down.
+  sqsActions: [
+    'SendMessage',
+    'SendMessage',
+    'ReceiveMessage',
+    ...Array<string>(6).fill('ChangeMessageVisibilityBatch'),
+  ],
+  parked: 1,
+  // One GetSecretValue per container (ingress, worker), cached after.
+  secretFetches: 2,
+  wolkvox: [
+    'collections/queryObligation.php',
+    'collections/queryObligation.php',
+    'collections/updateObligation.php',
+    // The replay: the obligation read ahead of its claim, which finds it applied.
+    'collections/queryObligation.php',
+    // wolkvox down: five attempts in a row, then the intake is paused…
+    ...Array<string>(5).fill('collections/queryObligation.php'),
+    // …and the probe's reads: still down, then answered.
+    'collections/queryObligation.php',
+    'collections/queryObligation.php',
+  ],
+  intake: {
+    probes: [{ intake: 'running' }, { intake: 'paused' }, { intake: 'resumed' }],
+    mappingWhileDown: 'Disabled',
+    lambdaCalls: ['GET list', 'PUT esm-1 {"Enabled":false}', 'PUT esm-1 {"Enabled":true}'],
+    mappingAfter: 'Enabled',
+  },
+};
+
+/** run-bundles.ts's environment. */
+function deployedRunEnv(noSimd: string): NodeJS.ProcessEnv {
+  // Metrics off: their EMF lines would share stdout with the script's answer (test/telemetry.test.ts reads them).
+  // The quota reading off: it runs beside the batches, so the exact call list would depend on
+  // timing (test/worker-quota.test.ts covers it).
+  return {
+    ...process.env,
+    UNDICI_NO_WASM_SIMD: noSimd,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    QUOTA_CHECK_SECONDS: '0',
+  };
+}
+
+const RUN_BUNDLES = join(import.meta.dirname, 'support', 'run-bundles.ts');
+
 describe('the built bundles, run as deployed (DISPATCH=queue) against loopback AWS fakes and the sandbox', () => {
   // UNDICI_NO_WASM_SIMD=1: undici's non-SIMD parser, read from the .wasm file the build writes.
   it.each(['0', '1'])(
     'enqueue, park, retry after a wolkvox failure, apply once, skip the replay, pause and resume the intake (UNDICI_NO_WASM_SIMD=%s)',
     { timeout: 60_000 },
     async (noSimd) => {
-      const script = join(import.meta.dirname, 'support', 'run-bundles.ts');
-      // Metrics off: their EMF lines would share stdout with the script's answer (test/telemetry.test.ts reads them).
-      // The quota reading off: it runs beside the batches, so the exact call list below would depend
-      // on timing (test/worker-quota.test.ts covers it).
-      const env = {
-        ...process.env,
-        UNDICI_NO_WASM_SIMD: noSimd,
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        QUOTA_CHECK_SECONDS: '0',
-      };
-      const { stdout } = await promisify(execFile)(process.execPath, [script, dir], { env, timeout: 50_000 });
-      expect(JSON.parse(stdout)).toEqual({
-        answers: [
-          { statusCode: 200, body: { status: 'queued', identity: expect.stringMatching(/^stripe:pi_/) } },
-          {
-            statusCode: 202,
-            body: { status: 'parked', reason: 'metadata wolkvox_id and wolkvox_obligation are not both set' },
-          },
-        ],
-        received: 1,
-        // wolkvox answers 500 once: the record fails and is delayed; then applied; then skipped (ledger).
-        // Then an outage pauses the intake through the Lambda API and the scheduled probe resumes it.
-        failures: [1, 0, 0],
-        obligation: { total_balance: '1100000', last_pay: '150000' },
-        // One delay for the 500, then one for each attempt while wolkvox was down.
-        sqsActions: [
-          'SendMessage',
-          'SendMessage',
-          'ReceiveMessage',
-          ...Array<string>(6).fill('ChangeMessageVisibilityBatch'),
-        ],
-        parked: 1,
-        // One GetSecretValue per container (ingress, worker), cached after.
-        secretFetches: 2,
-        wolkvox: [
-          'collections/queryObligation.php',
-          'collections/queryObligation.php',
-          'collections/updateObligation.php',
-          // The replay: the obligation read ahead of its claim, which finds it applied.
-          'collections/queryObligation.php',
-          // wolkvox down: five attempts in a row, then the intake is paused…
-          ...Array<string>(5).fill('collections/queryObligation.php'),
-          // …and the probe's reads: still down, then answered.
-          'collections/queryObligation.php',
-          'collections/queryObligation.php',
-        ],
-        intake: {
-          probes: [{ intake: 'running' }, { intake: 'paused' }, { intake: 'resumed' }],
-          mappingWhileDown: 'Disabled',
-          lambdaCalls: ['GET list', 'PUT esm-1 {"Enabled":false}', 'PUT esm-1 {"Enabled":true}'],
-          mappingAfter: 'Enabled',
-        },
+      const { stdout } = await promisify(execFile)(process.execPath, [RUN_BUNDLES, dir], {
+        env: deployedRunEnv(noSimd),
+        timeout: 50_000,
       });
+      expect(JSON.parse(stdout)).toEqual(DEPLOYED_RUN);
     },
   );
+});
+
+// The zips run on Graviton: the same bundles, the same run, on Lambda's architecture and Node release.
+describe.skipIf(!lambdaNodeReady)(`the built bundles on Lambda's own Node (${LAMBDA_NODE_NAME})`, () => {
+  it('do the same, call by call', { timeout: 240_000 }, async () => {
+    const [command = '', ...prefix] = LAMBDA_NODE.command;
+    const { stdout } = await promisify(execFile)(command, [...prefix, RUN_BUNDLES, dir], {
+      env: deployedRunEnv('0'),
+      // Emulated, a run takes some 15 s alone and several times that beside the other test files.
+      timeout: 220_000,
+    });
+    expect(JSON.parse(stdout)).toEqual(DEPLOYED_RUN);
+  });
 });
 
 describe('a built ingress bundle, traced as deployed (X-Ray on, in Lambda mode)', () => {
