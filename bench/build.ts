@@ -8,7 +8,7 @@ import { cp, mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promise
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
-import { bundleOptions } from '../scripts/build.ts';
+import { type BundleSize, bundleOptions, trainCodeCache } from '../scripts/build.ts';
 
 export const FUNCTIONS = ['payment-received', 'ticket-resolved', 'wolkvox-sync'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
@@ -16,11 +16,13 @@ export type FunctionName = (typeof FUNCTIONS)[number];
 const ROOT = join(import.meta.dirname, '..');
 
 export interface BundleBytes {
-  /** Every .mjs of the function (index.mjs and any chunks): the code it ships. */
+  /** Every .mjs or .cjs of the function (its entry and any chunks): the code it ships. */
   total: number;
-  /** index.mjs and the chunks it imports statically: the code a cold start loads. */
+  /** The entry and the chunks it loads at once: the code a cold start loads. */
   loadedAtColdStart: number;
   files: number;
+  /** V8's code cache a cold start reads beside that code (ours only: scripts/build.ts). */
+  codeCache: number;
 }
 
 export const VARIANTS = ['ours', 'fair', 'naive'] as const;
@@ -34,7 +36,10 @@ export type Built = Record<Variant, Record<FunctionName, string>> & {
 };
 
 type BuildModule = {
-  buildFunctions: (names?: string[]) => Promise<unknown>;
+  buildFunctionsWithSizes: (
+    names: string[] | undefined,
+    codeCache: 'this',
+  ) => Promise<Record<string, BundleSize>>;
 };
 
 /**
@@ -58,7 +63,9 @@ export async function buildBundles(dir?: string): Promise<Built> {
     script = join(oursRoot, 'scripts', 'build.ts');
   }
   const production = (await import(pathToFileURL(script).href)) as BuildModule;
-  await production.buildFunctions();
+  // The code cache made by this Node: the bench runs the bundles here (a deployment's is made by
+  // Lambda's, scripts/lambda-node.ts, and only Lambda's takes it).
+  const oursSizes = await production.buildFunctionsWithSizes(undefined, 'this');
   const fairRoot = dir ? join(dir, 'fair') : join(ROOT, '.esbuild', 'bench-fair');
   const naiveRoot = dir ? join(dir, 'naive') : join(ROOT, '.esbuild', 'bench-naive');
   for (const name of FUNCTIONS) {
@@ -73,7 +80,7 @@ export async function buildBundles(dir?: string): Promise<Built> {
     ours,
     fair,
     naive,
-    sizes: { ours: await sizesOf(ours), fair: await sizesOf(fair), naive: await sizesOf(naive) },
+    sizes: { ours: fromBuild(oursSizes), fair: await sizesOf(fair), naive: await sizesOf(naive) },
   };
 }
 
@@ -126,6 +133,23 @@ function paths(of: (name: FunctionName) => string): Record<FunctionName, string>
   return Object.fromEntries(FUNCTIONS.map((name) => [name, of(name)])) as Record<FunctionName, string>;
 }
 
+/** Ours' sizes as scripts/build.ts counts them, from its metafile (its scripts name chunks by require()). */
+function fromBuild(sizes: Record<string, BundleSize>): Record<FunctionName, BundleBytes> {
+  return Object.fromEntries(
+    FUNCTIONS.map((name) => {
+      const size = sizes[name];
+      if (!size) throw new Error(`scripts/build.ts built no ${name}`);
+      const bytes: BundleBytes = {
+        total: size.total,
+        loadedAtColdStart: size.coldStart,
+        files: size.files,
+        codeCache: size.codeCache,
+      };
+      return [name, bytes];
+    }),
+  ) as Record<FunctionName, BundleBytes>;
+}
+
 async function sizesOf(entries: Record<FunctionName, string>): Promise<Record<FunctionName, BundleBytes>> {
   const sizes = {} as Record<FunctionName, BundleBytes>;
   for (const name of FUNCTIONS) sizes[name] = await bundleBytes(entries[name]);
@@ -155,11 +179,13 @@ export async function bundleBytes(entry: string): Promise<BundleBytes> {
     loadedAtColdStart += Buffer.byteLength(code);
     for (const match of code.matchAll(STATIC_IMPORT)) pending.push(resolve(dirname(file), match[1] ?? ''));
   }
-  return { total, loadedAtColdStart, files: all.length };
+  return { total, loadedAtColdStart, files: all.length, codeCache: 0 };
 }
 
 /** Not a plugin: ours started without its exec wrapper (functions/exec-wrapper.sh), same bundles. */
 export const EXEC_WRAPPER = 'exec-wrapper';
+/** Not a plugin: ours' bundles without V8's code cache beside their scripts (compiled from source). */
+export const CODE_CACHE = 'code-cache';
 
 /**
  * The build changes of scripts/build.ts that are there for speed, by what they do, and the exec
@@ -172,6 +198,7 @@ export const BUILD_TRICKS = {
   'X-Ray without the parts Lambda never runs': 'xray-as-lambda-runs-it',
   'a cold start in a few files': 'lazy-chunks-beside-the-entry',
   "the exec wrapper: --expose-gc off, malloc's heap kept": EXEC_WRAPPER,
+  "V8's code cache": CODE_CACHE,
 } as const;
 export type BuildTrick = keyof typeof BUILD_TRICKS;
 
@@ -184,6 +211,23 @@ export async function buildOursWithout(plugin: string, dir: string): Promise<Rec
       throw new Error(`scripts/build.ts has no plugin ${plugin}`);
     await rm(join(dir, name), { recursive: true, force: true });
     await build({ ...options, plugins, logLevel: 'silent' });
+    // With its code cache, as ours: the pair differs in the one plugin.
+    await trainCodeCache(join(dir, name), name, [process.execPath]);
+  }
+  return paths((name) => join(dir, name, 'index.mjs'));
+}
+
+/** Ours as built (`bundles`), copied into `<dir>/<name>/` without its code cache. */
+export async function copyOursWithoutCodeCache(
+  bundles: Record<FunctionName, string>,
+  dir: string,
+): Promise<Record<FunctionName, string>> {
+  for (const name of FUNCTIONS) {
+    await rm(join(dir, name), { recursive: true, force: true });
+    await cp(dirname(bundles[name]), join(dir, name), {
+      recursive: true,
+      filter: (source) => !source.endsWith('.cache'),
+    });
   }
   return paths((name) => join(dir, name, 'index.mjs'));
 }

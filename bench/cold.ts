@@ -279,6 +279,10 @@ async function coldStart(
       `cold start of ${bundle} failed (exit ${code}):\n${stderr.slice(-2000)}${stdout.slice(-2000)}`,
     );
   }
+  // Ours as deployed must run on its code cache, or the figure is not what Lambda would run.
+  if (launch === 'wrapper' && stderr.includes('refused the code cache')) {
+    throw new Error(`cold start of ${bundle}: V8 refused its code cache:\n${stderr.slice(-1000)}`);
+  }
   const measured = JSON.parse(line.slice(MARK.length)) as ColdRun & { result: unknown };
   const ok = name === 'wolkvox-sync' ? applied(measured.result) : accepted(measured.result);
   if (!ok) {

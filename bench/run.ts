@@ -24,6 +24,8 @@ import { parseArgs } from 'node:util';
 import {
   type BASELINES,
   BUILD_TRICKS,
+  CODE_CACHE,
+  copyOursWithoutCodeCache,
   EXEC_WRAPPER,
   type BuildTrick,
   buildBundles,
@@ -135,7 +137,9 @@ try {
       without[trick] =
         plugin === EXEC_WRAPPER
           ? startedAs(built.ours, 'bootstrap')
-          : startedAs(await buildOursWithout(plugin, join(trickDir, plugin)), launchOf('ours'));
+          : plugin === CODE_CACHE
+            ? startedAs(await copyOursWithoutCodeCache(built.ours, join(trickDir, plugin)), launchOf('ours'))
+            : startedAs(await buildOursWithout(plugin, join(trickDir, plugin)), launchOf('ours'));
     }
     coldStartTricks = await measureBuildTricks(
       built,

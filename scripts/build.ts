@@ -6,11 +6,14 @@
 // chunks/*.mjs beside it and is loaded when first needed: the worker side in an ingress function
 // run with DISPATCH=direct (local runs), the attachment downloader, AWS credential providers
 // Lambda never uses. Each zip ships its whole directory (serverless.yml: .esbuild/<name>/**).
-import { writeFileSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { copyFile, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { promisify } from 'node:util';
+import { build, type BuildOptions, type Metafile, type Plugin, transform } from 'esbuild';
+import { lambdaNode } from './lambda-node.ts';
 
 const root = join(import.meta.dirname, '..');
 const outRoot = join(root, '.esbuild');
@@ -33,7 +36,7 @@ function llhttpFallbackAsFile(): Plugin {
       b.onLoad({ filter: LLHTTP_FALLBACK }, (args) => {
         wasm = createRequire(import.meta.url)(args.path) as Buffer;
         // CommonJS, as the original (require() must get the Buffer itself). __bundleFileUrl is the
-        // banner's import.meta.url of whichever output file this code lands in; onEnd puts the
+        // URL of whichever output file this code lands in (the loader gives it); onEnd puts the
         // .wasm beside that file.
         return {
           loader: 'js',
@@ -284,6 +287,141 @@ function lazyTargets(metafile: Metafile, cwd: string): { entry: string; targets:
   return { entry: resolve(cwd, entry), targets };
 }
 
+/** The loader that is each bundle's index.mjs (the handler's module), and the script it runs first. */
+const LOADER = join(root, 'scripts', 'bundle-loader.mjs');
+const MAIN_SCRIPT = 'main.cjs';
+
+/**
+ * V8 takes a code cache (bytecode compiled ahead: trainCodeCache) only for classic scripts; an ES
+ * module's only through the experimental vm.SourceTextModule. So each output file is turned into a
+ * script after the build: esbuild's CommonJS form of the same code (import() included, as
+ * require()), its source map composed over the bundle's, the entry as main.cjs and each chunk as
+ * chunks/<name>.cjs. index.mjs becomes scripts/bundle-loader.mjs, which runs them in the order
+ * their imports ask for, as Node's module loader did, and takes each one's cache if there is one.
+ * The metafile is rewritten to describe the files as written, so sizes and the cold-start set
+ * below stay true.
+ */
+function outputsAsScripts(): Plugin {
+  return {
+    name: 'outputs-as-scripts',
+    setup(b) {
+      b.onEnd(async (result) => {
+        if (!result.metafile || b.initialOptions.write === false || result.errors.length > 0) return;
+        await toScripts(result.metafile, b.initialOptions.absWorkingDir ?? process.cwd());
+      });
+    },
+  };
+}
+
+async function toScripts(metafile: Metafile, cwd: string): Promise<void> {
+  const modules = Object.keys(metafile.outputs).filter((path) => path.endsWith('.mjs'));
+  const entry = modules.find((path) => basename(path) === 'index.mjs' && !path.includes('/chunks/'));
+  if (!entry) throw new Error('outputsAsScripts: no index.mjs among the outputs');
+  const renamed = new Map(
+    modules.map((path) => [
+      path,
+      path === entry ? join(dirname(path), MAIN_SCRIPT) : path.replace(/\.mjs$/, '.cjs'),
+    ]),
+  );
+  const outputs: Metafile['outputs'] = {};
+  for (const [path, script] of renamed) {
+    const file = resolve(cwd, path);
+    const map = existsSync(`${file}.map`) ? await readFile(`${file}.map`, 'utf8') : undefined;
+    const code = (await readFile(file, 'utf8')).replace(/\/\/# sourceMappingURL=\S*\s*$/, '');
+    const inline = map
+      ? `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString('base64')}`
+      : '';
+    const out = await transform(`${code}${inline}`, {
+      format: 'cjs',
+      loader: 'js',
+      target: 'node24',
+      minify: true,
+      sourcemap: map ? 'external' : false,
+      // Not .mjs: esbuild would give import() and default imports Node's semantics for CommonJS
+      // (`default` = the whole module), where these are ES modules' exports (`__esModule`).
+      sourcefile: basename(file).replace(/\.mjs$/, '.js'),
+      // import() of a chunk becomes require(): the loader resolves chunks; nothing is an ES module now.
+      supported: { 'dynamic-import': false },
+      // The file's own URL, as in the module it was (the loader passes it to each script).
+      define: { 'import.meta.url': '__bundleFileUrl' },
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+    if (out.warnings.length > 0) {
+      throw new Error(`outputsAsScripts: ${path}: ${out.warnings.map((w) => w.text).join('; ')}`);
+    }
+    const target = resolve(cwd, script);
+    const text = map ? `${out.code}//# sourceMappingURL=${basename(target)}.map\n` : out.code;
+    await writeFile(target, text);
+    if (map) await writeFile(`${target}.map`, out.map);
+    await unlink(file);
+    if (map) await unlink(`${file}.map`);
+    const before = metafile.outputs[path];
+    if (!before) continue;
+    outputs[script] = {
+      ...before,
+      bytes: Buffer.byteLength(text),
+      imports: before.imports.map((i) => ({ ...i, path: renamed.get(i.path) ?? i.path })),
+    };
+    const beforeMap = metafile.outputs[`${path}.map`];
+    if (map && beforeMap) outputs[`${script}.map`] = { ...beforeMap, bytes: Buffer.byteLength(out.map) };
+  }
+  for (const [path, output] of Object.entries(metafile.outputs)) {
+    if (!renamed.has(path) && !renamed.has(path.replace(/\.map$/, ''))) outputs[path] = output;
+  }
+  const loader = resolve(cwd, entry);
+  await copyFile(LOADER, loader);
+  outputs[entry] = {
+    bytes: (await stat(loader)).size,
+    inputs: {},
+    imports: [{ path: join(dirname(entry), MAIN_SCRIPT), kind: 'import-statement' }],
+    exports: ['handler'],
+    entryPoint: metafile.outputs[entry]?.entryPoint,
+  };
+  metafile.outputs = outputs;
+}
+
+/**
+ * The environment a training run evaluates a function's modules in: a deployment's (queue
+ * dispatch, the DynamoDB ledger, X-Ray on in Lambda), with nothing behind it — evaluating the
+ * modules calls nothing, and the cache holds only compiled code, never a value.
+ */
+function trainingEnv(name: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    AWS_REGION: 'us-east-1',
+    WOLKVOX_SERVER: 'https://wolkvox.invalid',
+    WOLKVOX_OPERATION: 'training',
+    DISPATCH: 'queue',
+    SECRET_ID: 'training',
+    QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/training.fifo',
+    PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/training-parked.fifo',
+    LEDGER_TABLE: 'training',
+    POWERTOOLS_TRACE_ENABLED: 'true',
+    LAMBDA_TASK_ROOT: '/var/task',
+    _X_AMZN_TRACE_ID: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=1',
+    AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+    LOG_LEVEL: 'ERROR',
+    BUNDLE_CODE_CACHE: 'write',
+  };
+}
+
+/**
+ * Writes V8's code cache beside each script a cold start loads: `node` (a command line: Lambda's
+ * Node, emulated or not, or this one) evaluates the function's modules once, as a cold start does,
+ * and the loader saves what V8 compiled. Only that Node's V8 will take the cache.
+ */
+export async function trainCodeCache(outdir: string, name: string, node: string[]): Promise<void> {
+  const [command = '', ...prefix] = node;
+  const trainer = join(root, 'scripts', 'train-code-cache.mjs');
+  await promisify(execFile)(command, [...prefix, trainer, join(outdir, 'index.mjs')], {
+    env: trainingEnv(name),
+    timeout: 120_000,
+  });
+}
+
 /** esbuild's options for functions/<name>.ts; the caller adds `write` and the like. */
 export function bundleOptions(name: string, outdir = join(outRoot, name)) {
   return {
@@ -312,11 +450,8 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
     sourcesContent: false,
     metafile: true,
     legalComments: 'none',
-    // Some CommonJS dependencies call require() on Node built-ins; give the ESM bundle one.
-    // __bundleFileUrl: each output file's own URL, for llhttpFallbackAsFile.
-    banner: {
-      js: "import{createRequire as __cr}from'node:module';const __bundleFileUrl=import.meta.url,require=__cr(__bundleFileUrl);",
-    },
+    // No banner: require() (for CommonJS dependencies' built-ins) and __bundleFileUrl (each file's own
+    // URL, for llhttpFallbackAsFile) are the loader's, given to each script (outputsAsScripts).
     logLevel: 'warning',
     plugins: [
       llhttpFallbackAsFile(),
@@ -325,16 +460,20 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
       xrayAsLambdaRunsIt(),
       xrayContextOnStorage(),
       lazyChunksBesideTheEntry(),
+      // Last: it turns what the others made into scripts.
+      outputsAsScripts(),
     ],
   } satisfies BuildOptions;
 }
 
 export interface BundleSize {
-  /** index.mjs and the chunks it imports statically: what a cold start loads. */
+  /** index.mjs, main.cjs and the chunks it requires at once: the code a cold start loads. */
   coldStart: number;
-  /** Every .mjs in the bundle, the lazily loaded chunks included (not the llhttp fallback .wasm). */
+  /** Every script in the bundle, the lazily loaded chunks included (not the llhttp fallback .wasm). */
   total: number;
   files: number;
+  /** V8's code cache beside the scripts a cold start loads (trainCodeCache): 0 when none was made. */
+  codeCache: number;
 }
 
 /** The output files a cold start loads: index.mjs and, transitively, the chunks it imports statically. */
@@ -362,11 +501,39 @@ function reachedFrom(start: string | undefined, next: (path: string) => string[]
 }
 
 /** Sizes from a metafile: what a cold start loads, and everything (source maps aside). */
-export function bundleSize(metafile: Metafile): BundleSize {
-  const code = Object.keys(metafile.outputs).filter((path) => path.endsWith('.mjs'));
+export function bundleSize(metafile: Metafile, codeCache = 0): BundleSize {
+  const code = Object.keys(metafile.outputs).filter((path) => /\.[cm]js$/.test(path));
   const sum = (paths: Iterable<string>) =>
     [...paths].reduce((n, path) => n + (metafile.outputs[path]?.bytes ?? 0), 0);
-  return { coldStart: sum(coldStartOutputs(metafile)), total: sum(code), files: code.length };
+  return { coldStart: sum(coldStartOutputs(metafile)), total: sum(code), files: code.length, codeCache };
+}
+
+/** Bytes of code cache a build left in `outdir` (trainCodeCache). */
+async function codeCacheBytes(outdir: string): Promise<number> {
+  const files = (await readdir(outdir, { recursive: true })).filter((file) => file.endsWith('.cache'));
+  let bytes = 0;
+  for (const file of files) bytes += (await stat(join(outdir, file))).size;
+  return bytes;
+}
+
+/**
+ * Which Node makes the code cache: Lambda's (the deploy build: arm64, emulated where this machine is
+ * not, scripts/lambda-node.ts), this one (the bench, which runs the bundles on this machine), or
+ * none. Lambda's Node when it cannot run here: none, and the build says so.
+ */
+export type CodeCacheFor = 'lambda' | 'this' | 'none';
+
+function codeCacheNode(codeCache: CodeCacheFor): string[] | undefined {
+  if (codeCache === 'none') return undefined;
+  if (codeCache === 'this') return [process.execPath];
+  const node = lambdaNode();
+  if (node.missing.length === 0) return node.command;
+  console.warn(
+    `No code cache in the bundles (cold starts compile from source): cannot run Lambda's Node here:\n${node.missing
+      .map((m) => `  - ${m}`)
+      .join('\n')}`,
+  );
+  return undefined;
 }
 
 /** Everything a bundle imports must be in it, or be a Node built-in the runtime provides. */
@@ -380,13 +547,19 @@ export function assertNoExternalImports(metafile: Metafile): void {
 }
 
 /** Builds functions/<name>.ts (all, or the named ones); answers each one's bytes loaded at cold start. */
-export async function buildFunctions(names?: string[]): Promise<Record<string, number>> {
-  const details = await buildFunctionsWithSizes(names);
+export async function buildFunctions(
+  names?: string[],
+  codeCache: CodeCacheFor = 'lambda',
+): Promise<Record<string, number>> {
+  const details = await buildFunctionsWithSizes(names, codeCache);
   return Object.fromEntries(Object.entries(details).map(([name, size]) => [name, size.coldStart]));
 }
 
 /** Builds as buildFunctions does; answers each bundle's cold-start and total sizes. */
-export async function buildFunctionsWithSizes(names?: string[]): Promise<Record<string, BundleSize>> {
+export async function buildFunctionsWithSizes(
+  names?: string[],
+  codeCache: CodeCacheFor = 'lambda',
+): Promise<Record<string, BundleSize>> {
   // lazyBuiltin reads the built-ins' export names from this Node: it must be Lambda's major.
   if (process.versions.node.split('.')[0] !== '24') {
     throw new Error(
@@ -396,14 +569,17 @@ export async function buildFunctionsWithSizes(names?: string[]): Promise<Record<
   const files = (await readdir(join(root, 'functions'))).filter((f) => f.endsWith('.ts'));
   const wanted = files.filter((f) => !names || names.includes(basename(f, '.ts')));
   const sizes: Record<string, BundleSize> = {};
+  const node = wanted.length > 0 ? codeCacheNode(codeCache) : undefined;
   for (const file of wanted) {
     const name = basename(file, '.ts');
     const options = bundleOptions(name);
-    // Chunk names carry content hashes: stale ones from an earlier build must not ship.
+    // Chunk names carry content hashes: stale ones from an earlier build must not ship, and a code
+    // cache must never outlive the script it was made for.
     await rm(options.outdir, { recursive: true, force: true });
     const result = await build(options);
     assertNoExternalImports(result.metafile);
-    sizes[name] = bundleSize(result.metafile);
+    if (node) await trainCodeCache(options.outdir, name, node);
+    sizes[name] = bundleSize(result.metafile, await codeCacheBytes(options.outdir));
   }
   return sizes;
 }
@@ -416,9 +592,14 @@ if (import.meta.main) {
   if (names.length === 0) console.log('no functions/*.ts to build');
   const bytes = (n: number) => `${n.toLocaleString('en')} bytes`.padStart(16);
   for (const name of names) {
-    const { coldStart, total, files } = sizes[name] ?? { coldStart: 0, total: 0, files: 0 };
+    const { coldStart, total, files, codeCache } = sizes[name] ?? {
+      coldStart: 0,
+      total: 0,
+      files: 0,
+      codeCache: 0,
+    };
     console.log(
-      `${name.padEnd(24)} ${bytes(coldStart)} loaded at cold start, ${bytes(total)} in ${files} files`,
+      `${name.padEnd(24)} ${bytes(coldStart)} loaded at cold start, ${bytes(total)} in ${files} files, ${bytes(codeCache)} of code cache`,
     );
   }
 }

@@ -53,7 +53,11 @@ class BuildPlugin {
     return match[1];
   }
 
-  async build(functionNames) {
+  /**
+   * `codeCache`: which Node makes V8's code cache (scripts/build.ts, CodeCacheFor): Lambda's for a
+   * zip, this machine's for `invoke local`, which runs the bundle here.
+   */
+  async build(functionNames, codeCache = 'lambda') {
     const names = [...new Set(functionNames.map((fn) => this.bundleName(fn)))];
     const script = path.join(this.serverless.serviceDir, 'scripts', 'build.ts');
     let buildFunctions;
@@ -69,7 +73,7 @@ class BuildPlugin {
       throw error;
     }
     const started = Date.now();
-    const sizes = await buildFunctions(names);
+    const sizes = await buildFunctions(names, codeCache);
     const missing = names.filter((name) => !(name in sizes));
     if (missing.length > 0) {
       throw new this.serverless.classes.Error(
@@ -88,7 +92,7 @@ class BuildPlugin {
    */
   async prepareInvokeLocal() {
     const functionName = this.options.function;
-    await this.build([functionName]);
+    await this.build([functionName], 'this');
     const functionObj = this.serverless.service.getFunction(functionName);
     functionObj.handler = `.esbuild/${this.bundleName(functionName)}/index.mjs.handler`;
   }

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNoExternalImports, bundleOptions, bundleSize, coldStartOutputs } from '../scripts/build.ts';
+import {
+  assertNoExternalImports,
+  bundleOptions,
+  bundleSize,
+  coldStartOutputs,
+  trainCodeCache,
+} from '../scripts/build.ts';
 import { LAMBDA_NODE, LAMBDA_NODE_NAME, lambdaNodeReady } from './support/lambda-node.ts';
 
 const NAMES = ['payment-received', 'ticket-resolved', 'wolkvox-sync'] as const;
@@ -33,8 +39,11 @@ beforeAll(async () => {
   for (const name of NAMES) {
     const result = await build({ ...bundleOptions(name, join(dir, name)), logLevel: 'silent' });
     metafiles[name] = result.metafile;
+    // V8's code cache as the deploy build makes it, by this Node: the runs below take it, and
+    // Lambda's Node (another architecture) refuses it.
+    await trainCodeCache(join(dir, name), name, [process.execPath]);
   }
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -141,7 +150,7 @@ describe('bundles', () => {
       // scripts/build.ts, xrayAsLambdaRunsIt: a stub that throws in place of each of these (found by
       // its message in the built code), and the SDK v2 patcher's semver gone with it.
       const code = Object.keys(metafiles[name].outputs)
-        .filter((output) => output.endsWith('.mjs'))
+        .filter((output) => /\.[cm]js$/.test(output))
         .map((output) => readFileSync(output, 'utf8'))
         .join('\n');
       const stubbed = (file: string) => code.includes(`aws-xray-sdk-core's ${file} is not bundled`);
@@ -367,13 +376,22 @@ const DEPLOYED_RUN = {
 function deployedRunEnv(noSimd: string): NodeJS.ProcessEnv {
   // Metrics off: their EMF lines would share stdout with the script's answer (test/telemetry.test.ts reads them).
   // The quota reading off: it runs beside the batches, so the exact call list would depend on
-  // timing (test/worker-quota.test.ts covers it).
+  // timing (test/worker-quota.test.ts covers it). Each bundle's loader says how V8 took its code cache.
   return {
     ...process.env,
     UNDICI_NO_WASM_SIMD: noSimd,
     POWERTOOLS_METRICS_DISABLED: 'true',
     QUOTA_CHECK_SECONDS: '0',
+    BUNDLE_CODE_CACHE: 'report',
   };
+}
+
+/** The loaders' reports (scripts/bundle-loader.mjs) among a run's stderr: one per bundle loaded. */
+function codeCacheReports(stderr: string): Array<{ accepted: number; refused: number; missing: number }> {
+  return stderr
+    .split('\n')
+    .filter((line) => line.includes('"accepted":'))
+    .map((line) => JSON.parse(line) as { accepted: number; refused: number; missing: number });
 }
 
 const RUN_BUNDLES = join(import.meta.dirname, 'support', 'run-bundles.ts');
@@ -384,11 +402,16 @@ describe('the built bundles, run as deployed (DISPATCH=queue) against loopback A
     'enqueue, park, retry after a wolkvox failure, apply once, skip the replay, pause and resume the intake (UNDICI_NO_WASM_SIMD=%s)',
     { timeout: 60_000 },
     async (noSimd) => {
-      const { stdout } = await promisify(execFile)(process.execPath, [RUN_BUNDLES, dir], {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [RUN_BUNDLES, dir], {
         env: deployedRunEnv(noSimd),
         timeout: 50_000,
       });
       expect(JSON.parse(stdout)).toEqual(DEPLOYED_RUN);
+      // Both bundles (ingress, worker) ran on their code cache: every script loaded at cold start.
+      const reports = codeCacheReports(stderr);
+      expect(reports).toHaveLength(2);
+      for (const report of reports) expect(report).toMatchObject({ refused: 0, missing: 0 });
+      for (const report of reports) expect(report.accepted).toBeGreaterThanOrEqual(3);
     },
   );
 });
@@ -397,12 +420,18 @@ describe('the built bundles, run as deployed (DISPATCH=queue) against loopback A
 describe.skipIf(!lambdaNodeReady)(`the built bundles on Lambda's own Node (${LAMBDA_NODE_NAME})`, () => {
   it('do the same, call by call', { timeout: 240_000 }, async () => {
     const [command = '', ...prefix] = LAMBDA_NODE.command;
-    const { stdout } = await promisify(execFile)(command, [...prefix, RUN_BUNDLES, dir], {
+    const { stdout, stderr } = await promisify(execFile)(command, [...prefix, RUN_BUNDLES, dir], {
       env: deployedRunEnv('0'),
       // Emulated, a run takes some 15 s alone and several times that beside the other test files.
       timeout: 220_000,
     });
     expect(JSON.parse(stdout)).toEqual(DEPLOYED_RUN);
+    // Its V8 refuses the code cache this machine's made (another architecture), and that is all:
+    // the scripts compile from source, and the logs say so.
+    const reports = codeCacheReports(stderr);
+    expect(reports).toHaveLength(2);
+    for (const report of reports) expect(report).toMatchObject({ accepted: 0, missing: 0 });
+    for (const report of reports) expect(report.refused).toBeGreaterThanOrEqual(3);
   });
 });
 

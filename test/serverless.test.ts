@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaNodeReady } from './support/lambda-node.ts';
 import { loadConfig } from '#lib/config.ts';
 import { REGISTRY } from '#lib/providers/registry.ts';
 import { queueNames } from '#lib/ops/redrive.ts';
@@ -549,25 +550,29 @@ describe('osls package (offline, no AWS credentials)', () => {
     expect(code.S3Key.endsWith(`/${name}.zip`)).toBe(true);
     const entries = await zipEntries(join(dir, 'package', `${name}.zip`));
     const bundle = `.esbuild/${FUNCTIONS[name]}/`;
-    // index.mjs (the handler) and the chunks it loads, each with its source map, and undici's
-    // non-SIMD parser fallback as a file: all of what scripts/build.ts wrote for this function, and
-    // nothing from another one.
+    // index.mjs (the handler's module, scripts/bundle-loader.mjs), main.cjs and the chunks it loads,
+    // each with its source map, V8's code cache for those a cold start loads (made by Lambda's Node
+    // where it runs here), and undici's non-SIMD parser fallback as a file: all of what
+    // scripts/build.ts wrote for this function, and nothing from another one.
     const built = (await readdir(join(ROOT, bundle), { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)).split(sep).join('/'));
     const names = [...entries.keys()].filter((file) => file !== WRAPPER).sort();
     expect(names).toEqual(built.sort());
     expect(names).toContain(`${bundle}index.mjs`);
-    expect(names).toContain(`${bundle}index.mjs.map`);
+    expect(names).toContain(`${bundle}main.cjs`);
+    expect(names).toContain(`${bundle}main.cjs.map`);
+    if (lambdaNodeReady) expect(names).toContain(`${bundle}main.cjs.cache`);
     for (const file of names) {
       expect(file).toMatch(
-        /^\.esbuild\/[\w-]+\/(?:(?:index|chunks\/[\w-]+)\.mjs(?:\.map)?|(?:chunks\/)?llhttp-wasm\.wasm)$/,
+        /^\.esbuild\/[\w-]+\/(?:index\.mjs|(?:main|chunks\/[\w-]+)\.cjs(?:\.map|\.cache)?|(?:chunks\/)?llhttp-wasm\.wasm)$/,
       );
-      if (file.endsWith('.mjs')) expect(names).toContain(`${file}.map`);
+      if (file.endsWith('.cjs')) expect(names).toContain(`${file}.map`);
+      if (file.endsWith('.cache')) expect(names).toContain(file.slice(0, -'.cache'.length));
     }
-    // index.mjs re-exports the handler from the chunk that holds what the function's module
-    // reaches (scripts/build.ts, lazyChunksBesideTheEntry): the code is in the chunks beside it.
-    const modules = [...entries].filter(([file]) => file.endsWith('.mjs'));
+    // main.cjs takes the handler from the chunk that holds what the function's module reaches
+    // (scripts/build.ts, lazyChunksBesideTheEntry): the code is in the chunks beside it.
+    const modules = [...entries].filter(([file]) => /\.[cm]js$/.test(file));
     expect(modules.reduce((bytes, [, { size }]) => bytes + size, 0)).toBeGreaterThan(300_000);
     // Lambda runs the wrapper its environment names (the zip is /var/task): it must be there, and
     // executable, or every cold start fails.
