@@ -193,7 +193,6 @@ export const CODE_CACHE = 'code-cache';
  * is measured against ours built (or started) without it.
  */
 export const BUILD_TRICKS = {
-  'built-ins loaded on first use': 'builtins-through-require',
   "X-Ray's context without async hooks": 'xray-context-on-storage',
   'X-Ray without the parts Lambda never runs': 'xray-as-lambda-runs-it',
   'a cold start in a few files': 'lazy-chunks-beside-the-entry',

@@ -1,11 +1,13 @@
-// Bundles each Lambda entry point (functions/*.ts) into .esbuild/<name>/: ESM, minified,
+// Bundles each Lambda entry point (functions/*.ts) into .esbuild/<name>/: ES modules, minified,
 // tree-shaken, with the AWS SDK bundled deliberately (the runtime's copy is a moving target, and a
-// bundled client tree-shakes to less than what the runtime would load).
+// bundled client tree-shakes to less than what the runtime would load), then written as scripts
+// with V8's code cache beside them (outputsAsScripts, trainCodeCache).
 //
-// index.mjs is the entry (the handler); code reached only through `await import()` goes to
-// chunks/*.mjs beside it and is loaded when first needed: the worker side in an ingress function
+// main.cjs is the function's code; code reached only through `await import()` goes to
+// chunks/*.cjs beside it and is loaded when first needed: the worker side in an ingress function
 // run with DISPATCH=direct (local runs), the attachment downloader, AWS credential providers
-// Lambda never uses. Each zip ships its whole directory (serverless.yml: .esbuild/<name>/**).
+// Lambda never uses. index.mjs, the handler's module, is scripts/bundle-loader.mjs, which runs
+// them. Each zip ships its whole directory (serverless.yml: .esbuild/<name>/**).
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { copyFile, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
@@ -63,58 +65,6 @@ function llhttpFallbackAsFile(): Plugin {
       });
     },
   };
-}
-
-/**
- * Node's ESM facade of a built-in reads every export when first imported: `import 'node:http'`
- * runs node:http's lazy getters, which load Node's internal copy of undici (~30 ms on this
- * project's 2-vCPU bench machine), and `import 'node:fs'` loads fs streams. require() returns the module object and
- * leaves the getters lazy. So every import of a built-in becomes a CommonJS module that requires
- * it, and esbuild reads the imported names from it when they are used.
- */
-function builtinsThroughRequire(): Plugin {
-  return {
-    name: 'builtins-through-require',
-    setup(b) {
-      b.onResolve({ filter: /^(node:)?[a-z_][a-z0-9_/]*$/ }, (args) => {
-        if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
-        if (!isBuiltin(args.path)) return undefined;
-        return { path: args.path, namespace: 'node-builtin' };
-      });
-      b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
-        loader: 'js',
-        contents: lazyBuiltin(args.path),
-      }));
-    },
-  };
-}
-
-/**
- * A built-in's exports as getters that require() it on first use, not when the importing module is
- * evaluated: the AWS SDK's HTTP handler imports node:https (and with it tls) at its top, yet only
- * its first request uses it. Setters write through, so a module can still patch a built-in. The
- * names are read here, from the Node that builds (the same major as Lambda's); a name only a newer
- * Node has would read as undefined, as on an older one. A built-in that is itself a function
- * (events, assert, stream, module) and process (its methods use `this`) are required as they are:
- * a default import must be the module itself.
- */
-export function lazyBuiltin(name: string): string {
-  const eager = `module.exports = require(${JSON.stringify(name)});`;
-  const exported = createRequire(import.meta.url)(name) as object;
-  if (typeof exported === 'function' || name.replace(/^node:/, '') === 'process') return eager;
-  const names = Object.getOwnPropertyNames(exported);
-  const hidden = names.filter((key) => !Object.getOwnPropertyDescriptor(exported, key)?.enumerable);
-  return [
-    'let loaded;',
-    `const load = () => (loaded ??= require(${JSON.stringify(name)}));`,
-    `const hidden = new Set(${JSON.stringify(hidden)});`,
-    `for (const key of ${JSON.stringify(names)})`,
-    '  Object.defineProperty(module.exports, key, {',
-    '    enumerable: !hidden.has(key),',
-    '    get: () => load()[key],',
-    '    set: (value) => { load()[key] = value; },',
-    '  });',
-  ].join('\n');
 }
 
 /** The provider families each function serves: the code of the others is never loaded there. */
@@ -455,7 +405,6 @@ export function bundleOptions(name: string, outdir = join(outRoot, name)) {
     logLevel: 'warning',
     plugins: [
       llhttpFallbackAsFile(),
-      builtinsThroughRequire(),
       onlyServedProviders(name),
       xrayAsLambdaRunsIt(),
       xrayContextOnStorage(),
@@ -560,7 +509,7 @@ export async function buildFunctionsWithSizes(
   names?: string[],
   codeCache: CodeCacheFor = 'lambda',
 ): Promise<Record<string, BundleSize>> {
-  // lazyBuiltin reads the built-ins' export names from this Node: it must be Lambda's major.
+  // esbuild targets node24, and the code cache is V8's: build with Lambda's major.
   if (process.versions.node.split('.')[0] !== '24') {
     throw new Error(
       `Build with Node 24 (nodejs24.x), not ${process.version}: run it through npm scripts after npm ci`,
