@@ -188,9 +188,9 @@ export const EXEC_WRAPPER = 'exec-wrapper';
 export const CODE_CACHE = 'code-cache';
 
 /**
- * The build changes of scripts/build.ts that are there for speed, by what they do, and the exec
- * wrapper serverless.yml deploys: each stays only while the bench shows it paying (b″.), so each
- * is measured against ours built (or started) without it.
+ * The build changes of scripts/build.ts that are there for speed, by what they do, the exec wrapper
+ * serverless.yml deploys and V8's code cache: each stays only while the bench shows it paying (b″.),
+ * so each is measured against ours built (or started, or shipped) without it.
  */
 export const BUILD_TRICKS = {
   "X-Ray's context without async hooks": 'xray-context-on-storage',

@@ -131,15 +131,19 @@ try {
     type Started = Record<FunctionName, { bundle: string; launch: Launch }>;
     const startedAs = (bundles: Record<FunctionName, string>, launch: Launch) =>
       Object.fromEntries(FUNCTIONS.map((name) => [name, { bundle: bundles[name], launch }])) as Started;
+    const startedWithout = async (plugin: string): Promise<Started> => {
+      // The exec wrapper's pair: the same bundles, Node started straight with Lambda's flags.
+      if (plugin === EXEC_WRAPPER) return startedAs(built.ours, 'bootstrap');
+      const dir = join(trickDir, plugin);
+      const bundles =
+        plugin === CODE_CACHE
+          ? await copyOursWithoutCodeCache(built.ours, dir)
+          : await buildOursWithout(plugin, dir);
+      return startedAs(bundles, launchOf('ours'));
+    };
     const without = {} as Record<BuildTrick, Started>;
     for (const [trick, plugin] of Object.entries(BUILD_TRICKS) as [BuildTrick, string][]) {
-      // The exec wrapper's pair: the same bundles, Node started straight with Lambda's flags.
-      without[trick] =
-        plugin === EXEC_WRAPPER
-          ? startedAs(built.ours, 'bootstrap')
-          : plugin === CODE_CACHE
-            ? startedAs(await copyOursWithoutCodeCache(built.ours, join(trickDir, plugin)), launchOf('ours'))
-            : startedAs(await buildOursWithout(plugin, join(trickDir, plugin)), launchOf('ours'));
+      without[trick] = await startedWithout(plugin);
     }
     coldStartTricks = await measureBuildTricks(
       built,
