@@ -393,43 +393,50 @@ function codeCacheReports(stderr: string): Array<{ accepted: number; refused: nu
 
 const RUN_BUNDLES = join(import.meta.dirname, 'support', 'run-bundles.ts');
 
+/**
+ * run-bundles.ts on `node` (a command line): the deployment's calls, call by call, and how V8 took
+ * each bundle's code cache — `outcome` for every script either bundle (ingress, worker) loaded at
+ * cold start.
+ */
+async function runAsDeployed(
+  node: string[],
+  noSimd: string,
+  timeout: number,
+  outcome: 'accepted' | 'refused',
+) {
+  const [command = '', ...prefix] = node;
+  const { stdout, stderr } = await promisify(execFile)(command, [...prefix, RUN_BUNDLES, dir], {
+    env: deployedRunEnv(noSimd),
+    timeout,
+  });
+  expect(JSON.parse(stdout)).toEqual(DEPLOYED_RUN);
+  const reports = codeCacheReports(stderr);
+  expect(reports).toHaveLength(2);
+  const other = outcome === 'accepted' ? 'refused' : 'accepted';
+  for (const report of reports) {
+    expect(report).toMatchObject({ [other]: 0, missing: 0 });
+    expect(report[outcome]).toBeGreaterThanOrEqual(3);
+  }
+}
+
 describe('the built bundles, run as deployed (DISPATCH=queue) against loopback AWS fakes and the sandbox', () => {
   // UNDICI_NO_WASM_SIMD=1: undici's non-SIMD parser, read from the .wasm file the build writes.
+  // Both on the code cache this Node made.
   it.each(['0', '1'])(
     'enqueue, park, retry after a wolkvox failure, apply once, skip the replay, pause and resume the intake (UNDICI_NO_WASM_SIMD=%s)',
     { timeout: 60_000 },
-    async (noSimd) => {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [RUN_BUNDLES, dir], {
-        env: deployedRunEnv(noSimd),
-        timeout: 50_000,
-      });
-      expect(JSON.parse(stdout)).toEqual(DEPLOYED_RUN);
-      // Both bundles (ingress, worker) ran on their code cache: every script loaded at cold start.
-      const reports = codeCacheReports(stderr);
-      expect(reports).toHaveLength(2);
-      for (const report of reports) expect(report).toMatchObject({ refused: 0, missing: 0 });
-      for (const report of reports) expect(report.accepted).toBeGreaterThanOrEqual(3);
-    },
+    (noSimd) => runAsDeployed([process.execPath], noSimd, 50_000, 'accepted'),
   );
 });
 
 // The zips run on Graviton: the same bundles, the same run, on Lambda's architecture and Node release.
+// Its V8 refuses the code cache this machine's made (another architecture), and that is all: the
+// scripts compile from source, and the logs say so.
 describe.skipIf(!lambdaNodeReady)(`the built bundles on Lambda's own Node (${LAMBDA_NODE_NAME})`, () => {
-  it('do the same, call by call', { timeout: 240_000 }, async () => {
-    const [command = '', ...prefix] = LAMBDA_NODE.command;
-    const { stdout, stderr } = await promisify(execFile)(command, [...prefix, RUN_BUNDLES, dir], {
-      env: deployedRunEnv('0'),
-      // Emulated, a run takes some 15 s alone and several times that beside the other test files.
-      timeout: 220_000,
-    });
-    expect(JSON.parse(stdout)).toEqual(DEPLOYED_RUN);
-    // Its V8 refuses the code cache this machine's made (another architecture), and that is all:
-    // the scripts compile from source, and the logs say so.
-    const reports = codeCacheReports(stderr);
-    expect(reports).toHaveLength(2);
-    for (const report of reports) expect(report).toMatchObject({ accepted: 0, missing: 0 });
-    for (const report of reports) expect(report.refused).toBeGreaterThanOrEqual(3);
-  });
+  // Emulated, a run takes some 15 s alone and several times that beside the other test files.
+  it('do the same, call by call', { timeout: 240_000 }, () =>
+    runAsDeployed(LAMBDA_NODE.command, '0', 220_000, 'refused'),
+  );
 });
 
 describe('a built ingress bundle, traced as deployed (X-Ray on, in Lambda mode)', () => {
