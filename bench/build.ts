@@ -16,7 +16,7 @@ export type FunctionName = (typeof FUNCTIONS)[number];
 const ROOT = join(import.meta.dirname, '..');
 
 export interface BundleBytes {
-  /** Every .mjs or .cjs of the function (its entry and any chunks): the code it ships. */
+  /** Every file of code the function ships (its entry and any chunks; ours' scripts included). */
   total: number;
   /** The entry and the chunks it loads at once: the code a cold start loads. */
   loadedAtColdStart: number;

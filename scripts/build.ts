@@ -467,13 +467,12 @@ async function codeCacheBytes(outdir: string): Promise<number> {
 
 /**
  * Which Node makes the code cache: Lambda's (the deploy build: arm64, emulated where this machine is
- * not, scripts/lambda-node.ts), this one (the bench, which runs the bundles on this machine), or
- * none. Lambda's Node when it cannot run here: none, and the build says so.
+ * not, scripts/lambda-node.ts) or this one (the bench and `invoke local`, which run the bundles
+ * here). Lambda's Node when it cannot run here: no cache, and the build says so.
  */
-export type CodeCacheFor = 'lambda' | 'this' | 'none';
+export type CodeCacheFor = 'lambda' | 'this';
 
 function codeCacheNode(codeCache: CodeCacheFor): string[] | undefined {
-  if (codeCache === 'none') return undefined;
   if (codeCache === 'this') return [process.execPath];
   const node = lambdaNode();
   if (node.missing.length === 0) return node.command;

@@ -124,6 +124,5 @@ describe('scripts/bundle-loader.mjs', () => {
         arch: process.arch,
       }),
     ]);
-    await invoke([], 'write');
   });
 });

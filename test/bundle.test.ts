@@ -64,6 +64,12 @@ function inputsOf(metafile: Metafile, outputs: Iterable<string>): string[] {
 const coldStart = (name: Name) => inputsOf(metafiles[name], coldStartOutputs(metafiles[name]));
 const everything = (name: Name) => inputsOf(metafiles[name], Object.keys(metafiles[name].outputs));
 const has = (inputs: string[], fragment: string) => inputs.some((input) => input.includes(fragment));
+/** The JSON lines among a child process's output (its logs, the bundle loader's reports). */
+const jsonLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('bundles', () => {
   it.each(NAMES)('%s imports nothing it does not ship (Node built-ins aside)', (name) => {
@@ -305,10 +311,7 @@ describe('a built ingress bundle, run as deployed (no NODE_OPTIONS)', () => {
     });
     report = JSON.parse(stdout) as typeof report;
     // Powertools writes ERROR lines to stderr.
-    logs = stderr
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    logs = jsonLines(stderr);
   });
 
   it('logs where an unexpected failure happened in TypeScript positions, without its message', () => {
@@ -384,11 +387,10 @@ function deployedRunEnv(noSimd: string): NodeJS.ProcessEnv {
 }
 
 /** The loaders' reports (scripts/bundle-loader.mjs) among a run's stderr: one per bundle loaded. */
-function codeCacheReports(stderr: string): Array<{ accepted: number; refused: number; missing: number }> {
-  return stderr
-    .split('\n')
-    .filter((line) => line.includes('"accepted":'))
-    .map((line) => JSON.parse(line) as { accepted: number; refused: number; missing: number });
+function codeCacheReports(stderr: string) {
+  return jsonLines(stderr).filter((line) => 'accepted' in line) as Array<
+    Record<'accepted' | 'refused' | 'missing', number>
+  >;
 }
 
 const RUN_BUNDLES = join(import.meta.dirname, 'support', 'run-bundles.ts');
